@@ -1,0 +1,26 @@
+"""Shared foundations: dtype, randomness, validation. Imports nothing else of learnscope."""
+
+from learnscope.core.dtype import get_default_dtype, set_default_dtype
+from learnscope.core.rng import make_rng
+from learnscope.core.validation import (
+    check_array,
+    check_choice,
+    check_finite,
+    check_int,
+    check_parameter_count,
+    check_range,
+    describe,
+)
+
+__all__ = [
+    "get_default_dtype",
+    "set_default_dtype",
+    "make_rng",
+    "check_array",
+    "check_choice",
+    "check_finite",
+    "check_int",
+    "check_parameter_count",
+    "check_range",
+    "describe",
+]

@@ -1,0 +1,111 @@
+"""Checks used at the boundaries (constructors, forward, losses, loaders). Each error says what was
+expected, what was received and how to fix it, so a learner never sees a traceback from inside NumPy."""
+
+import numbers
+
+import numpy as np
+
+
+def describe(value) -> str:
+    """A short description of a value for error messages: shape and dtype for arrays."""
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_array(x, name: str, owner: str, *, ndim=None, dtype=None, hint: str = "") -> np.ndarray:
+    """Return x as a NumPy array of `dtype` (no copy if it already is one), after checking that it
+    holds real numbers and has `ndim` dimensions (an int or a tuple of allowed ints)."""
+    if not isinstance(x, np.ndarray):
+        if isinstance(x, (list, tuple)) or np.isscalar(x):
+            try:
+                x = np.asarray(x)
+            except ValueError as err:  # ragged nested lists
+                raise ValueError(
+                    f"{owner} expected {name} to be a rectangular array, got a ragged {type(x).__name__}. "
+                    "Make every row the same length."
+                ) from err
+        else:
+            raise TypeError(
+                f"{owner} expected {name} to be a NumPy array, got {type(x).__name__}. Convert it with np.asarray()."
+            )
+    if x.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{owner} expected {name} to hold real numbers, got dtype {x.dtype}. "
+            "Convert it with x.astype(np.float32)."
+        )
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.ndim not in allowed:
+            wanted = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{owner} expected {name} to be {wanted}, got shape {x.shape}.{_with_hint(hint)}")
+    if dtype is not None and x.dtype != dtype:
+        x = x.astype(dtype)
+    return x
+
+
+def check_finite(x: np.ndarray, name: str, owner: str, hint: str = "") -> None:
+    """Raise if x holds NaN or infinity. A dot product x·x is a cheap first test (BLAS, no
+    temporary array; NaN and inf survive it); only if it is not finite do we pay for the
+    element-wise check, since a huge but finite x can overflow the dot product."""
+    if x.size == 0:
+        return
+    flat = x.reshape(-1)
+    if x.dtype.kind != "f" or np.isfinite(np.dot(flat, flat)):
+        return
+    bad = ~np.isfinite(x)
+    if bad.any():
+        n_bad = int(bad.sum())
+        raise ValueError(
+            f"{owner} expected {name} to be finite, got {n_bad} NaN/inf value(s) in {describe(x)}."
+            f"{_with_hint(hint or ' Clean the data or lower the learning rate if training diverged.')}"
+        )
+
+
+def check_int(value, name: str, owner: str, *, minimum=None, maximum=None) -> int:
+    """A whole number (not bool) within [minimum, maximum]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner} expected {name} to be an int, got {describe(value)}. Pass e.g. {name}={minimum or 1}.")
+    return int(check_range(int(value), name, owner, minimum=minimum, maximum=maximum))
+
+
+def check_range(value, name: str, owner: str, *, minimum=None, maximum=None, inclusive=(True, True)) -> float:
+    """A real number within the given bounds; NaN and inf are never allowed."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner} expected {name} to be a number, got {describe(value)}.")
+    if not np.isfinite(value):
+        raise ValueError(f"{owner} expected {name} to be a finite number, got {value}.")
+    low_ok = minimum is None or (value >= minimum if inclusive[0] else value > minimum)
+    high_ok = maximum is None or (value <= maximum if inclusive[1] else value < maximum)
+    if not (low_ok and high_ok):
+        left = "(-inf" if minimum is None else ("[" if inclusive[0] else "(") + f"{minimum}"
+        right = "inf)" if maximum is None else f"{maximum}" + ("]" if inclusive[1] else ")")
+        raise ValueError(f"{owner} expected {name} in {left}, {right}, got {value}. Choose a value in that range.")
+    return value
+
+
+#: One layer may hold at most this many numbers (512 MiB in float32): past it, a typo like
+#: Dense(784, 1_000_000) would otherwise die with a MemoryError deep inside NumPy.
+MAX_PARAMETERS_PER_LAYER = 2**27
+
+
+def check_parameter_count(count: int, owner: str) -> None:
+    """Refuse layers too large to allocate, before allocating them."""
+    if count > MAX_PARAMETERS_PER_LAYER:
+        raise ValueError(
+            f"{owner} would hold {count:,} weights ({count * 4 / 2**30:.1f} GiB in float32); "
+            f"the limit is {MAX_PARAMETERS_PER_LAYER:,} per layer. Use fewer units or channels."
+        )
+
+
+def check_choice(value, name: str, owner: str, choices) -> str:
+    """One of a fixed set of names, e.g. an activation or initializer."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{owner} expected {name} to be one of {listed}, got {describe(value)}.")
+    return value
+
+
+def _with_hint(hint: str) -> str:
+    return f" {hint.strip()}" if hint else ""

@@ -1,0 +1,73 @@
+"""The layer protocol every building block follows.
+
+A layer is two formulas side by side: `forward` computes the output from the input, `backward`
+receives d(loss)/d(output) and returns d(loss)/d(input), filling `grads` along the way.
+"""
+
+import numpy as np
+
+from learnscope.core.dtype import resolve_dtype
+from learnscope.core.validation import check_array
+
+
+class Layer:
+    """Base class: `params` and `grads` share keys and are updated in place; `buffers` hold
+    non-trained state that must be saved with the model (batch norm's running statistics)."""
+
+    #: False for units without a derivative (the perceptron's step); the model refuses backward.
+    differentiable = True
+
+    def __init__(self, dtype=None):
+        self.dtype = resolve_dtype(dtype)
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+
+    # -- the two formulas --------------------------------------------------------------------
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """d(loss)/d(input). `need_input_grad=False` lets the first layer skip that product when
+        only the weight gradients are wanted (training); saliency maps ask for it."""
+        raise NotImplementedError
+
+    # -- shapes and description ----------------------------------------------------------------
+    def output_shape(self, input_shape: tuple) -> tuple:
+        """Shape of one example's output given one example's input shape (no batch axis)."""
+        return input_shape
+
+    def config(self) -> dict:
+        """Constructor arguments, enough to rebuild the layer (saved as JSON in model files)."""
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- helpers for subclasses ----------------------------------------------------------------
+    def _add_param(self, name: str, value: np.ndarray) -> None:
+        self.params[name] = np.ascontiguousarray(value, dtype=self.dtype)
+        self.grads[name] = np.zeros_like(self.params[name])
+
+    def _check_input(self, x, ndim, hint: str = "") -> np.ndarray:
+        """Validate x at the layer's boundary and cast it to the layer's dtype (no copy if it is)."""
+        return check_array(x, "x", type(self).__name__, ndim=ndim, dtype=self.dtype, hint=hint)
+
+    def _require_forward(self, cache) -> None:
+        if cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward called before forward. Call forward(x, train=True) first."
+            )
+
+    def astype(self, dtype) -> "Layer":
+        """Convert parameters, gradients and buffers to float32 or float64, in place."""
+        self.dtype = resolve_dtype(dtype)
+        for store in (self.params, self.grads, self.buffers):
+            for key, value in store.items():
+                store[key] = value.astype(self.dtype)
+        return self
+
+    def zero_grad(self) -> None:
+        for grad in self.grads.values():
+            grad.fill(0)
