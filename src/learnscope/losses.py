@@ -30,8 +30,9 @@ class Loss:
         name = type(self).__name__
         keep_float = isinstance(output, np.ndarray) and output.dtype.kind == "f"
         output = check_array(output, "output", name, ndim=ndim, dtype=output.dtype if keep_float else self.dtype)
-        if len(output) == 0:
-            raise ValueError(f"{name} expected at least one example, got output of shape {output.shape}.")
+        if output.size == 0:
+            raise ValueError(f"{name} expected at least one example and one output, got output of shape "
+                             f"{output.shape}. Check the batch and the last layer's size.")
         check_finite(output, "output", name, hint="The network diverged: lower the learning rate.")
         return output
 

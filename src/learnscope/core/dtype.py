@@ -27,6 +27,8 @@ def resolve_dtype(dtype) -> np.dtype:
     """dtype=None means the default; anything else must be float32 or float64."""
     if dtype is None:
         return _default_dtype
+    if isinstance(dtype, str) and dtype not in ("float32", "float64"):
+        raise ValueError(f"expected dtype 'float32' or 'float64', got {dtype!r}. Use np.float32 or np.float64.")
     try:
         resolved = np.dtype(dtype)
     except TypeError as err:

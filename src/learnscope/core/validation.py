@@ -41,7 +41,8 @@ def check_array(x, name: str, owner: str, *, ndim=None, dtype=None, hint: str = 
             wanted = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{owner} expected {name} to be {wanted}, got shape {x.shape}.{_with_hint(hint)}")
     if dtype is not None and x.dtype != dtype:
-        x = x.astype(dtype)
+        with np.errstate(over="ignore"):               # 1e39 becomes inf in float32; check_finite says so
+            x = x.astype(dtype)
     return x
 
 
@@ -51,9 +52,12 @@ def check_finite(x: np.ndarray, name: str, owner: str, hint: str = "") -> None:
     element-wise check, since a huge but finite x can overflow the dot product."""
     if x.size == 0:
         return
-    flat = x.reshape(-1)
-    if x.dtype.kind != "f" or np.isfinite(np.dot(flat, flat)):
+    if x.dtype.kind != "f":
         return
+    flat = x.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.dot(flat, flat)):
+            return
     bad = ~np.isfinite(x)
     if bad.any():
         n_bad = int(bad.sum())

@@ -1,0 +1,5 @@
+import sys
+
+from learnscope.cli import main
+
+sys.exit(main())

@@ -1,0 +1,19 @@
+"""Building blocks. Each file pairs a forward formula with its derivative."""
+
+from learnscope.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from learnscope.layers.base import Layer
+from learnscope.layers.batchnorm import BatchNorm
+from learnscope.layers.conv import Conv2D
+from learnscope.layers.dense import Dense
+from learnscope.layers.dropout import Dropout
+from learnscope.layers.flatten import Flatten
+from learnscope.layers.perceptron import Perceptron, Step
+from learnscope.layers.pool import AvgPool2D, MaxPool2D
+
+__all__ = [
+    "Layer", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "BatchNorm", "Dropout",
+    "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softmax", "Tanh", "Perceptron", "Step",
+]
+
+#: Every layer type by class name: how model files name the layers they hold.
+LAYER_TYPES = {name: globals()[name] for name in __all__ if name != "Layer"}

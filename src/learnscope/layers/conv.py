@@ -1,0 +1,136 @@
+"""Convolution: one small filter slides over the image, so the same few weights look for the same
+pattern (an edge, a stroke) at every position. That sharing is why a conv net needs far fewer
+weights than a Dense layer on the same pixels.
+
+The trick that makes it fast in NumPy is im2col: copy every window the filter visits into a column,
+then the whole layer is one matrix product, which BLAS computes far faster than any Python loop.
+"""
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from learnscope.core.rng import make_rng
+from learnscope.core.validation import check_int, check_parameter_count
+from learnscope.init import get_initializer
+from learnscope.layers.base import Layer
+from learnscope.layers.windows import as_pair, compact_pair, show_pair, window_output_size
+
+
+class Conv2D(Layer):
+    """y[n, f] = b[f] + Σ_c W[f, c] ⋆ x[n, c] (cross-correlation).   (N, C, H, W) -> (N, F, H', W'),
+    H' = (H + 2·padding - kernel) // stride + 1."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 init="he_normal", bias_init="zeros", rng=None, dtype=None):
+        super().__init__(dtype)
+        self.in_channels = check_int(in_channels, "in_channels", "Conv2D", minimum=1, maximum=100_000)
+        self.out_channels = check_int(out_channels, "out_channels", "Conv2D", minimum=1, maximum=100_000)
+        self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2D", minimum=1)
+        self.stride = as_pair(stride, "stride", "Conv2D", minimum=1)
+        self.padding = as_pair(padding, "padding", "Conv2D", minimum=0)
+        n_weights = self.out_channels * self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        check_parameter_count(n_weights, f"Conv2D({self.in_channels}, {self.out_channels}, {self.kernel_size})")
+        self.init = get_initializer(init)
+        self.bias_init = get_initializer(bias_init)
+        self._cols = None
+        self._padded_shape = None
+        self.reset(make_rng(rng))
+
+    def reset(self, rng: np.random.Generator) -> None:
+        """Draw fresh filters (F, C, kh, kw) with fan_in = C·kh·kw, fan_out = F·kh·kw, and biases (F,)."""
+        kh, kw = self.kernel_size
+        fan_in, fan_out = self.in_channels * kh * kw, self.out_channels * kh * kw
+        shape = (self.out_channels, self.in_channels, kh, kw)
+        self._add_param("W", self.init(shape, fan_in, fan_out, rng, self.dtype))
+        self._add_param("b", self.bias_init((self.out_channels,), fan_in, fan_out, rng, self.dtype))
+
+    def forward(self, x, train=False):
+        x = self._check_input(x, ndim=None)
+        self._check_shape(x.shape)
+        n, channels, height, width = x.shape
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        out_h, out_w = window_output_size("Conv2D", (height, width), self.kernel_size, self.stride, self.padding)
+        if ph or pw:
+            padded = np.zeros((n, channels, height + 2 * ph, width + 2 * pw), dtype=self.dtype)
+            padded[:, :, ph:ph + height, pw:pw + width] = x
+        else:
+            padded = x
+        # im2col: (N, C, H', W', kh, kw) is a view (no copy); reordering it to (N, kh·kw·C, H'·W') copies each
+        # window into a column. NOTE: rows run (i, j, c), not W's (c, i, j): col2im in backward then reads one
+        # contiguous block per kernel offset, which halves its time.
+        windows = sliding_window_view(padded, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+        cols = np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3)).reshape(n, -1, out_h * out_w)
+        self._cols, self._padded_shape = cols, padded.shape      # backward needs the columns
+        # y[n] = W2 · cols[n] + b for every n in one matmul call: (F, K) @ (N, K, P) -> (N, F, P)
+        out = np.matmul(self._weight_rows(), cols)
+        out += self.params["b"][:, None]
+        return out.reshape(n, self.out_channels, out_h, out_w)
+
+    def backward(self, grad_out, need_input_grad=True):
+        self._require_forward(self._cols)
+        cols = self._cols
+        n, _, n_positions = cols.shape
+        grad_2d = grad_out.reshape(n, self.out_channels, n_positions)
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        # dL/dW2 = Σ_n dL/dy[n] · cols[n]ᵀ, reordered from rows (i, j, c) back to W's (F, C, kh, kw);
+        # dL/db = Σ_{n,h,w} dL/dy. In place: optimizer and recorder hold references.
+        grad_rows = np.matmul(grad_2d, cols.transpose(0, 2, 1)).sum(axis=0)
+        self.grads["W"][...] = grad_rows.reshape(self.out_channels, kh, kw, self.in_channels).transpose(0, 3, 1, 2)
+        np.sum(grad_out, axis=(0, 2, 3), out=self.grads["b"])
+        if not need_input_grad:
+            return None
+        # dL/dcols[n] = W2ᵀ · dL/dy[n]; col2im then adds each column entry back onto the pixel it was copied
+        # from. NOTE: windows overlap, so one pixel collects from up to kh·kw columns: +=, never =.
+        out_h, out_w = grad_out.shape[2:]
+        grad_cols = np.matmul(self._weight_rows().T, grad_2d)
+        grad_cols = grad_cols.reshape(n, kh, kw, self.in_channels, out_h, out_w)
+        grad_padded = np.zeros(self._padded_shape, dtype=grad_cols.dtype)
+        for i in range(kh):                              # loop over kernel offsets only, never pixels or examples
+            for j in range(kw):
+                grad_padded[:, :, i:i + sh * out_h:sh, j:j + sw * out_w:sw] += grad_cols[:, i, j]
+        height, width = self._padded_shape[2] - 2 * ph, self._padded_shape[3] - 2 * pw
+        return grad_padded[:, :, ph:ph + height, pw:pw + width]   # the padding's gradient is dropped
+
+    def _weight_rows(self) -> np.ndarray:
+        """W as a (F, kh·kw·C) matrix whose columns follow the im2col row order (i, j, c)."""
+        return self.params["W"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
+
+    def output_shape(self, input_shape):
+        self._check_shape((None, *input_shape), one_example=True)
+        out_h, out_w = window_output_size("Conv2D", input_shape[1:], self.kernel_size, self.stride, self.padding)
+        return (self.out_channels, out_h, out_w)
+
+    def _check_shape(self, shape, one_example=False) -> None:
+        """Raise a ValueError saying what to change when the input is not (N, in_channels, H, W)."""
+        channels = self.in_channels
+        if len(shape) == 4 and shape[1] == channels:
+            return
+        received = tuple(shape[1:]) if one_example else tuple(shape)
+        expected = f"({channels}, H, W)" if one_example else f"(N, {channels}, H, W)"
+        side = math.isqrt(shape[-1] // channels) if shape and shape[-1] is not None else 0
+        if len(shape) == 2 and side and channels * side * side == shape[-1]:
+            fix = f"Reshape flat images with x.reshape(-1, {channels}, {side}, {side})."
+        elif len(shape) == 3 and channels == 1:
+            fix = "Add the channel axis: x[:, None] turns (N, H, W) into (N, 1, H, W)."
+        elif len(shape) == 3 and shape[0] == channels:
+            fix = "Pass a batch: x[None] turns one image into a batch of one."
+        elif len(shape) == 4 and shape[3] == channels:
+            fix = "Channels-last data (N, H, W, C)? Use x.transpose(0, 3, 1, 2)."
+        elif len(shape) == 4:
+            fix = f"The data has {shape[1]} channels: use Conv2D({shape[1]}, ...) or fix the layer before."
+        else:
+            fix = "Arrange the images as (batch, channels, height, width)."
+        what = "an input shape" if one_example else "x of shape"
+        raise ValueError(f"Conv2D expected {what} {expected}, got {received}. {fix}")
+
+    def __repr__(self):
+        kernel, stride, padding = (show_pair(p) for p in (self.kernel_size, self.stride, self.padding))
+        sizes = f"kernel_size={kernel}, stride={stride}, padding={padding}"
+        return f"Conv2D({self.in_channels}, {self.out_channels}, {sizes})"
+
+    def config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": compact_pair(self.kernel_size), "stride": compact_pair(self.stride),
+                "padding": compact_pair(self.padding), "init": self.init.config(), "bias_init": self.bias_init.config()}

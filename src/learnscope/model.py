@@ -1,0 +1,174 @@
+"""Sequential: layers applied one after another. The only loop over layers, and so the only place
+hooks fire: layers never know they are being watched."""
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from learnscope.core.dtype import resolve_dtype
+from learnscope.core.rng import make_rng
+from learnscope.core.validation import check_array, check_finite, check_int, describe
+from learnscope.layers.base import Layer
+
+HOOK_KINDS = ("forward", "backward")
+
+
+class HookHandle:
+    """Returned by register_hook; `remove()` detaches the hook (calling it twice is harmless)."""
+
+    def __init__(self, hooks: list, fn: Callable):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+class Sequential:
+    """A stack of layers.   forward: x -> layer_1 -> ... -> layer_L;  backward: the chain rule in reverse."""
+
+    def __init__(self, layers: Iterable[Layer], seed=None):
+        layers = list(layers)
+        if not layers:
+            raise ValueError("Sequential expected at least one layer, got none. Pass e.g. [Dense(2, 4), Tanh(), ...].")
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"Sequential expected Layer objects, got {describe(layer)} at position {index}. "
+                    "Create layers with e.g. Dense(2, 4) (note the parentheses)."
+                )
+        dtypes = {layer.dtype for layer in layers}
+        if len(dtypes) > 1:
+            raise ValueError(f"Sequential expected all layers to share one dtype, got {sorted(map(str, dtypes))}. "
+                             "Build them with the same dtype, or call model.astype(np.float32) afterwards.")
+        self.layers = layers
+        self.dtype = layers[0].dtype
+        self._hooks = {kind: [] for kind in HOOK_KINDS}
+        if seed is not None:
+            self.reset(seed)
+
+    def reset(self, seed=None) -> None:
+        """Redraw every layer's parameters and random stream from one seed: same seed, same run."""
+        children = make_rng(seed).spawn(len(self.layers))
+        for layer, rng in zip(self.layers, children):
+            if hasattr(layer, "reset"):
+                layer.reset(rng)
+
+    # -- the passes ----------------------------------------------------------------------------
+    def forward(self, x, train: bool = False) -> np.ndarray:
+        """Output of the whole network. `train=True` turns on dropout and batch statistics."""
+        x = check_array(x, "x", "Sequential.forward", dtype=self.dtype)
+        check_finite(x, "x", "Sequential.forward", hint="Remove or impute the missing values in the input.")
+        hooks = self._hooks["forward"]
+        if not hooks:                                   # fast path: nobody is watching
+            for layer in self.layers:
+                x = layer.forward(x, train)
+            return x
+        for index, layer in enumerate(self.layers):
+            out = layer.forward(x, train)
+            for hook in list(hooks):
+                hook(index, layer, x, out)
+            x = out
+        return x
+
+    def backward(self, grad, need_input_grad: bool = True):
+        """Send d(loss)/d(output) back through every layer, filling each layer's `grads`.
+        Returns d(loss)/d(input) (saliency needs it), or None with need_input_grad=False (faster)."""
+        hooks = self._hooks["backward"]
+        last = len(self.layers) - 1
+        for index in range(last, -1, -1):
+            layer = self.layers[index]
+            grad_in = layer.backward(grad, need_input_grad or index > 0)
+            for hook in list(hooks):
+                hook(index, layer, grad, grad_in)
+            grad = grad_in
+        return grad
+
+    def predict(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Outputs in eval mode (no dropout, running batch-norm statistics), computed in batches."""
+        batch_size = check_int(batch_size, "batch_size", "Sequential.predict", minimum=1)
+        x = check_array(x, "x", "Sequential.predict", dtype=self.dtype)
+        if len(x) == 0:
+            raise ValueError("Sequential.predict expected at least one example, got an empty array.")
+        outputs = [self.forward(x[start:start + batch_size]) for start in range(0, len(x), batch_size)]
+        return np.concatenate(outputs)
+
+    # -- parameters ----------------------------------------------------------------------------
+    def named_params(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """[("0.dense.W", W, dW), ...]: what optimizers walk and the recorder samples."""
+        return [
+            (f"{index}.{type(layer).__name__.lower()}.{key}", param, layer.grads[key])
+            for index, layer in enumerate(self.layers)
+            for key, param in layer.params.items()
+        ]
+
+    def named_buffers(self) -> list[tuple[str, np.ndarray]]:
+        """Non-trained state saved with the model, e.g. ("2.batchnorm.running_mean", array)."""
+        return [
+            (f"{index}.{type(layer).__name__.lower()}.{key}", value)
+            for index, layer in enumerate(self.layers)
+            for key, value in layer.buffers.items()
+        ]
+
+    def n_params(self) -> int:
+        """Number of trainable numbers in the network."""
+        return sum(param.size for _, param, _ in self.named_params())
+
+    def astype(self, dtype) -> "Sequential":
+        """Convert every layer to float32 or float64 in place (gradient checks use float64).
+        NOTE: build the optimizer afterwards; it holds references to the old arrays."""
+        self.dtype = resolve_dtype(dtype)
+        for layer in self.layers:
+            layer.astype(self.dtype)
+        return self
+
+    # -- watching --------------------------------------------------------------------------------
+    def register_hook(self, kind: str, fn: Callable) -> HookHandle:
+        """Call fn(index, layer, input, output) after each layer's forward ("forward"), or
+        fn(index, layer, grad_output, grad_input) after its backward ("backward")."""
+        if kind not in HOOK_KINDS:
+            raise ValueError(f"register_hook expected kind 'forward' or 'backward', got {kind!r}.")
+        if not callable(fn):
+            raise TypeError(f"register_hook expected a function, got {describe(fn)}.")
+        self._hooks[kind].append(fn)
+        return HookHandle(self._hooks[kind], fn)
+
+    # -- description -----------------------------------------------------------------------------
+    def output_shapes(self, input_shape: tuple) -> list[tuple]:
+        """Per-layer output shape of one example (no batch axis)."""
+        shapes, shape = [], tuple(input_shape)
+        for layer in self.layers:
+            shape = tuple(layer.output_shape(shape))
+            shapes.append(shape)
+        return shapes
+
+    def summary(self, input_shape: tuple | None = None) -> str:
+        """A table: layer, output shape (when input_shape is given), parameter count."""
+        shapes = self.output_shapes(input_shape) if input_shape is not None else [None] * len(self.layers)
+        rows = [("#", "layer", "output shape", "params")]
+        for index, (layer, shape) in enumerate(zip(self.layers, shapes)):
+            count = sum(p.size for p in layer.params.values())
+            rows.append((str(index), repr(layer), "?" if shape is None else str(shape), f"{count:,}"))
+        widths = [max(len(row[col]) for row in rows) for col in range(4)]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
+        lines.insert(1, "-" * len(lines[0]))
+        lines.append(f"total trainable parameters: {self.n_params():,}  (dtype {self.dtype})")
+        return "\n".join(lines)
+
+    # -- files ---------------------------------------------------------------------------------
+    def save(self, path, metadata: dict | None = None):
+        """Write architecture and weights to one safetensors file (never pickle), atomically."""
+        from learnscope.model_io import save_model  # model_io imports this module
+
+        return save_model(self, path, metadata)
+
+    @classmethod
+    def load(cls, path) -> "Sequential":
+        """Rebuild a model written by save(); damaged or foreign files give a clear ValueError."""
+        from learnscope.model_io import load_model
+
+        return load_model(path)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([{inner}])"

@@ -1,0 +1,151 @@
+"""Model files: weights as safetensors, the architecture as JSON in the same file's header.
+
+Never pickle: loading a pickle runs whatever code it holds. A safetensors file is only numbers
+and a JSON header, so a model from a stranger is safe to open. One file, written atomically
+(a temporary file renamed into place), so a crash mid-save never leaves half a model.
+
+Header metadata: format, format_version, learnscope_version, architecture (JSON: layer types and
+constructor arguments), metadata (JSON: whatever the caller adds, e.g. hyperparameters), and a
+SHA-256 over the tensor bytes so that a tampered or bit-flipped file is caught on load.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import safetensors.numpy
+from safetensors import SafetensorError
+
+from learnscope import __version__
+from learnscope.core.validation import describe
+from learnscope.layers import LAYER_TYPES
+from learnscope.model import Sequential
+
+FORMAT = "learnscope-model"
+FORMAT_VERSION = 1
+
+
+def save_model(model: Sequential, path, metadata: dict | None = None) -> Path:
+    """Write the model (architecture, weights, batch-norm statistics) to `path`, atomically."""
+    if not isinstance(model, Sequential):
+        raise TypeError(f"save_model expected a Sequential model, got {describe(model)}.")
+    path = Path(path)
+    tensors = {name: np.ascontiguousarray(param) for name, param, _ in model.named_params()}
+    tensors.update({name: np.ascontiguousarray(value) for name, value in model.named_buffers()})
+    architecture = {
+        "dtype": str(model.dtype),
+        "layers": [{"type": type(layer).__name__, "config": layer.config()} for layer in model.layers],
+    }
+    try:
+        extra = json.dumps(metadata or {})
+    except TypeError as err:
+        raise TypeError(f"save_model expected JSON-serialisable metadata, got {metadata!r}: {err}") from None
+    header = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "learnscope_version": __version__,
+        "architecture": json.dumps(architecture),
+        "metadata": extra,
+        "sha256": _checksum(tensors),
+    }
+    _write_atomically(path, safetensors.numpy.save(tensors, metadata=header))
+    return path
+
+
+def load_model(path) -> Sequential:
+    """Rebuild a model saved by save_model; every kind of damage gives a ValueError naming it."""
+    model, _ = load_model_with_metadata(path)
+    return model
+
+
+def load_model_with_metadata(path) -> tuple[Sequential, dict]:
+    """Like load_model, and also return the metadata dict given to save_model."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}. Check the path, or train one first.")
+    data = path.read_bytes()
+    try:
+        tensors = safetensors.numpy.load(data)
+        header = _read_header(data)
+    except (SafetensorError, ValueError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"{path} is not a readable model file (truncated or corrupted?): {err}. Save the model again."
+        ) from None
+    if header.get("format") != FORMAT:
+        raise ValueError(f"{path} is a safetensors file but not a learnscope model (format {header.get('format')!r}).")
+    version = header.get("format_version", "?")
+    if not version.isdigit() or int(version) > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} uses model format {version}, written by learnscope {header.get('learnscope_version', '?')}; "
+            f"this learnscope ({__version__}) reads format {FORMAT_VERSION}. Upgrade learnscope to open it."
+        )
+    if header.get("sha256") != _checksum(tensors):
+        raise ValueError(f"{path}: the weights do not match the checksum in the header, so the file was modified "
+                         "or damaged after saving. Use an untouched copy or save the model again.")
+    try:
+        architecture = json.loads(header["architecture"])
+        metadata = json.loads(header.get("metadata", "{}"))
+        model = _build(architecture)
+    except (KeyError, TypeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: the architecture in the header is malformed ({err}). Save the model again.") from None
+    _fill(model, tensors, path)
+    return model, metadata
+
+
+def _build(architecture: dict) -> Sequential:
+    layers = []
+    for spec in architecture["layers"]:
+        layer_type = LAYER_TYPES.get(spec["type"])
+        if layer_type is None:
+            raise ValueError(f"unknown layer type {spec['type']!r}; this learnscope knows {', '.join(LAYER_TYPES)}. "
+                             "The file may come from a newer learnscope: upgrade it.")
+        layers.append(layer_type(**spec["config"], dtype=architecture["dtype"]))
+    return Sequential(layers)
+
+
+def _fill(model: Sequential, tensors: dict, path: Path) -> None:
+    expected = [(name, param) for name, param, _ in model.named_params()] + model.named_buffers()
+    for name, target in expected:
+        if name not in tensors:
+            raise ValueError(f"{path} has no tensor {name!r}, which its architecture needs. The file is incomplete.")
+        if tensors[name].shape != target.shape:
+            raise ValueError(f"{path}: tensor {name!r} has shape {tensors[name].shape}, the architecture expects "
+                             f"{target.shape}. The file is inconsistent.")
+        target[...] = tensors[name]                     # in place: grads and optimizers keep their references
+    unexpected = sorted(set(tensors) - {name for name, _ in expected})
+    if unexpected:
+        raise ValueError(f"{path} holds tensors the architecture does not use: {unexpected}. The file is inconsistent.")
+
+
+def _read_header(data: bytes) -> dict:
+    """The safetensors layout: 8 bytes little-endian header length, then a JSON header."""
+    length = int.from_bytes(data[:8], "little")
+    return json.loads(data[8:8 + length].decode("utf-8")).get("__metadata__") or {}
+
+
+def _checksum(tensors: dict) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        array = np.ascontiguousarray(tensors[name])
+        digest.update(f"{name}:{array.dtype.str}:{array.shape};".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _write_atomically(path: Path, payload: bytes) -> None:
+    """Write to a temporary file in the same folder, flush it to disk, then rename over `path`:
+    readers see the old file or the new one, never a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(payload)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

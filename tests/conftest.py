@@ -1,0 +1,27 @@
+"""Fixtures shared by the whole test suite."""
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+# Property tests: a quick profile by default; HYPOTHESIS_PROFILE=thorough for a long hunt.
+settings.register_profile("default", max_examples=60)
+settings.register_profile("thorough", max_examples=3000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """The folder with the dataset copies (mnist/, fashion-mnist/): $LEARNSCOPE_DATA, else ../shared/data
+    beside the repository. Missing data skips the test on a laptop but fails it in CI."""
+    env = os.environ.get("LEARNSCOPE_DATA")
+    folder = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    folder = folder.resolve()
+    if not (folder / "mnist").is_dir():
+        message = f"no dataset folder at {folder} (expected mnist/ inside it); set LEARNSCOPE_DATA to point at one"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
