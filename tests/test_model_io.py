@@ -125,8 +125,7 @@ def test_architecture_that_does_not_fit_the_tensors(saved):
         load_model(path)
 
 
-def test_missing_tensor(saved, tmp_path):
-    model, _ = saved
+def test_missing_tensor(tmp_path):
     small = Sequential([Dense(3, 2)], seed=0)
     path = save_model(small, tmp_path / "small.safetensors")
 

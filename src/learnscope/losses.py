@@ -128,7 +128,8 @@ class SoftmaxCrossEntropy(Loss):
                 )
             return y
         if y.shape != (n_samples, n_classes):
-            raise ValueError(f"SoftmaxCrossEntropy expected one-hot y of shape {(n_samples, n_classes)}, got {y.shape}.")
+            raise ValueError(f"SoftmaxCrossEntropy expected one-hot y of shape {(n_samples, n_classes)}, "
+                             f"got {y.shape}.")
         check_finite(y, "y", "SoftmaxCrossEntropy")
         return y
 

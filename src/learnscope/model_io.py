@@ -90,7 +90,8 @@ def load_model_with_metadata(path) -> tuple[Sequential, dict]:
         metadata = json.loads(header.get("metadata", "{}"))
         model = _build(architecture)
     except (KeyError, TypeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path}: the architecture in the header is malformed ({err}). Save the model again.") from None
+        raise ValueError(f"{path}: the architecture in the header is malformed ({err}). "
+                         "Save the model again.") from None
     _fill(model, tensors, path)
     return model, metadata
 

@@ -13,9 +13,6 @@ from learnscope.core.validation import (
 )
 
 __all__ = [
-    "get_default_dtype",
-    "set_default_dtype",
-    "make_rng",
     "check_array",
     "check_choice",
     "check_finite",
@@ -23,4 +20,7 @@ __all__ = [
     "check_parameter_count",
     "check_range",
     "describe",
+    "get_default_dtype",
+    "make_rng",
+    "set_default_dtype",
 ]

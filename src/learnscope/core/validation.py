@@ -67,25 +67,29 @@ def check_finite(x: np.ndarray, name: str, owner: str, hint: str = "") -> None:
         )
 
 
-def check_int(value, name: str, owner: str, *, minimum=None, maximum=None) -> int:
-    """A whole number (not bool) within [minimum, maximum]."""
+def check_int(value, name: str, owner: str, *, minimum=None, maximum=None, fix: str = "") -> int:
+    """A whole number (not bool) within [minimum, maximum]; `fix` replaces the generic advice."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner} expected {name} to be an int, got {describe(value)}. Pass e.g. {name}={minimum or 1}.")
-    return int(check_range(int(value), name, owner, minimum=minimum, maximum=maximum))
+        advice = fix or f"Pass e.g. {name}={minimum or 1}."
+        raise TypeError(f"{owner} expected {name} to be an int, got {describe(value)}. {advice}")
+    return int(check_range(int(value), name, owner, minimum=minimum, maximum=maximum, fix=fix))
 
 
-def check_range(value, name: str, owner: str, *, minimum=None, maximum=None, inclusive=(True, True)) -> float:
-    """A real number within the given bounds; NaN and inf are never allowed."""
+def check_range(value, name: str, owner: str, *, minimum=None, maximum=None, inclusive=(True, True),
+                fix: str = "") -> float:
+    """A real number within the given bounds; NaN and inf are never allowed. `fix` replaces the
+    generic advice with one specific to the parameter."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner} expected {name} to be a number, got {describe(value)}.")
+        raise TypeError(f"{owner} expected {name} to be a number, got {describe(value)}.{_with_hint(fix)}")
     if not np.isfinite(value):
-        raise ValueError(f"{owner} expected {name} to be a finite number, got {value}.")
+        raise ValueError(f"{owner} expected {name} to be a finite number, got {value}.{_with_hint(fix)}")
     low_ok = minimum is None or (value >= minimum if inclusive[0] else value > minimum)
     high_ok = maximum is None or (value <= maximum if inclusive[1] else value < maximum)
     if not (low_ok and high_ok):
         left = "(-inf" if minimum is None else ("[" if inclusive[0] else "(") + f"{minimum}"
         right = "inf)" if maximum is None else f"{maximum}" + ("]" if inclusive[1] else ")")
-        raise ValueError(f"{owner} expected {name} in {left}, {right}, got {value}. Choose a value in that range.")
+        advice = fix or "Choose a value in that range."
+        raise ValueError(f"{owner} expected {name} in {left}, {right}, got {value}. {advice}")
     return value
 
 
@@ -103,11 +107,11 @@ def check_parameter_count(count: int, owner: str) -> None:
         )
 
 
-def check_choice(value, name: str, owner: str, choices) -> str:
+def check_choice(value, name: str, owner: str, choices, fix: str = "") -> str:
     """One of a fixed set of names, e.g. an activation or initializer."""
     if value not in choices:
         listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{owner} expected {name} to be one of {listed}, got {describe(value)}.")
+        raise ValueError(f"{owner} expected {name} to be one of {listed}, got {describe(value)}.{_with_hint(fix)}")
     return value
 
 

@@ -11,8 +11,22 @@ from learnscope.layers.perceptron import Perceptron, Step
 from learnscope.layers.pool import AvgPool2D, MaxPool2D
 
 __all__ = [
-    "Layer", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "BatchNorm", "Dropout",
-    "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softmax", "Tanh", "Perceptron", "Step",
+    "AvgPool2D",
+    "BatchNorm",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "MaxPool2D",
+    "Perceptron",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Step",
+    "Tanh",
 ]
 
 #: Every layer type by class name: how model files name the layers they hold.

@@ -57,4 +57,5 @@ class Dense(Layer):
         return f"Dense({self.n_in}, {self.n_out}, init={self.init.name!r})"
 
     def config(self):
-        return {"n_in": self.n_in, "n_out": self.n_out, "init": self.init.config(), "bias_init": self.bias_init.config()}
+        return {"n_in": self.n_in, "n_out": self.n_out,
+                "init": self.init.config(), "bias_init": self.bias_init.config()}

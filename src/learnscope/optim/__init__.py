@@ -16,7 +16,7 @@ triples and updates each param in place; see `base.py`.
 
 from learnscope.core.validation import check_int
 from learnscope.optim.adam import Adam, AdamW
-from learnscope.optim.base import Optimizer, check_name, clip_grad_norm, construct, global_grad_norm, with_fix
+from learnscope.optim.base import Optimizer, check_name, clip_grad_norm, construct, global_grad_norm
 from learnscope.optim.rmsprop import RMSprop
 from learnscope.optim.schedules import SCHEDULES, Constant, Cosine, Schedule, StepDecay, Warmup, get_schedule
 from learnscope.optim.sgd import SGD
@@ -46,21 +46,13 @@ def get_optimizer(name, **kwargs) -> Optimizer:
 def batch_size_for(mode, n_samples, mini_batch_size=32) -> int:
     """Batch size per mode: "batch" -> n_samples, "stochastic" -> 1, "mini-batch" -> min(mini_batch_size, n_samples)."""
     mode = check_name(mode, "batch_size_for", BATCH_MODES, what="mode")
-    n_samples = with_fix(
-        check_int,
-        "Pass the number of training examples, e.g. n_samples=len(x_train).",
-        n_samples,
-        "n_samples",
-        "batch_size_for",
-        minimum=1,
+    n_samples = check_int(
+        n_samples, "n_samples", "batch_size_for", minimum=1,
+        fix="Pass the number of training examples, e.g. n_samples=len(x_train).",
     )
-    mini_batch_size = with_fix(
-        check_int,
-        "Pass a positive size such as mini_batch_size=32.",
-        mini_batch_size,
-        "mini_batch_size",
-        "batch_size_for",
-        minimum=1,
+    mini_batch_size = check_int(
+        mini_batch_size, "mini_batch_size", "batch_size_for", minimum=1,
+        fix="Pass a positive size such as mini_batch_size=32.",
     )
     if mode == "batch":
         return n_samples

@@ -19,30 +19,12 @@ import numpy as np
 
 from learnscope.core.validation import check_choice, check_int, check_range, describe
 
-# The generic advice that core's checks end with; we swap it for advice specific to the parameter.
-# NOTE: if core rewords its messages, the specific fix is simply appended after the generic one.
-_GENERIC_ADVICE = (" Choose a value in that range.", " Pass e.g. ")
-
-
-def with_fix(check, fix: str, *args, **kwargs):
-    """Run a core check (check_range, check_int, check_choice); on failure say `fix` instead of generic advice."""
-    try:
-        return check(*args, **kwargs)
-    except (TypeError, ValueError) as err:
-        message = str(err)
-        for advice in _GENERIC_ADVICE:
-            cut = message.rfind(advice)
-            if cut != -1:
-                message = message[:cut]
-                break
-        raise type(err)(f"{message} {fix}") from None
-
 
 def check_hyperparameter(
     value, name: str, owner: str, fix: str, *, minimum=None, maximum=None, inclusive=(True, True)
 ) -> float:
     """A finite real number within bounds, returned as a Python float (keeps float32 arrays float32)."""
-    return float(with_fix(check_range, fix, value, name, owner, minimum=minimum, maximum=maximum, inclusive=inclusive))
+    return float(check_range(value, name, owner, minimum=minimum, maximum=maximum, inclusive=inclusive, fix=fix))
 
 
 def check_name(value, owner: str, registry, what: str = "name") -> str:
@@ -54,7 +36,7 @@ def check_name(value, owner: str, registry, what: str = "name") -> str:
         return value.lower()
     close = difflib.get_close_matches(value.lower(), choices, n=1)
     fix = f"Did you mean {close[0]!r}?" if close else "Pick one of those."
-    return with_fix(check_choice, fix, value, what, owner, choices)  # raises, naming the value as received
+    return check_choice(value, what, owner, choices, fix=fix)  # raises, naming the value as received
 
 
 def construct(cls, kwargs: dict, owner: str):
@@ -253,7 +235,7 @@ class Optimizer:
                 f"{owner} expected a dict with keys 't', 'lr' and 'state', got {describe(state_dict)}. "
                 "Pass what state_dict() returned."
             )
-        t = with_fix(check_int, "Pass what state_dict() returned.", state_dict["t"], "t", owner, minimum=0)
+        t = check_int(state_dict["t"], "t", owner, minimum=0, fix="Pass what state_dict() returned.")
         saved = state_dict["state"]
         if not isinstance(saved, dict):
             raise TypeError(

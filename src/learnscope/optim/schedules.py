@@ -7,7 +7,7 @@ A schedule is a pure function of that count, so it holds no state and needs noth
 import math
 
 from learnscope.core.validation import check_int, describe
-from learnscope.optim.base import check_hyperparameter, check_name, construct, with_fix
+from learnscope.optim.base import check_hyperparameter, check_name, construct
 
 
 class Schedule:
@@ -43,13 +43,9 @@ class StepDecay(Schedule):
     name = "step_decay"
 
     def __init__(self, step_size, gamma=0.1):
-        self.step_size = with_fix(
-            check_int,
-            "Pass a positive whole number of steps such as step_size=1000.",
-            step_size,
-            "step_size",
-            "StepDecay",
-            minimum=1,
+        self.step_size = check_int(
+            step_size, "step_size", "StepDecay", minimum=1,
+            fix="Pass a positive whole number of steps such as step_size=1000.",
         )
         self.gamma = check_hyperparameter(
             gamma,
@@ -74,13 +70,9 @@ class Cosine(Schedule):
     name = "cosine"
 
     def __init__(self, total_steps, min_factor=0.0):
-        self.total_steps = with_fix(
-            check_int,
-            "Pass the number of steps in training, e.g. total_steps=1000.",
-            total_steps,
-            "total_steps",
-            "Cosine",
-            minimum=1,
+        self.total_steps = check_int(
+            total_steps, "total_steps", "Cosine", minimum=1,
+            fix="Pass the number of steps in training, e.g. total_steps=1000.",
         )
         self.min_factor = check_hyperparameter(
             min_factor,
@@ -109,13 +101,9 @@ class Warmup(Schedule):
     name = "warmup"
 
     def __init__(self, warmup_steps, then=None):
-        self.warmup_steps = with_fix(
-            check_int,
-            "Pass a positive whole number of steps such as warmup_steps=100.",
-            warmup_steps,
-            "warmup_steps",
-            "Warmup",
-            minimum=1,
+        self.warmup_steps = check_int(
+            warmup_steps, "warmup_steps", "Warmup", minimum=1,
+            fix="Pass a positive whole number of steps such as warmup_steps=100.",
         )
         if then is not None and not isinstance(then, (Schedule, str, dict)):
             raise TypeError(
