@@ -308,7 +308,7 @@ def print_table(summary: dict, args) -> None:
     if torch_row:
         ratio = engine["median_epoch_seconds"] / torch_row["median_epoch_seconds"]
         verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
-        print(f"learnscope / torch median epoch time: {ratio:.2f} (target <= {TARGET_RATIO}): {verdict}")
+        print(f"learnscope / torch median epoch time: {ratio:.3f} (target <= {TARGET_RATIO}): {verdict}")
     if "numpy" in summary:
         overhead = engine["median_epoch_seconds"] / summary["numpy"]["median_epoch_seconds"]
         print(f"learnscope / plain NumPy median epoch time: {overhead:.2f} (the engine's layers and checks)")
