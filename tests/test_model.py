@@ -143,3 +143,21 @@ def test_constructor_refuses_non_layers():
 def test_backward_before_forward_is_a_call_order_error():
     with pytest.raises(RuntimeError, match="before forward"):
         small_mlp().backward(np.ones((2, 3), dtype=np.float32))
+
+
+def test_training_backward_stops_at_the_first_layer_with_parameters():
+    from learnscope.layers import Flatten
+
+    model = Sequential([Flatten(), Dense(12, 5), ReLU(), Dense(5, 3)], seed=0)
+    calls = []
+    model.register_hook("backward", lambda i, layer, g_out, g_in: calls.append((i, g_in is None)))
+    x = np.random.default_rng(0).standard_normal((4, 3, 2, 2)).astype(np.float32)
+    loss = SoftmaxCrossEntropy()
+    loss.forward(model.forward(x, train=True), np.array([0, 1, 2, 0]))
+    assert model.backward(loss.backward(), need_input_grad=False) is None
+    assert calls == [(3, False), (2, False), (1, True)]   # Dense(12, 5) skips dL/dx; Flatten is not visited
+    weights_grad = model.layers[1].grads["W"].copy()
+    calls.clear()
+    assert model.backward(loss.backward()).shape == x.shape
+    assert [index for index, _ in calls] == [3, 2, 1, 0]
+    np.testing.assert_array_equal(model.layers[1].grads["W"], weights_grad)

@@ -75,14 +75,16 @@ class Sequential:
         """Send d(loss)/d(output) back through every layer, filling each layer's `grads`.
         Returns d(loss)/d(input) (saliency needs it), or None with need_input_grad=False (faster)."""
         hooks = self._hooks["backward"]
-        last = len(self.layers) - 1
-        for index in range(last, -1, -1):
+        # Without an input gradient, the chain can stop at the first layer with parameters: the layers
+        # before it (a Flatten, say) have nothing to learn, and that layer's own dL/dx would be thrown away.
+        stop = 0 if need_input_grad else self._first_trainable
+        for index in range(len(self.layers) - 1, stop - 1, -1):
             layer = self.layers[index]
-            grad_in = layer.backward(grad, need_input_grad or index > 0)
+            grad_in = layer.backward(grad, need_input_grad or index > stop)
             for hook in list(hooks):
                 hook(index, layer, grad, grad_in)
             grad = grad_in
-        return grad
+        return grad if need_input_grad else None
 
     def predict(self, x, batch_size: int = 1024) -> np.ndarray:
         """Outputs in eval mode (no dropout, running batch-norm statistics), computed in batches."""
@@ -94,6 +96,11 @@ class Sequential:
         return np.concatenate(outputs)
 
     # -- parameters ----------------------------------------------------------------------------
+    @property
+    def _first_trainable(self) -> int:
+        """Index of the first layer with parameters (the last layer if none has any)."""
+        return next((i for i, layer in enumerate(self.layers) if layer.params), len(self.layers) - 1)
+
     def named_params(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """[("0.dense.W", W, dW), ...]: what optimizers walk and the recorder samples."""
         return [
