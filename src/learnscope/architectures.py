@@ -1,0 +1,90 @@
+"""Ready-made networks: an MLP and a small CNN for any image or feature shape, built from the
+same layers a learner can assemble by hand. The CLI, the lab and notebooks all build models here."""
+
+import math
+
+from learnscope.core.validation import check_choice, check_int, check_range, describe
+from learnscope.layers import (
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
+from learnscope.model import Sequential
+
+ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+#: The initializer each activation wants: He for the ReLU family, Glorot for the saturating ones.
+INIT_FOR = {"relu": "he_normal", "leaky_relu": "he_normal", "tanh": "xavier_uniform", "sigmoid": "xavier_uniform"}
+
+
+def build_mlp(input_shape, n_classes: int, hidden=(256, 128), activation: str = "relu", dropout: float = 0.0,
+              batch_norm: bool = False, seed=None) -> Sequential:
+    """Flatten → [Dense → (BatchNorm) → activation → (Dropout)] per hidden layer → Dense(n_classes).
+    (N, *input_shape) -> (N, n_classes) logits."""
+    n_inputs = _n_inputs(input_shape)
+    hidden = _check_hidden(hidden)
+    n_classes = check_int(n_classes, "n_classes", "build_mlp", minimum=1)
+    activation = check_choice(activation, "activation", "build_mlp", tuple(ACTIVATIONS))
+    dropout = check_range(dropout, "dropout", "build_mlp", minimum=0, maximum=1, inclusive=(True, False),
+                          fix="Use 0 for none or e.g. 0.2.")
+    layers = [Flatten()] if len(tuple(input_shape)) > 1 else []
+    width = n_inputs
+    for units in hidden:
+        layers.append(Dense(width, units, init=INIT_FOR[activation]))
+        if batch_norm:
+            layers.append(BatchNorm(units))
+        layers.append(ACTIVATIONS[activation]())
+        if dropout:
+            layers.append(Dropout(dropout))
+        width = units
+    layers.append(Dense(width, n_classes, init="xavier_uniform"))
+    return Sequential(layers, seed=seed)
+
+
+def build_cnn(input_shape, n_classes: int, channels=(32, 64), dense: int = 128, dropout: float = 0.0,
+              batch_norm: bool = False, seed=None) -> Sequential:
+    """[Conv 3×3 (same padding) → (BatchNorm) → ReLU → MaxPool 2×2] per entry of `channels` → Flatten →
+    Dense(dense) → ReLU → (Dropout) → Dense(n_classes).   (N, C, H, W) -> (N, n_classes) logits."""
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3:
+        raise ValueError(f"build_cnn expected an image shape (channels, height, width), got {input_shape}. "
+                         "A CNN needs images; use build_mlp for feature tables.")
+    n_channels, height, width = (check_int(v, "input_shape", "build_cnn", minimum=1) for v in input_shape)
+    channels = _check_hidden(channels, name="channels")
+    if min(height, width) < 2 ** len(channels):
+        raise ValueError(f"build_cnn: {len(channels)} pooling stages halve {height}×{width} images below one pixel. "
+                         "Use fewer conv stages or larger images.")
+    layers = []
+    for out_channels in channels:
+        layers.append(Conv2D(n_channels, out_channels, 3, padding=1))
+        if batch_norm:
+            layers.append(BatchNorm(out_channels))
+        layers += [ReLU(), MaxPool2D(2)]
+        n_channels, height, width = out_channels, height // 2, width // 2
+    layers += [Flatten(), Dense(n_channels * height * width, check_int(dense, "dense", "build_cnn", minimum=1),
+                                init="he_normal"), ReLU()]
+    if dropout:
+        layers.append(Dropout(check_range(dropout, "dropout", "build_cnn", minimum=0, maximum=1,
+                                          inclusive=(True, False))))
+    layers.append(Dense(dense, check_int(n_classes, "n_classes", "build_cnn", minimum=1)))
+    return Sequential(layers, seed=seed)
+
+
+def _n_inputs(input_shape) -> int:
+    if not isinstance(input_shape, (tuple, list)) or not input_shape:
+        raise TypeError(f"expected input_shape as a tuple such as (1, 28, 28) or (2,), got {describe(input_shape)}.")
+    return math.prod(check_int(v, "input_shape", "build_mlp", minimum=1) for v in input_shape)
+
+
+def _check_hidden(sizes, name="hidden") -> tuple[int, ...]:
+    if isinstance(sizes, int):
+        sizes = (sizes,)
+    if not isinstance(sizes, (tuple, list)):
+        raise TypeError(f"expected {name} as a list of layer sizes such as (256, 128), got {describe(sizes)}.")
+    return tuple(check_int(size, name, "architecture", minimum=1, maximum=100_000) for size in sizes)

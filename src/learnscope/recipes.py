@@ -1,0 +1,90 @@
+"""Training recipes: the settings that make each dataset train well by default, and the one place
+that turns a recipe into a model and an optimizer. The CLI, the lab and notebooks share them."""
+
+import math
+from dataclasses import asdict, dataclass, replace
+
+from learnscope.architectures import build_cnn, build_mlp
+from learnscope.core.validation import check_choice, check_int, check_range
+from learnscope.model import Sequential
+from learnscope.optim import Constant, Cosine, Optimizer, StepDecay, Warmup, get_optimizer
+
+SCHEDULE_NAMES = ("constant", "cosine", "step", "warmup-cosine")
+MODEL_KINDS = ("mlp", "cnn")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides how a model is built and trained, as plain JSON-able values."""
+
+    model: str = "mlp"
+    hidden: tuple = (256, 128)
+    activation: str = "relu"
+    optimizer: str = "nesterov"
+    lr: float = 0.1
+    schedule: str = "warmup-cosine"
+    batch_size: int = 128
+    epochs: int = 5
+    weight_decay: float = 0.0
+    dropout: float = 0.0
+    batch_norm: bool = False
+    seed: int = 0
+
+    def with_options(self, **changes) -> "Recipe":
+        """A copy with the given fields changed; None means 'keep the default'. Validated."""
+        recipe = replace(self, **{key: value for key, value in changes.items() if value is not None})
+        recipe.validate()
+        return recipe
+
+    def validate(self) -> None:
+        check_choice(self.model, "model", "Recipe", MODEL_KINDS)
+        check_choice(self.schedule, "schedule", "Recipe", SCHEDULE_NAMES)
+        check_range(self.lr, "lr", "Recipe", minimum=0, inclusive=(False, True), fix="Try e.g. --lr 0.01.")
+        check_int(self.batch_size, "batch_size", "Recipe", minimum=1, fix="Use 1 (stochastic) or more.")
+        check_int(self.epochs, "epochs", "Recipe", minimum=1, maximum=10_000)
+        check_range(self.weight_decay, "weight_decay", "Recipe", minimum=0, fix="Try e.g. --l2 1e-4.")
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "hidden": list(self.hidden)}
+
+
+#: Defaults per dataset family, chosen by experiment (see the notes on the issue tracker).
+DEFAULT_RECIPES = {
+    "mnist": Recipe(),
+    "fashion-mnist": Recipe(),
+    "digits": Recipe(hidden=(64,), batch_size=32, epochs=30, lr=0.05),
+    "toy": Recipe(hidden=(16, 16), activation="tanh", optimizer="adam", lr=0.01, schedule="constant",
+                  batch_size=32, epochs=200),
+    "table": Recipe(hidden=(32, 32), optimizer="adam", lr=0.003, schedule="constant", batch_size=32, epochs=100),
+}
+CNN_RECIPE = {"model": "cnn", "optimizer": "adam", "lr": 2e-3, "schedule": "cosine", "epochs": 3}
+
+
+def default_recipe(family: str, model: str = "mlp") -> Recipe:
+    """The recipe learnscope uses for a dataset family ('mnist', 'digits', 'toy', 'table', ...)."""
+    recipe = DEFAULT_RECIPES[check_choice(family, "family", "default_recipe", tuple(DEFAULT_RECIPES))]
+    return recipe.with_options(**CNN_RECIPE) if model == "cnn" else recipe
+
+
+def build_from_recipe(recipe: Recipe, input_shape, n_classes: int) -> Sequential:
+    """The recipe's network for inputs of `input_shape` (one example) and `n_classes` outputs."""
+    if recipe.model == "cnn":
+        return build_cnn(input_shape, n_classes, dropout=recipe.dropout, batch_norm=recipe.batch_norm,
+                         seed=recipe.seed)
+    return build_mlp(input_shape, n_classes, hidden=recipe.hidden, activation=recipe.activation,
+                     dropout=recipe.dropout, batch_norm=recipe.batch_norm, seed=recipe.seed)
+
+
+def optimizer_from_recipe(recipe: Recipe, steps_per_epoch: int) -> Optimizer:
+    """The recipe's optimizer, its schedule spanning the whole run (epochs × steps_per_epoch)."""
+    total_steps = recipe.epochs * steps_per_epoch
+    if recipe.schedule == "cosine":
+        schedule = Cosine(total_steps)
+    elif recipe.schedule == "warmup-cosine":
+        warmup = max(1, min(steps_per_epoch // 2, total_steps // 10))
+        schedule = Warmup(warmup, then=Cosine(max(1, total_steps - warmup)))
+    elif recipe.schedule == "step":
+        schedule = StepDecay(step_size=max(1, math.ceil(total_steps / 3)), gamma=0.1)
+    else:
+        schedule = Constant()
+    return get_optimizer(recipe.optimizer, lr=recipe.lr, weight_decay=recipe.weight_decay, schedule=schedule)
