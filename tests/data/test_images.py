@@ -21,8 +21,8 @@ def test_dark_on_light_photo_becomes_a_centred_light_digit(tmp_path):
     rows, cols = np.nonzero(pixels > 0.5)
     assert rows.max() - rows.min() + 1 in (19, 20, 21)       # the longer side is fitted to 20 pixels
     assert cols.max() - cols.min() + 1 < 10                  # aspect ratio kept: still a thin stroke
-    total = pixels.sum()
-    centre = ((np.indices(pixels.shape)[0] * pixels).sum() / total, (np.indices(pixels.shape)[1] * pixels).sum() / total)
+    rows_index, cols_index = np.indices(pixels.shape)
+    centre = ((rows_index * pixels).sum() / pixels.sum(), (cols_index * pixels).sum() / pixels.sum())
     assert centre == pytest.approx((13.5, 13.5), abs=0.75)
 
 

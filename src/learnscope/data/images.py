@@ -76,8 +76,8 @@ def _center_of_mass_to_middle(frame: np.ndarray) -> np.ndarray:
     """Shift by whole pixels so the brightness-weighted centre lands on (14, 14), as MNIST does."""
     total = frame.sum()
     rows, cols = np.indices(frame.shape)
-    shift_row = int(round(13.5 - (rows * frame).sum() / total))
-    shift_col = int(round(13.5 - (cols * frame).sum() / total))
+    shift_row = round(13.5 - float((rows * frame).sum() / total))
+    shift_col = round(13.5 - float((cols * frame).sum() / total))
     shifted = np.zeros_like(frame)
     src_rows = slice(max(0, -shift_row), min(28, 28 - shift_row))
     dst_rows = slice(max(0, shift_row), min(28, 28 + shift_row))
