@@ -156,7 +156,7 @@ def _read_into(stream, buffer: memoryview) -> int:
     """Fill buffer from stream without an intermediate copy; return how many bytes arrived."""
     filled = 0
     while filled < len(buffer):
-        n = stream.readinto(buffer[filled : filled + _CHUNK * 16])
+        n = stream.readinto(buffer[filled : filled + _CHUNK])
         if not n:
             break
         filled += n
