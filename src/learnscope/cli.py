@@ -1,75 +1,287 @@
-"""The `learnscope` command. For now one job: a short training demo in the terminal."""
+"""The `learnscope` command: train, evaluate and predict from the terminal.
 
-import argparse
+Every command is a thin layer over the library (data, recipes, train); errors become one line on
+stderr and a non-zero exit code, with the traceback only under --debug.
+"""
+
 import sys
 import time
+from pathlib import Path
+from typing import Annotated
 
 import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
 
 from learnscope import __version__
-from learnscope.data.batches import minibatch_indices
-from learnscope.data.toy2d import make_spiral, make_xor
-from learnscope.layers import Dense, ReLU, Tanh
+from learnscope.data.catalog import DATASET_NAMES, load_training_data
 from learnscope.losses import MSE, SoftmaxCrossEntropy
-from learnscope.model import Sequential
-from learnscope.optim import SGD, Adam
+from learnscope.recipes import MODEL_KINDS, SCHEDULE_NAMES, build_from_recipe, default_recipe, optimizer_from_recipe
+from learnscope.train import Callback, evaluate, fit
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="See how a neural network learns: train, evaluate and predict from the terminal.")
+data_app = typer.Typer(no_args_is_help=True, help="Where the datasets are, and fetching them.")
+app.add_typer(data_app, name="data")
+console = Console()
+errors = Console(stderr=True)
+_settings = {"debug": False}
+
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Folder with the dataset files (or a parent of mnist/ and fashion-mnist/). "
+    "Default: $LEARNSCOPE_DATA, then the user cache, then a download.")]
 
 
-def train_xor(seed: int, out=sys.stdout) -> float:
-    """A 2-4-1 tanh network learns XOR, which no single straight line can separate."""
-    x, labels = make_xor(n_samples=4)
-    targets = (2.0 * labels - 1).reshape(-1, 1)
-    model = Sequential([Dense(2, 4), Tanh(), Dense(4, 1), Tanh()], seed=seed)
-    loss, optimizer = MSE(), SGD(lr=0.1, momentum=0.9)
-    print("XOR with a 2-4-1 tanh network, mean squared error, SGD with momentum", file=out)
-    for epoch in range(1, 301):
-        value = loss.forward(model.forward(x, train=True), targets)     # 1-2. predict, measure the error
-        model.backward(loss.backward())                                 # 3. share out the blame
-        optimizer.step(model.named_params())                            # 4. nudge every weight
-        if epoch in (1, 10, 50, 100, 300):
-            print(f"  epoch {epoch:3d}  loss {value:.4f}", file=out)
-    predictions = model.predict(x)[:, 0]
-    for point, label, prediction in zip(x, labels, predictions):
-        print(f"  x = ({point[0]:+.0f}, {point[1]:+.0f})  target {label}  network says {prediction:+.3f}", file=out)
-    return float(((predictions > 0) == labels).mean())
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback when something fails.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+):
+    """Global options."""
+    _settings["debug"] = debug
+    if version:
+        console.print(f"learnscope {__version__}")
+        raise typer.Exit()
 
 
-def train_spiral(seed: int, out=sys.stdout) -> float:
-    """A 2-64-64-3 ReLU network untangles three interleaved spiral arms."""
-    x, y = make_spiral(n_samples=300, n_classes=3, noise=0.1, seed=seed)
-    model = Sequential([Dense(2, 64), ReLU(), Dense(64, 64), ReLU(), Dense(64, 3)], seed=seed)
-    loss, optimizer, rng = SoftmaxCrossEntropy(), Adam(lr=1e-2), np.random.default_rng(seed)
-    print("\nSpiral, 3 classes, 2-64-64-3 ReLU network, cross-entropy, Adam, mini-batches of 32", file=out)
-    for epoch in range(1, 201):
-        for rows in minibatch_indices(len(x), 32, rng):
-            loss.forward(model.forward(x[rows], train=True), y[rows])
-            model.backward(loss.backward(), need_input_grad=False)
-            optimizer.step(model.named_params())
-        if epoch in (1, 20, 50, 100, 200):
-            accuracy = (model.predict(x).argmax(axis=1) == y).mean()
-            print(f"  epoch {epoch:3d}  loss {loss.forward(model.predict(x), y):.4f}  accuracy {accuracy:.1%}",
-                  file=out)
-    return float((model.predict(x).argmax(axis=1) == y).mean())
-
-
-def demo(args) -> int:
+# -- train ---------------------------------------------------------------------------------------
+@app.command()
+def train(
+    dataset: Annotated[str, typer.Argument(help=f"What to learn: {', '.join(DATASET_NAMES)}. "
+                                           "Ignored with --csv.")] = "mnist",
+    data_dir: DataDir = None,
+    csv: Annotated[Path | None, typer.Option(help="Train on your own CSV file (numeric features).")] = None,
+    label: Annotated[str | None, typer.Option(help="With --csv: the label column (name or index).")] = None,
+    model: Annotated[str, typer.Option(help=f"Network type: {' or '.join(MODEL_KINDS)}.")] = "mlp",
+    hidden: Annotated[str | None, typer.Option(
+        help="Hidden layer sizes of the MLP, comma-separated, e.g. 256,128.")] = None,
+    activation: Annotated[str | None, typer.Option(help="relu, leaky_relu, tanh or sigmoid.")] = None,
+    optimizer: Annotated[str | None, typer.Option(
+        help="sgd, momentum, nesterov, rmsprop, adam or adamw.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate: how big each step downhill is.")] = None,
+    schedule: Annotated[str | None, typer.Option(
+        help=f"How the learning rate changes over training: {', '.join(SCHEDULE_NAMES)}.")] = None,
+    batch_size: Annotated[str | None, typer.Option(
+        help="Examples per step: 1 = stochastic, 'full' = batch gradient descent, between = mini-batch.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Passes over the training set.")] = None,
+    l2: Annotated[float | None, typer.Option(help="L2 weight decay: pulls weights toward 0 (e.g. 1e-4).")] = None,
+    dropout: Annotated[float | None, typer.Option(help="Fraction of hidden units silenced while training.")] = None,
+    batch_norm: Annotated[bool, typer.Option("--batch-norm", help="Normalise each hidden layer's input.")] = False,
+    seed: Annotated[int, typer.Option(help="Same seed, same run.")] = 0,
+    samples: Annotated[int | None, typer.Option(help="Toy sets: number of points.")] = None,
+    noise: Annotated[float | None, typer.Option(help="Toy sets: how noisy the points are.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to save the trained model.")] = None,
+    download: Annotated[bool, typer.Option(help="Download MNIST if it is not found locally.")] = True,
+):
+    """Train a network and save it. Defaults reach over 98% on MNIST in seconds."""
+    data = load_training_data(dataset, data_dir=data_dir, csv=csv, label=label, samples=samples, noise=noise,
+                              seed=seed, download=download)
+    recipe = default_recipe(data.family, model).with_options(
+        hidden=_parse_sizes(hidden), activation=activation, optimizer=optimizer, lr=lr, schedule=schedule,
+        batch_size=_parse_batch_size(batch_size, len(data.x_train)), epochs=epochs, weight_decay=l2,
+        dropout=dropout, batch_norm=batch_norm or None, seed=seed)
+    network = build_from_recipe(recipe, data.input_shape, data.n_outputs)
+    steps_per_epoch = -(-len(data.x_train) // recipe.batch_size)
+    loss = SoftmaxCrossEntropy() if data.is_classification else MSE()
+    console.print(f"[bold]{data.name}[/]: {len(data.x_train):,} training and {len(data.x_test):,} test examples "
+                  f"({data.source})")
+    console.print(f"{recipe.model.upper()} with {network.n_params():,} weights; {recipe.optimizer}, lr {recipe.lr}, "
+                  f"{recipe.schedule} schedule, batch {recipe.batch_size}, {recipe.epochs} epochs, seed {seed}")
     start = time.perf_counter()
-    xor_accuracy = train_xor(args.seed)
-    spiral_accuracy = train_spiral(args.seed)
-    print(f"\nXOR accuracy {xor_accuracy:.0%}, spiral accuracy {spiral_accuracy:.1%}, "
-          f"in {time.perf_counter() - start:.1f} s.")
-    return 0
+    with _progress() as progress:
+        history = fit(network, loss, optimizer_from_recipe(recipe, steps_per_epoch), data.x_train, data.y_train,
+                      epochs=recipe.epochs, batch_size=recipe.batch_size, seed=seed,
+                      validation_data=(data.x_test, data.y_test),
+                      callbacks=[ProgressBar(progress, recipe.epochs * steps_per_epoch, recipe.batch_size)])
+    seconds = time.perf_counter() - start
+    if history.status == "diverged":
+        _fail(history.message)
+    result = evaluate(network, loss, data.x_test, data.y_test)
+    train_result = evaluate(network, loss, data.x_train, data.y_train)
+    path = output or Path(f"{data.name}-{recipe.model}.safetensors")
+    network.save(path, metadata={**data.metadata(), "recipe": recipe.to_dict(), "test_loss": result.loss,
+                                 "test_accuracy": result.accuracy, "status": history.status,
+                                 "training_seconds": round(seconds, 2)})
+    table = Table(title=f"{data.name}, after {len(history.epoch)} epoch(s), {seconds:.1f} s of training")
+    table.add_column("")
+    table.add_column("loss", justify="right")
+    if data.is_classification:
+        table.add_column("accuracy", justify="right")
+    for name, outcome in (("train", train_result), ("test", result)):
+        cells = [name, f"{outcome.loss:.4f}"] + ([f"{outcome.accuracy:.2%}"] if data.is_classification else [])
+        table.add_row(*cells)
+    console.print(table)
+    if history.status == "interrupted":
+        console.print("Training was interrupted; the model as it was at that moment is saved.")
+    console.print(f"Model saved to [bold]{path}[/]")
+
+
+class ProgressBar(Callback):
+    """A live progress bar: epoch, loss, accuracy, speed and time left."""
+
+    def __init__(self, progress: Progress, total_steps: int, batch_size: int):
+        self.progress, self.batch_size = progress, batch_size
+        self.task = progress.add_task("training", total=total_steps, info="")
+        self.started = time.perf_counter()
+
+    def on_batch_end(self, step, logs):
+        if step % 20 and step != self.progress.tasks[self.task].total - 1:
+            return                                  # redrawing every step would cost more than the step
+        speed = logs["examples_seen"] / max(time.perf_counter() - self.started, 1e-9)
+        accuracy = f" accuracy {logs['accuracy']:.1%}" if logs.get("accuracy") is not None else ""
+        self.progress.update(self.task, completed=step + 1,
+                             info=f"epoch {logs['epoch'] + 1} loss {logs['loss']:.4f}{accuracy} {speed:,.0f} ex/s")
+
+
+def _progress() -> Progress:
+    return Progress(BarColumn(bar_width=20), TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), console=console)
+
+
+# -- evaluate and predict ----------------------------------------------------------------------------
+@app.command(name="evaluate")
+def evaluate_command(
+    model_path: Annotated[Path, typer.Argument(help="A model saved by 'learnscope train'.")],
+    data_dir: DataDir = None,
+    download: Annotated[bool, typer.Option(help="Download the dataset if it is not found locally.")] = True,
+):
+    """Test a saved model on the test set of the data it was trained on: loss, accuracy, confusion matrix."""
+    from learnscope.model_io import load_model_with_metadata
+
+    network, metadata = load_model_with_metadata(model_path)
+    if "dataset" not in metadata:
+        _fail(f"{model_path} does not say which dataset it was trained on; evaluate works on models saved by "
+              "'learnscope train'.")
+    data = load_training_data(metadata["dataset"], data_dir=data_dir, download=download,
+                              **metadata.get("data_options", {}))
+    loss = SoftmaxCrossEntropy() if data.is_classification else MSE()
+    result = evaluate(network, loss, data.x_test, data.y_test)
+    console.print(f"{data.name} test set, {len(data.x_test):,} examples: loss {result.loss:.4f}"
+                  + (f", accuracy {result.accuracy:.2%}" if result.accuracy is not None else ""))
+    if result.confusion is not None:
+        table = Table(title="confusion matrix (rows: true class, columns: predicted)")
+        table.add_column("")
+        for name in data.class_names:
+            table.add_column(name[:6], justify="right")
+        for true_class, (name, row) in enumerate(zip(data.class_names, result.confusion)):
+            cells = [f"[bold]{count}[/]" if predicted == true_class else str(count)
+                     for predicted, count in enumerate(row)]
+            table.add_row(name[:12], *cells)
+        console.print(table)
+
+
+@app.command()
+def predict(
+    model_path: Annotated[Path, typer.Argument(help="A model trained on MNIST-style images.")],
+    image: Annotated[Path, typer.Argument(help="A picture of one digit: any size, colour or background.")],
+):
+    """Read a digit from a picture: the image is prepared like MNIST (28×28, centred) and classified."""
+    from learnscope.data.images import load_image, to_mnist_format
+    from learnscope.model_io import load_model_with_metadata
+
+    network, metadata = load_model_with_metadata(model_path)
+    shape = tuple(metadata.get("input_shape", ()))
+    if shape != (1, 28, 28):
+        _fail(f"{model_path} expects inputs of shape {shape or 'unknown'}, not 28×28 images. "
+              "Use a model trained with 'learnscope train mnist' (or fashion-mnist).")
+    pixels = to_mnist_format(load_image(image))
+    logits = network.predict(pixels.reshape(1, 1, 28, 28))[0]
+    probabilities = np.exp(logits - logits.max())
+    probabilities /= probabilities.sum()
+    names = metadata.get("class_names") or [str(k) for k in range(len(probabilities))]
+    best = np.argsort(probabilities)[::-1]
+    console.print(f"[bold]{names[best[0]]}[/] ({probabilities[best[0]]:.1%})  "
+                  + "  ".join(f"{names[k]} {probabilities[k]:.1%}" for k in best[1:3]))
+
+
+# -- data ------------------------------------------------------------------------------------------
+@data_app.command("info")
+def data_info(data_dir: DataDir = None):
+    """Where each dataset would be loaded from, without downloading anything."""
+    from learnscope.data.catalog import describe_sources
+
+    for line in describe_sources(data_dir):
+        console.print(line)
+
+
+@data_app.command("fetch")
+def data_fetch(
+    name: Annotated[str, typer.Argument(help="mnist or fashion-mnist")] = "mnist",
+    data_dir: DataDir = None,
+):
+    """Download a dataset into the user cache (hash-verified), so later runs work offline."""
+    from learnscope.data.sources import find_dataset_files
+
+    files = find_dataset_files(name, data_dir=data_dir, download=True, progress=True)
+    folder = next(iter(files.values())).parent
+    console.print(f"{name}: {len(files)} files ready in {folder}")
+
+
+# -- demo ------------------------------------------------------------------------------------------
+@app.command()
+def demo(seed: Annotated[int, typer.Option(help="Same seed, same run.")] = 0):
+    """Train XOR and a spiral in the terminal, in seconds, printing what happens."""
+    from learnscope.lessons.demo import train_spiral, train_xor
+
+    start = time.perf_counter()
+    xor_accuracy = train_xor(seed, console.print)
+    spiral_accuracy = train_spiral(seed, console.print)
+    console.print(f"\nXOR accuracy {xor_accuracy:.0%}, spiral accuracy {spiral_accuracy:.1%}, "
+                  f"in {time.perf_counter() - start:.1f} s.")
+
+
+# -- plumbing ----------------------------------------------------------------------------------------
+def _parse_sizes(text: str | None):
+    if text is None:
+        return None
+    try:
+        sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValueError(f"--hidden expected sizes such as 256,128, got {text!r}.") from None
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"--hidden expected positive sizes such as 256,128, got {text!r}.")
+    return sizes
+
+
+def _parse_batch_size(text: str | None, n_samples: int):
+    if text is None:
+        return None
+    if text.lower() in ("full", "batch", "all"):
+        return n_samples
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"--batch-size expected a whole number or 'full', got {text!r}.") from None
+
+
+def _fail(message: str):
+    raise CommandError(message)
+
+
+class CommandError(Exception):
+    """A failure already explained in words: printed as one line, no traceback."""
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="learnscope", description="See how a neural network learns.")
-    parser.add_argument("--version", action="version", version=f"learnscope {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo_parser = commands.add_parser("demo", help="train XOR and a spiral in the terminal, in seconds")
-    demo_parser.add_argument("--seed", type=int, default=0, help="same seed, same run (default 0)")
-    demo_parser.set_defaults(run=demo)
-    args = parser.parse_args(argv)
-    return args.run(args)
+    """Entry point: run the app, turn expected failures into one line on stderr and exit code 1."""
+    try:
+        app(args=argv, prog_name="learnscope", standalone_mode=False)
+    except (typer.Exit, SystemExit) as done:
+        return getattr(done, "exit_code", None) or getattr(done, "code", 0) or 0
+    except typer.Abort:
+        errors.print("aborted")
+        return 130
+    except Exception as error:
+        if isinstance(error, typer.exceptions.TyperException) and hasattr(error, "show"):
+            error.show()                            # a usage error: click's own message and exit code 2
+            return error.exit_code
+        if _settings["debug"]:
+            raise
+        errors.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

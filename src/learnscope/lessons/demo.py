@@ -1,0 +1,42 @@
+"""The first lesson in the terminal: a network learns XOR, then untangles a spiral."""
+
+from collections.abc import Callable
+
+from learnscope.data.toy2d import make_spiral, make_xor
+from learnscope.layers import Dense, ReLU, Tanh
+from learnscope.losses import MSE, SoftmaxCrossEntropy
+from learnscope.model import Sequential
+from learnscope.optim import SGD, Adam
+from learnscope.train import fit
+
+
+def train_xor(seed: int = 0, say: Callable[[str], None] = print) -> float:
+    """A 2-4-1 tanh network learns XOR, which no single straight line can separate. Returns accuracy."""
+    x, labels = make_xor(n_samples=4)
+    targets = (2.0 * labels - 1).reshape(-1, 1)         # tanh outputs -1 for class 0, +1 for class 1
+    model = Sequential([Dense(2, 4), Tanh(), Dense(4, 1), Tanh()], seed=seed)
+    loss, optimizer = MSE(), SGD(lr=0.1, momentum=0.9)
+    say("XOR with a 2-4-1 tanh network, mean squared error, SGD with momentum")
+    for epoch in range(1, 301):
+        value = loss.forward(model.forward(x, train=True), targets)     # 1-2. predict, measure the error
+        model.backward(loss.backward())                                 # 3. share out the blame
+        optimizer.step(model.named_params())                            # 4. nudge every weight
+        if epoch in (1, 10, 50, 100, 300):
+            say(f"  epoch {epoch:3d}  loss {value:.4f}")
+    predictions = model.predict(x)[:, 0]
+    for point, label, prediction in zip(x, labels, predictions):
+        say(f"  x = ({point[0]:+.0f}, {point[1]:+.0f})  target {label}  network says {prediction:+.3f}")
+    return float(((predictions > 0) == labels).mean())
+
+
+def train_spiral(seed: int = 0, say: Callable[[str], None] = print) -> float:
+    """A 2-64-64-3 ReLU network untangles three interleaved spiral arms. Returns train accuracy."""
+    x, y = make_spiral(n_samples=300, n_classes=3, noise=0.1, seed=seed)
+    model = Sequential([Dense(2, 64), ReLU(), Dense(64, 64), ReLU(), Dense(64, 3)], seed=seed)
+    say("\nSpiral, 3 classes, 2-64-64-3 ReLU network, cross-entropy, Adam, mini-batches of 32")
+    history = fit(model, SoftmaxCrossEntropy(), Adam(lr=1e-2), x, y, epochs=100, batch_size=32, seed=seed)
+    for epoch in (0, 9, 49, 99):
+        say(f"  epoch {epoch + 1:3d}  loss {history['loss'][epoch]:.4f}  accuracy {history['accuracy'][epoch]:.1%}")
+    return float((model.predict(x).argmax(axis=1) == y).mean())
+
+

@@ -1,0 +1,131 @@
+"""The learnscope command, run in-process: every command, and the errors a user will meet."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from learnscope.cli import main
+from learnscope.data.idx import mnist_files, read_idx
+from learnscope.model_io import load_model_with_metadata
+
+
+def run(capsys, *args):
+    code = main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_a_toy_set_saves_a_model_that_remembers_its_data(capsys, tmp_path):
+    path = tmp_path / "spiral.safetensors"
+    code, out, err = run(capsys, "train", "spiral", "--epochs", "60", "--samples", "300", "-o", path)
+    assert code == 0, err
+    assert "spiral" in out and "Model saved to" in out
+    _, metadata = load_model_with_metadata(path)
+    assert metadata["dataset"] == "spiral" and metadata["data_options"]["samples"] == 300
+    assert metadata["test_accuracy"] > 0.9
+    code, out, err = run(capsys, "evaluate", path)
+    assert code == 0, err
+    assert f"accuracy {metadata['test_accuracy']:.2%}" in out and "confusion matrix" in out
+
+
+def test_regression_toy_set_reports_loss_without_accuracy(capsys, tmp_path):
+    code, out, err = run(capsys, "train", "plane", "--epochs", "30", "-o", tmp_path / "plane.safetensors")
+    assert code == 0, err
+    assert "loss" in out and "accuracy" not in out.split("Model saved")[0].split("┃")[-1]
+
+
+def test_train_on_a_csv_file(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    rows = rng.standard_normal((120, 3))
+    labels = np.where(rows[:, 0] + rows[:, 1] > 0, "yes", "no")
+    lines = ["a,b,c,answer"] + [f"{r[0]:.4f},{r[1]:.4f},{r[2]:.4f},{lab}" for r, lab in zip(rows, labels)]
+    (tmp_path / "mine.csv").write_text("\n".join(lines))
+    code, _, err = run(capsys, "train", "--csv", tmp_path / "mine.csv", "--label", "answer", "--epochs", "40",
+                         "-o", tmp_path / "mine.safetensors")
+    assert code == 0, err
+    _, metadata = load_model_with_metadata(tmp_path / "mine.safetensors")
+    assert metadata["class_names"] == ["no", "yes"] and metadata["test_accuracy"] >= 0.85
+
+
+def test_mnist_train_evaluate_and_predict_a_drawn_digit(capsys, tmp_path, shared_data_dir):
+    path = tmp_path / "mnist.safetensors"
+    code, _, err = run(capsys, "train", "mnist", "--data-dir", shared_data_dir, "--epochs", "1", "-o", path)
+    assert code == 0, err
+    _, metadata = load_model_with_metadata(path)
+    assert metadata["test_accuracy"] > 0.95
+    # a real test digit, enlarged and drawn dark on light like a photo of paper: preprocessing must undo that
+    images, labels = (read_idx(p) for p in mnist_files(shared_data_dir / "mnist", "test"))
+    picture = Image.fromarray(255 - images[0]).resize((140, 140), Image.Resampling.BILINEAR)
+    picture.save(tmp_path / "digit.png")
+    code, out, err = run(capsys, "predict", path, tmp_path / "digit.png")
+    assert code == 0, err
+    assert out.split()[0] == str(labels[0])
+    code, out, err = run(capsys, "evaluate", path, "--data-dir", shared_data_dir)
+    assert code == 0, err
+    assert f"accuracy {metadata['test_accuracy']:.2%}" in out
+
+
+def test_data_info_says_where_each_dataset_is(capsys, shared_data_dir):
+    code, out, _ = run(capsys, "data", "info", "--data-dir", shared_data_dir)
+    assert code == 0
+    assert "mnist: ready" in out and "fashion-mnist: ready" in out and "digits" in out
+
+
+def test_data_fetch_finds_local_files(capsys, shared_data_dir):
+    code, out, err = run(capsys, "data", "fetch", "fashion-mnist", "--data-dir", shared_data_dir)
+    assert code == 0, err
+    assert "4 files ready" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "cifar"], "unknown dataset 'cifar'"),
+    (["train", "xor", "--lr", "-1"], "lr"),
+    (["train", "xor", "--batch-size", "lots"], "--batch-size expected a whole number or 'full'"),
+    (["train", "xor", "--hidden", "8,x"], "--hidden expected sizes"),
+    (["train", "xor", "--optimizer", "adamm"], "Did you mean 'adam'"),
+    (["train", "--csv", "missing.csv", "--label", "y"], "missing.csv"),
+    (["train", "--csv", "x.csv"], "--label"),
+    (["evaluate", "nothing.safetensors"], "no model file"),
+    (["predict", "nothing.safetensors", "x.png"], "no model file"),
+])
+def test_errors_are_one_line_on_stderr_with_exit_code_1(capsys, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *args)
+    assert code == 1
+    assert err.startswith("error: ") and message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 3
+
+
+def test_predict_refuses_a_model_that_does_not_take_images(capsys, tmp_path):
+    run(capsys, "train", "xor", "--epochs", "5", "-o", tmp_path / "xor.safetensors")
+    Image.new("L", (28, 28)).save(tmp_path / "blank.png")
+    code, _, err = run(capsys, "predict", tmp_path / "xor.safetensors", tmp_path / "blank.png")
+    assert code == 1 and "not 28×28 images" in err
+
+
+def test_debug_shows_the_traceback(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        main(["--debug", "train", "cifar"])
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["data", "info"], ["data", "fetch"],
+                                     ["demo"]])
+def test_help_explains_every_option(capsys, command):
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    assert "Usage" in out
+    if command == ["train"]:
+        for option in ("--data-dir", "--optimizer", "--lr", "--schedule", "--batch-size", "--epochs", "--l2",
+                       "--dropout", "--batch-norm", "--seed", "--output", "--csv", "--label"):
+            assert option in out
+
+
+def test_unknown_option_is_a_usage_error(capsys):
+    code, _, err = run(capsys, "train", "--colour", "blue")
+    assert code == 2 and "--colour" in err
+
+
+def test_demo_learns_xor_and_the_spiral(capsys):
+    code, out, _ = run(capsys, "demo")
+    assert code == 0 and "XOR accuracy 100%" in out
