@@ -51,7 +51,7 @@ def run_learnscope(data, recipe, seed: int) -> dict:
     from learnscope.train import fit
 
     steps_per_epoch = -(-len(data.x_train) // recipe.batch_size)
-    model = build_from_recipe(recipe, data.input_shape, data.n_outputs)
+    model = build_from_recipe(recipe, data.input_shape, data.n_outputs, x_train=data.x_train)
     history = fit(model, SoftmaxCrossEntropy(), optimizer_from_recipe(recipe, steps_per_epoch), data.x_train,
                   data.y_train, epochs=recipe.epochs, batch_size=recipe.batch_size, seed=seed,
                   validation_data=(data.x_test, data.y_test), eval_every=steps_per_epoch // 4)
@@ -63,20 +63,32 @@ def run_torch(data, recipe, seed: int) -> dict:
     import torch
     from torch import nn
 
+    from learnscope.architectures import input_statistics
     from learnscope.data.batches import minibatch_indices
     from learnscope.recipes import optimizer_from_recipe
 
     torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count())))
     torch.manual_seed(seed)
-    if recipe.model != "mlp" or recipe.batch_norm or recipe.dropout:
-        raise SystemExit("the PyTorch twin covers the plain MLP recipe only")
+    if recipe.model != "mlp" or recipe.dropout:
+        raise SystemExit("the PyTorch twin covers the MLP recipes (with or without batch norm) only")
+
+    class Standardize(nn.Module):
+        def __init__(self, mean, std):
+            super().__init__()
+            self.mean, self.std = mean, std
+
+        def forward(self, x):
+            return (x - self.mean) / self.std
+
     sizes = (int(np.prod(data.input_shape)), *recipe.hidden, data.n_outputs)
-    layers: list = [nn.Flatten()]
+    layers: list = [Standardize(*input_statistics(data.x_train))] if recipe.standardize else []
+    layers.append(nn.Flatten())
     for index, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(n_in, n_out))
+        nn.init.kaiming_normal_(layers[-1].weight, nonlinearity="relu")     # learnscope's he_normal
+        nn.init.zeros_(layers[-1].bias)
         if index < len(sizes) - 2:
-            nn.init.kaiming_normal_(layers[-1].weight, nonlinearity="relu")
-            nn.init.zeros_(layers[-1].bias)
+            layers += [nn.BatchNorm1d(n_out)] if recipe.batch_norm else []
             layers.append(nn.ReLU())
     model = nn.Sequential(*layers)
     steps_per_epoch = -(-len(data.x_train) // recipe.batch_size)
@@ -98,11 +110,14 @@ def run_torch(data, recipe, seed: int) -> dict:
             step += 1
             if step % (steps_per_epoch // 4) == 0:
                 clock += time.perf_counter() - started
+                model.eval()
                 with torch.no_grad():
                     accuracy = float((model(x_test).argmax(1).numpy() == y_test).mean())
+                model.train()
                 checks.append((clock, accuracy))
                 started = time.perf_counter()
         clock += time.perf_counter() - started
+    model.eval()
     with torch.no_grad():
         final = float((model(x_test).argmax(1).numpy() == y_test).mean())
     return {"checks": checks, "final_accuracy": final}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from learnscope.architectures import build_cnn, build_mlp
-from learnscope.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, Tanh
+from learnscope.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, Standardize, Tanh
 from learnscope.optim import SGD, Adam
 from learnscope.recipes import Recipe, build_from_recipe, default_recipe, optimizer_from_recipe
 
@@ -20,6 +20,7 @@ def test_mlp_layout_and_output_shape():
 
 def test_cnn_layout_and_output_shape():
     model = build_cnn((1, 28, 28), 10, channels=(4, 8), dense=16, seed=0)
+    assert model.output_shapes((1, 28, 28))[:4] == [(4, 24, 24), (4, 24, 24), (4, 12, 12), (8, 8, 8)]
     assert sum(isinstance(layer, Conv2D) for layer in model.layers) == 2
     assert model.output_shapes((1, 28, 28))[-1] == (10,)
     assert model.forward(np.zeros((2, 1, 28, 28))).shape == (2, 10)
@@ -31,15 +32,21 @@ def test_bad_architectures_are_explained():
     with pytest.raises(ValueError, match="use build_mlp"):
         build_cnn((784,), 10)
     with pytest.raises(ValueError, match="below one pixel"):
-        build_cnn((1, 4, 4), 10, channels=(2, 2, 2))
+        build_cnn((1, 12, 12), 10, channels=(2, 2))
     with pytest.raises(TypeError, match="layer sizes"):
         build_mlp((2,), 2, hidden="wide")
 
 
 def test_recipes_build_the_model_and_optimizer_they_describe():
     recipe = default_recipe("mnist")
-    model = build_from_recipe(recipe, (1, 28, 28), 10)
+    images = np.random.default_rng(0).uniform(0, 1, (50, 1, 28, 28)).astype(np.float32)
+    model = build_from_recipe(recipe, (1, 28, 28), 10, x_train=images)
     assert [layer.n_out for layer in model.layers if isinstance(layer, Dense)] == [*recipe.hidden, 10]
+    standardize = model.layers[0]
+    assert isinstance(standardize, Standardize)
+    assert (standardize.mean, standardize.std) == pytest.approx((images.mean(), images.std()), rel=1e-5)
+    with pytest.raises(ValueError, match="x_train"):
+        build_from_recipe(recipe, (1, 28, 28), 10)
     optimizer = optimizer_from_recipe(recipe, steps_per_epoch=100)
     assert isinstance(optimizer, SGD if recipe.optimizer in ("sgd", "momentum", "nesterov") else Adam)
     lrs = [recipe.lr * optimizer.schedule(step) for step in range(recipe.epochs * 100)]

@@ -3,6 +3,8 @@ same layers a learner can assemble by hand. The CLI, the lab and notebooks all b
 
 import math
 
+import numpy as np
+
 from learnscope.core.validation import check_choice, check_int, check_range, describe
 from learnscope.layers import (
     BatchNorm,
@@ -14,6 +16,7 @@ from learnscope.layers import (
     MaxPool2D,
     ReLU,
     Sigmoid,
+    Standardize,
     Tanh,
 )
 from learnscope.model import Sequential
@@ -24,16 +27,18 @@ INIT_FOR = {"relu": "he_normal", "leaky_relu": "he_normal", "tanh": "xavier_unif
 
 
 def build_mlp(input_shape, n_classes: int, hidden=(256, 128), activation: str = "relu", dropout: float = 0.0,
-              batch_norm: bool = False, seed=None) -> Sequential:
-    """Flatten → [Dense → (BatchNorm) → activation → (Dropout)] per hidden layer → Dense(n_classes).
-    (N, *input_shape) -> (N, n_classes) logits."""
+              batch_norm: bool = False, input_stats=None, seed=None) -> Sequential:
+    """(Standardize) → Flatten → [Dense → (BatchNorm) → activation → (Dropout)] per hidden layer →
+    Dense(n_classes).   (N, *input_shape) -> (N, n_classes) logits. input_stats: (mean, std) of the inputs."""
     n_inputs = _n_inputs(input_shape)
     hidden = _check_hidden(hidden)
     n_classes = check_int(n_classes, "n_classes", "build_mlp", minimum=1)
     activation = check_choice(activation, "activation", "build_mlp", tuple(ACTIVATIONS))
     dropout = check_range(dropout, "dropout", "build_mlp", minimum=0, maximum=1, inclusive=(True, False),
                           fix="Use 0 for none or e.g. 0.2.")
-    layers = [Flatten()] if len(tuple(input_shape)) > 1 else []
+    layers = _input_layers(input_stats)
+    if len(tuple(input_shape)) > 1:
+        layers.append(Flatten())
     width = n_inputs
     for units in hidden:
         layers.append(Dense(width, units, init=INIT_FOR[activation]))
@@ -43,37 +48,54 @@ def build_mlp(input_shape, n_classes: int, hidden=(256, 128), activation: str = 
         if dropout:
             layers.append(Dropout(dropout))
         width = units
-    layers.append(Dense(width, n_classes, init="xavier_uniform"))
+    layers.append(Dense(width, n_classes, init=INIT_FOR[activation]))
     return Sequential(layers, seed=seed)
 
 
-def build_cnn(input_shape, n_classes: int, channels=(32, 64), dense: int = 128, dropout: float = 0.0,
-              batch_norm: bool = False, seed=None) -> Sequential:
-    """[Conv 3×3 (same padding) → (BatchNorm) → ReLU → MaxPool 2×2] per entry of `channels` → Flatten →
-    Dense(dense) → ReLU → (Dropout) → Dense(n_classes).   (N, C, H, W) -> (N, n_classes) logits."""
+def build_cnn(input_shape, n_classes: int, channels=(16, 32), kernel_size: int = 5, dense: int = 128,
+              dropout: float = 0.0, batch_norm: bool = False, input_stats=None, seed=None) -> Sequential:
+    """(Standardize) → [Conv k×k → (BatchNorm) → ReLU → MaxPool 2×2] per entry of `channels` → Flatten →
+    Dense(dense) → ReLU → (Dropout) → Dense(n_classes).   (N, C, H, W) -> (N, n_classes) logits
+    The default is LeNet-like: two 5×5 convolutions without padding, 28×28 → 24 → 12 → 8 → 4."""
     input_shape = tuple(input_shape)
     if len(input_shape) != 3:
         raise ValueError(f"build_cnn expected an image shape (channels, height, width), got {input_shape}. "
                          "A CNN needs images; use build_mlp for feature tables.")
     n_channels, height, width = (check_int(v, "input_shape", "build_cnn", minimum=1) for v in input_shape)
     channels = _check_hidden(channels, name="channels")
-    if min(height, width) < 2 ** len(channels):
-        raise ValueError(f"build_cnn: {len(channels)} pooling stages halve {height}×{width} images below one pixel. "
-                         "Use fewer conv stages or larger images.")
-    layers = []
+    kernel_size = check_int(kernel_size, "kernel_size", "build_cnn", minimum=1, maximum=15)
+    dense = check_int(dense, "dense", "build_cnn", minimum=1)
+    layers = _input_layers(input_stats)
     for out_channels in channels:
-        layers.append(Conv2D(n_channels, out_channels, 3, padding=1))
+        height, width = (height - kernel_size + 1) // 2, (width - kernel_size + 1) // 2
+        if min(height, width) < 1:
+            raise ValueError(f"build_cnn: {len(channels)} stages of {kernel_size}×{kernel_size} convolution and "
+                             f"2×2 pooling shrink {input_shape[1]}×{input_shape[2]} images below one pixel. "
+                             "Use fewer stages, a smaller kernel_size or larger images.")
+        layers.append(Conv2D(n_channels, out_channels, kernel_size))
         if batch_norm:
             layers.append(BatchNorm(out_channels))
         layers += [ReLU(), MaxPool2D(2)]
-        n_channels, height, width = out_channels, height // 2, width // 2
-    layers += [Flatten(), Dense(n_channels * height * width, check_int(dense, "dense", "build_cnn", minimum=1),
-                                init="he_normal"), ReLU()]
+        n_channels = out_channels
+    layers += [Flatten(), Dense(n_channels * height * width, dense, init="he_normal"), ReLU()]
     if dropout:
         layers.append(Dropout(check_range(dropout, "dropout", "build_cnn", minimum=0, maximum=1,
                                           inclusive=(True, False))))
-    layers.append(Dense(dense, check_int(n_classes, "n_classes", "build_cnn", minimum=1)))
+    layers.append(Dense(dense, check_int(n_classes, "n_classes", "build_cnn", minimum=1), init="he_normal"))
     return Sequential(layers, seed=seed)
+
+
+def input_statistics(x, n_samples: int = 10_000) -> tuple[float, float]:
+    """(mean, std) of the inputs, from the first n_samples examples (enough, and no copy of all of them)."""
+    sample = np.asarray(x[:n_samples], dtype=np.float64)
+    return float(sample.mean()), float(sample.std()) or 1.0
+
+
+def _input_layers(input_stats) -> list:
+    if input_stats is None:
+        return []
+    mean, std = input_stats
+    return [Standardize(mean, std)]
 
 
 def _n_inputs(input_shape) -> int:

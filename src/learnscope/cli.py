@@ -82,7 +82,7 @@ def train(
         hidden=_parse_sizes(hidden), activation=activation, optimizer=optimizer, lr=lr, schedule=schedule,
         batch_size=_parse_batch_size(batch_size, len(data.x_train)), epochs=epochs, weight_decay=l2,
         dropout=dropout, batch_norm=batch_norm or None, seed=seed)
-    network = build_from_recipe(recipe, data.input_shape, data.n_outputs)
+    network = build_from_recipe(recipe, data.input_shape, data.n_outputs, x_train=data.x_train)
     steps_per_epoch = -(-len(data.x_train) // recipe.batch_size)
     loss = SoftmaxCrossEntropy() if data.is_classification else MSE()
     console.print(f"[bold]{data.name}[/]: {len(data.x_train):,} training and {len(data.x_test):,} test examples "
@@ -93,7 +93,6 @@ def train(
     with _progress() as progress:
         history = fit(network, loss, optimizer_from_recipe(recipe, steps_per_epoch), data.x_train, data.y_train,
                       epochs=recipe.epochs, batch_size=recipe.batch_size, seed=seed,
-                      validation_data=(data.x_test, data.y_test),
                       callbacks=[ProgressBar(progress, recipe.epochs * steps_per_epoch, recipe.batch_size)])
     seconds = time.perf_counter() - start
     if history.status == "diverged":

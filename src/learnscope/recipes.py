@@ -4,7 +4,7 @@ that turns a recipe into a model and an optimizer. The CLI, the lab and notebook
 import math
 from dataclasses import asdict, dataclass, replace
 
-from learnscope.architectures import build_cnn, build_mlp
+from learnscope.architectures import build_cnn, build_mlp, input_statistics
 from learnscope.core.validation import check_choice, check_int, check_range
 from learnscope.model import Sequential
 from learnscope.optim import Constant, Cosine, Optimizer, StepDecay, Warmup, get_optimizer
@@ -28,6 +28,7 @@ class Recipe:
     weight_decay: float = 0.0
     dropout: float = 0.0
     batch_norm: bool = False
+    standardize: bool = False           # shift and scale the inputs to mean 0, std 1 (a Standardize layer)
     seed: int = 0
 
     def with_options(self, **changes) -> "Recipe":
@@ -48,16 +49,21 @@ class Recipe:
         return {**asdict(self), "hidden": list(self.hidden)}
 
 
-#: Defaults per dataset family, chosen by experiment (see the notes on the issue tracker).
+#: Defaults per dataset family, chosen by experiment. MNIST: 98% test accuracy at 1.5 epochs and
+#: 98.15–98.38% after 2 epochs on seeds 0–4 (BatchNorm is what makes 2 epochs enough).
+IMAGE_MLP = Recipe(hidden=(256, 256), batch_norm=True, standardize=True, optimizer="nesterov", lr=0.3,
+                   schedule="warmup-cosine", batch_size=128, epochs=2)
 DEFAULT_RECIPES = {
-    "mnist": Recipe(),
-    "fashion-mnist": Recipe(),
-    "digits": Recipe(hidden=(64,), batch_size=32, epochs=30, lr=0.05),
+    "mnist": IMAGE_MLP,
+    "fashion-mnist": IMAGE_MLP.with_options(epochs=5),
+    "digits": Recipe(hidden=(64,), standardize=True, optimizer="nesterov", lr=0.05, batch_size=32, epochs=30),
     "toy": Recipe(hidden=(16, 16), activation="tanh", optimizer="adam", lr=0.01, schedule="constant",
                   batch_size=32, epochs=200),
     "table": Recipe(hidden=(32, 32), optimizer="adam", lr=0.003, schedule="constant", batch_size=32, epochs=100),
 }
-CNN_RECIPE = {"model": "cnn", "optimizer": "adam", "lr": 2e-3, "schedule": "cosine", "epochs": 3}
+#: LeNet-like CNN: 99.12–99.26% after 3 epochs on seeds 0–2 (about 25 s per epoch here).
+CNN_RECIPE = {"model": "cnn", "batch_norm": False, "optimizer": "nesterov", "lr": 0.1,
+              "schedule": "warmup-cosine", "batch_size": 128, "epochs": 3}
 
 
 def default_recipe(family: str, model: str = "mlp") -> Recipe:
@@ -66,13 +72,20 @@ def default_recipe(family: str, model: str = "mlp") -> Recipe:
     return recipe.with_options(**CNN_RECIPE) if model == "cnn" else recipe
 
 
-def build_from_recipe(recipe: Recipe, input_shape, n_classes: int) -> Sequential:
-    """The recipe's network for inputs of `input_shape` (one example) and `n_classes` outputs."""
+def build_from_recipe(recipe: Recipe, input_shape, n_classes: int, x_train=None) -> Sequential:
+    """The recipe's network for inputs of `input_shape` (one example) and `n_classes` outputs.
+    With recipe.standardize, x_train supplies the mean and std the first layer removes."""
+    stats = None
+    if recipe.standardize:
+        if x_train is None:
+            raise ValueError("build_from_recipe: this recipe standardizes its inputs, so it needs x_train "
+                             "to measure their mean and std. Pass x_train=...")
+        stats = input_statistics(x_train)
     if recipe.model == "cnn":
         return build_cnn(input_shape, n_classes, dropout=recipe.dropout, batch_norm=recipe.batch_norm,
-                         seed=recipe.seed)
+                         input_stats=stats, seed=recipe.seed)
     return build_mlp(input_shape, n_classes, hidden=recipe.hidden, activation=recipe.activation,
-                     dropout=recipe.dropout, batch_norm=recipe.batch_norm, seed=recipe.seed)
+                     dropout=recipe.dropout, batch_norm=recipe.batch_norm, input_stats=stats, seed=recipe.seed)
 
 
 def optimizer_from_recipe(recipe: Recipe, steps_per_epoch: int) -> Optimizer:
@@ -81,7 +94,7 @@ def optimizer_from_recipe(recipe: Recipe, steps_per_epoch: int) -> Optimizer:
     if recipe.schedule == "cosine":
         schedule = Cosine(total_steps)
     elif recipe.schedule == "warmup-cosine":
-        warmup = max(1, min(steps_per_epoch // 2, total_steps // 10))
+        warmup = max(1, min(100, total_steps // 5))     # 100 steps, or a fifth of a short run
         schedule = Warmup(warmup, then=Cosine(max(1, total_steps - warmup)))
     elif recipe.schedule == "step":
         schedule = StepDecay(step_size=max(1, math.ceil(total_steps / 3)), gamma=0.1)

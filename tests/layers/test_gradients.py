@@ -20,6 +20,7 @@ from learnscope.layers import (
     ReLU,
     Sigmoid,
     Softmax,
+    Standardize,
     Tanh,
 )
 from learnscope.losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
@@ -65,6 +66,7 @@ LAYER_CASES = [
     ("batchnorm_4d_train", lambda: warmed_batchnorm(3, (4, 3, 3, 3)), (4, 3, 3, 3), True),
     ("batchnorm_4d_eval", lambda: warmed_batchnorm(3, (4, 3, 3, 3)), (4, 3, 3, 3), False),
     ("dropout_eval", lambda: Dropout(0.3), (4, 6), False),
+    ("standardize", lambda: Standardize(0.13, 0.31), (2, 1, 3, 3), True),
 ]
 
 

@@ -9,6 +9,7 @@ from learnscope.layers.dropout import Dropout
 from learnscope.layers.flatten import Flatten
 from learnscope.layers.perceptron import Perceptron, Step
 from learnscope.layers.pool import AvgPool2D, MaxPool2D
+from learnscope.layers.standardize import Standardize
 
 __all__ = [
     "AvgPool2D",
@@ -25,6 +26,7 @@ __all__ = [
     "ReLU",
     "Sigmoid",
     "Softmax",
+    "Standardize",
     "Step",
     "Tanh",
 ]
