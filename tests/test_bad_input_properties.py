@@ -20,6 +20,7 @@ from learnscope.layers import (
     ReLU,
     Sigmoid,
     Softmax,
+    Standardize,
     Step,
     Tanh,
 )
@@ -31,7 +32,7 @@ EXPLAINED = (ValueError, TypeError)
 LAYERS = [
     lambda: Dense(6, 3, rng=0), ReLU, lambda: LeakyReLU(0.1), Sigmoid, Tanh, Softmax, Identity, Step,
     Flatten, lambda: Conv2D(2, 3, 3, padding=1, rng=0), lambda: MaxPool2D(2), lambda: BatchNorm(2),
-    lambda: Dropout(0.5, rng=0),
+    lambda: Dropout(0.5, rng=0), lambda: Standardize(0.1, 0.3),
 ]
 LOSSES = [MSE, SoftmaxCrossEntropy, BinaryCrossEntropy]
 
@@ -111,7 +112,8 @@ def test_model_refuses_nan_and_wrong_shapes_with_explained_errors(x):
     assert np.isfinite(out).all()
 
 
-CONSTRUCTORS = [Dense, Conv2D, MaxPool2D, BatchNorm, Dropout, LeakyReLU, Step, SGD, Adam, AdamW, RMSprop]
+CONSTRUCTORS = [Dense, Conv2D, MaxPool2D, BatchNorm, Dropout, LeakyReLU, Step, Standardize, SGD, Adam, AdamW,
+                RMSprop]
 arguments = st.one_of(st.integers(-5, 10**7), st.floats(allow_nan=True), st.none(), st.text(max_size=3),
                       st.booleans(), st.tuples(st.integers(-2, 5), st.integers(-2, 5)))
 
