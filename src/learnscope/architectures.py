@@ -85,10 +85,11 @@ def build_cnn(input_shape, n_classes: int, channels=(16, 32), kernel_size: int =
     return Sequential(layers, seed=seed)
 
 
-def input_statistics(x, n_samples: int = 10_000) -> tuple[float, float]:
-    """(mean, std) of the inputs, from the first n_samples examples (enough, and no copy of all of them)."""
-    sample = np.asarray(x[:n_samples], dtype=np.float64)
-    return float(sample.mean()), float(sample.std()) or 1.0
+def input_statistics(x, n_samples: int = 2_000) -> tuple[float, float]:
+    """(mean, std) of the inputs from the first n_samples examples: 1.5 million MNIST pixels pin both
+    to three digits, and a float64 temporary of all 47 million would cost 380 MB."""
+    sample = x[:n_samples]
+    return float(np.mean(sample, dtype=np.float64)), float(np.std(sample, dtype=np.float64)) or 1.0
 
 
 def _input_layers(input_stats) -> list:
