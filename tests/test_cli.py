@@ -129,3 +129,36 @@ def test_unknown_option_is_a_usage_error(capsys):
 def test_demo_learns_xor_and_the_spiral(capsys):
     code, out, _ = run(capsys, "demo")
     assert code == 0 and "XOR accuracy 100%" in out
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """No dataset anywhere: no LEARNSCOPE_DATA, an empty cache, and a mirror at a closed local port."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.delenv("LEARNSCOPE_DATA", raising=False)
+    monkeypatch.setenv("LEARNSCOPE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("LEARNSCOPE_MIRROR", f"http://127.0.0.1:{port}/")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize("args", [["train", "mnist"], ["data", "fetch", "mnist"]])
+def test_offline_without_mnist_says_how_to_fix_it_and_offers_the_digits(capsys, offline, args):
+    code, _, err = run(capsys, *args)
+    assert code == 1 and err.startswith("error: ")
+    assert "--data-dir" in err and "digits" in err
+
+
+def test_offline_data_info_reports_without_downloading(capsys, offline):
+    code, out, _ = run(capsys, "data", "info")
+    assert code == 0 and "mnist: not available without a download" in out
+
+
+def test_the_offline_stand_in_trains(capsys, offline, tmp_path):
+    code, _, err = run(capsys, "train", "digits", "-o", tmp_path / "digits.safetensors")
+    assert code == 0, err
+    _, metadata = load_model_with_metadata(tmp_path / "digits.safetensors")
+    assert metadata["input_shape"] == [1, 8, 8] and metadata["test_accuracy"] > 0.9
