@@ -162,3 +162,11 @@ def test_the_offline_stand_in_trains(capsys, offline, tmp_path):
     assert code == 0, err
     _, metadata = load_model_with_metadata(tmp_path / "digits.safetensors")
     assert metadata["input_shape"] == [1, 8, 8] and metadata["test_accuracy"] > 0.9
+
+
+def test_fashion_mnist_trains_with_its_class_names(capsys, tmp_path, shared_data_dir):
+    path = tmp_path / "fashion.safetensors"
+    code, _, err = run(capsys, "train", "fashion-mnist", "--data-dir", shared_data_dir, "--epochs", "1", "-o", path)
+    assert code == 0, err
+    _, metadata = load_model_with_metadata(path)
+    assert metadata["class_names"][0] == "T-shirt/top" and metadata["test_accuracy"] > 0.8
