@@ -10,6 +10,7 @@ from learnscope.core.validation import (
     check_parameter_count,
     check_range,
     describe,
+    is_finite,
 )
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "check_range",
     "describe",
     "get_default_dtype",
+    "is_finite",
     "make_rng",
     "set_default_dtype",
 ]

@@ -46,25 +46,26 @@ def check_array(x, name: str, owner: str, *, ndim=None, dtype=None, hint: str = 
     return x
 
 
-def check_finite(x: np.ndarray, name: str, owner: str, hint: str = "") -> None:
-    """Raise if x holds NaN or infinity. A dot product x·x is a cheap first test (BLAS, no
-    temporary array; NaN and inf survive it); only if it is not finite do we pay for the
-    element-wise check, since a huge but finite x can overflow the dot product."""
-    if x.size == 0:
-        return
-    if x.dtype.kind != "f":
-        return
+def is_finite(x: np.ndarray) -> bool:
+    """True if x holds no NaN or inf. A dot product x·x is a cheap first test (BLAS, no temporary
+    array; NaN and inf survive it); only if it is not finite do we pay for the element-wise check,
+    since a huge but finite x can overflow the dot product."""
+    if x.size == 0 or x.dtype.kind != "f":
+        return True
     flat = x.reshape(-1)
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.dot(flat, flat)):
-            return
-    bad = ~np.isfinite(x)
-    if bad.any():
-        n_bad = int(bad.sum())
-        raise ValueError(
-            f"{owner} expected {name} to be finite, got {n_bad} NaN/inf value(s) in {describe(x)}."
-            f"{_with_hint(hint or ' Clean the data or lower the learning rate if training diverged.')}"
-        )
+        return bool(np.isfinite(np.dot(flat, flat))) or bool(np.isfinite(x).all())
+
+
+def check_finite(x: np.ndarray, name: str, owner: str, hint: str = "") -> None:
+    """Raise a ValueError counting the NaN/inf values if x holds any."""
+    if is_finite(x):
+        return
+    n_bad = int(np.count_nonzero(~np.isfinite(x)))
+    raise ValueError(
+        f"{owner} expected {name} to be finite, got {n_bad} NaN/inf value(s) in {describe(x)}."
+        f"{_with_hint(hint or ' Clean the data or lower the learning rate if training diverged.')}"
+    )
 
 
 def check_int(value, name: str, owner: str, *, minimum=None, maximum=None, fix: str = "") -> int:

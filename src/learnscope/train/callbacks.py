@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from learnscope.core.validation import check_choice, check_int, check_range, describe
+from learnscope.core.validation import check_choice, check_int, check_range, describe, is_finite
 from learnscope.optim.schedules import Schedule
 
 
@@ -401,16 +401,8 @@ def _first_bad_activation(model, batch):
 
 # -- helpers ------------------------------------------------------------------------------------------------------
 def all_finite(arrays) -> bool:
-    """True if no array holds NaN or inf. A dot product per array is a cheap first test (BLAS, no temporary);
-    only when it is not finite do we look element by element (a huge finite array can overflow the dot)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        for array in arrays:
-            if array.size == 0 or array.dtype.kind != "f":
-                continue
-            flat = array.reshape(-1)
-            if not np.isfinite(np.dot(flat, flat)) and not np.isfinite(array).all():
-                return False
-    return True
+    """True if no array holds NaN or inf."""
+    return all(is_finite(array) for array in arrays)
 
 
 def _state_arrays(model) -> list[np.ndarray]:

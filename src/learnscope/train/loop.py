@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from learnscope.core.rng import make_rng
-from learnscope.core.validation import check_array, check_finite, check_int, describe
+from learnscope.core.validation import check_array, check_finite, check_int, describe, is_finite
 from learnscope.data.batches import minibatch_indices
 from learnscope.losses import Loss
 from learnscope.model import Sequential
@@ -170,7 +170,7 @@ def _train(trainer, callbacks, guard, clock, x, y, kind, labels, rng, shuffle, e
             # NOTE: overflow is how divergence starts; the guard below names it clearly instead of NumPy warning
             with np.errstate(over="ignore", invalid="ignore"):
                 output = model.forward(x_batch, train=True)
-                if not _is_finite(output):                       # before the loss, which refuses NaN/inf
+                if not is_finite(output):                       # before the loss, which refuses NaN/inf
                     guard.diverged(trainer, "output", output=output, batch=x_batch)
                     return
                 loss_value = loss.forward(output, y_batch)
@@ -239,12 +239,6 @@ def _add_validation(trainer, guard, clock, logs: dict) -> bool:
     if result.accuracy is not None:
         logs["val_accuracy"] = result.accuracy
     return True
-
-
-def _is_finite(array: np.ndarray) -> bool:
-    """No NaN/inf in array: one BLAS dot (NaN and inf survive it); element-wise only if that overflowed."""
-    flat = array.reshape(-1)
-    return bool(np.isfinite(np.dot(flat, flat))) or bool(np.isfinite(array).all())
 
 
 class _Clock:
