@@ -1,4 +1,4 @@
-"""Training: fit() with Keras-style callbacks, and evaluate()."""
+"""Training: fit() with Keras-style callbacks, evaluate(), and diagnose() for recorded runs."""
 
 from learnscope.train.callbacks import (
     Callback,
@@ -8,11 +8,13 @@ from learnscope.train.callbacks import (
     LearningRateScheduler,
     ModelCheckpoint,
 )
+from learnscope.train.diagnostics import Diagnosis, diagnose
 from learnscope.train.evaluate import Evaluation, evaluate
 from learnscope.train.loop import Trainer, fit
 
 __all__ = [
     "Callback",
+    "Diagnosis",
     "DivergenceGuard",
     "EarlyStopping",
     "Evaluation",
@@ -20,6 +22,7 @@ __all__ = [
     "LearningRateScheduler",
     "ModelCheckpoint",
     "Trainer",
+    "diagnose",
     "evaluate",
     "fit",
 ]
