@@ -1,4 +1,4 @@
-"""Training: fit() with Keras-style callbacks, evaluate(), and diagnose() for recorded runs."""
+"""Training: fit() with Keras-style callbacks, evaluate(), the Recorder, and diagnose() for recorded runs."""
 
 from learnscope.train.callbacks import (
     Callback,
@@ -11,6 +11,7 @@ from learnscope.train.callbacks import (
 from learnscope.train.diagnostics import Diagnosis, diagnose
 from learnscope.train.evaluate import Evaluation, evaluate
 from learnscope.train.loop import Trainer, fit
+from learnscope.train.recorder import Recorder
 
 __all__ = [
     "Callback",
@@ -21,6 +22,7 @@ __all__ = [
     "History",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "Recorder",
     "Trainer",
     "diagnose",
     "evaluate",

@@ -5,7 +5,7 @@ Every `every` steps (steps 0, every, 2·every, ...) it records, for step k:
     grad_rms/<param>                         sqrt(mean(g²)): per weight, so a big layer does not look stronger
     weight_rms/<param>                       sqrt(mean(W²))
     update_ratio/<param>                     ‖W_k − W_{k−1}‖ / ‖W_{k−1}‖: the step's relative change (~1e-3 is healthy)
-    act_mean/<i>.<layer>, act_std/<i>.<layer>  statistics of each layer's output on the step's batch
+    act_mean/<i>.<layer>, act_std/<i>.<layer>  statistics of each activation layer's output on the step's batch
     dead_fraction/<i>.relu                   fraction of units that output 0 for every example of the batch
     saturated_fraction/<i>.tanh|sigmoid      fraction of outputs in the flat tails (|a| > 0.97; a < 0.03 or > 0.97)
 and at every epoch end epoch/loss, epoch/accuracy, epoch/val_loss, epoch/val_accuracy, epoch/seconds.
@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from learnscope.core.validation import check_int, describe
-from learnscope.layers.activations import ReLU, Sigmoid, Tanh
+from learnscope.layers.activations import Activation, ReLU, Sigmoid, Tanh
 from learnscope.store.runs import END_STATUSES, RunStore
 from learnscope.train.callbacks import Callback
 
@@ -32,7 +32,8 @@ SATURATION = 0.97
 
 class Recorder(Callback):
     """Sample training every `every` steps into a RunStore (or a store path); `tensors_every` also snapshots the
-    first layer's weights every that many steps. `config` adds to the run's config, `dataset` names the data."""
+    first layer's weights every that many steps. `config` adds to the run's config, `dataset` names the data.
+    Each fit() call is one run. A store given as a path is opened by the Recorder and closed when training ends."""
 
     def __init__(self, store, run_name: str | None = None, every: int = 50, tensors_every: int | None = None,
                  config: dict | None = None, dataset: str | None = None):
@@ -59,34 +60,45 @@ class Recorder(Callback):
 
     def _reset(self) -> None:
         self._hook = None
-        self._previous: dict[str, np.ndarray] = {}      # name -> W_{k−1}, taken just before a recording step
+        self._previous: dict[str, np.ndarray] = {}      # name -> W_{k−1}, copied just before a recording step
+        self._have_previous = False
         self._activations: dict[str, float] = {}
-        self._params: list = []
+        self._watched: set[int] = set()                 # layers whose output the current step's hook has seen
+        self._params: list = []                         # (name, param, grad, metric names), built once
+        self._labels: dict[int, str] = {}               # activation layer index -> "1.relu"
+        self._previous_square_sums: dict[str, float] = {}
 
     # -- events ----------------------------------------------------------------------------------------------
     def on_train_begin(self, trainer) -> None:
         self._reset()
+        if self._owns_store and self.store._db is None:  # a second fit(): our store was closed by the first
+            self.store = RunStore(self.store.path)
         model = trainer.model
-        self._params = model.named_params()
+        self._params = [(name, param, grad, (f"grad_rms/{name}", f"weight_rms/{name}", f"update_ratio/{name}"))
+                        for name, param, grad in model.named_params()]
+        self._previous = {name: np.empty_like(param) for name, param, _, _ in self._params}  # reused: no allocations
+        self._labels = {index: f"{index}.{type(layer).__name__.lower()}" for index, layer in enumerate(model.layers)
+                        if isinstance(layer, Activation)}
         config = {"optimizer": trainer.optimizer.config(), "loss": type(trainer.loss).__name__,
                   "batch_size": trainer.batch_size, "epochs": trainer.epochs, "n_samples": trainer.n_samples,
                   "every": self.every, "tensors_every": self.tensors_every, **self.config}
         architecture = [{"type": type(layer).__name__, "config": layer.config()} for layer in model.layers]
         name = self.run_name or f"{type(model.layers[0]).__name__.lower()}-{time.strftime('%Y%m%d-%H%M%S')}"
         self.run_id = self.store.create_run(name, config, self.dataset, architecture)
-        self._prepare()                                 # step 0 is a recording step
+        self._prepare(False)                            # step 0 is a recording step
 
     def on_epoch_begin(self, epoch: int) -> None:
         # NOTE: an epoch-end validation pass runs after the hook is armed for the next step; forget what it saw
-        self._activations = {}
+        self._activations, self._watched = {}, set()
 
     def on_batch_end(self, step: int, logs: dict) -> None:
-        if step % self.every == 0:
+        recorded = step % self.every == 0
+        if recorded:
             self._record(step, logs)
         if self.tensors_every is not None and step % self.tensors_every == 0:
             self._snapshot(step)
         if (step + 1) % self.every == 0:
-            self._prepare()
+            self._prepare(recorded)
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         trainer = self.trainer
@@ -100,7 +112,7 @@ class Recorder(Callback):
 
     def on_train_end(self, logs: dict) -> None:
         self._remove_hook()
-        self._previous = {}
+        self._previous, self._have_previous = {}, False
         if self.run_id is None:
             return
         status = logs.get("status", "finished")
@@ -114,26 +126,35 @@ class Recorder(Callback):
             self.store.close()
 
     # -- the work of a recording step ------------------------------------------------------------------------
-    def _prepare(self) -> None:
-        """Just before a recording step: remember W_{k−1} and watch the next forward pass."""
-        self._previous = {name: param.copy() for name, param, _ in self._params}
-        self._activations = {}
+    def _prepare(self, just_recorded: bool) -> None:
+        """Just before a recording step: remember W_{k−1} and its norm, and watch the next forward pass.
+        just_recorded: this step was recorded too (every=1), so _record has just computed ‖W‖² already."""
+        for name, param, _, _ in self._params:
+            np.copyto(self._previous[name], param)
+            if not just_recorded:
+                self._previous_square_sums[name] = _square_sum(param)
+        self._have_previous = True
+        self._activations, self._watched = {}, set()
         if self._hook is None:
             self._hook = self.trainer.model.register_hook("forward", self._watch)
 
     def _watch(self, index, layer, x, out) -> None:
         """Forward hook: statistics of one layer's output, from the step's training pass only."""
-        label = f"{index}.{type(layer).__name__.lower()}"
-        if f"act_mean/{label}" in self._activations:   # a later pass (validation) on the same step: ignore
+        label = self._labels.get(index)
+        if label is None or index in self._watched:     # not an activation, or a later pass (validation): ignore
             return
+        self._watched.add(index)
         stats = self._activations
-        stats[f"act_mean/{label}"] = float(out.mean())
-        stats[f"act_std/{label}"] = float(out.std())
-        if len(out) == 0:
+        if out.size == 0:
             return
+        # one pass for the sum, one BLAS dot for the sum of squares: no temporaries (out.std() makes three)
+        flat = out.reshape(-1)
+        mean = float(flat.sum()) / flat.size
+        stats[f"act_mean/{label}"] = mean
+        stats[f"act_std/{label}"] = math.sqrt(max(float(np.dot(flat, flat)) / flat.size - mean * mean, 0.0))
         per_unit = out.reshape(len(out), -1)
-        if isinstance(layer, ReLU):
-            stats[f"dead_fraction/{label}"] = float(np.mean(~(per_unit > 0).any(axis=0)))
+        if isinstance(layer, ReLU):                     # a unit is dead if even its largest output is 0
+            stats[f"dead_fraction/{label}"] = float(np.count_nonzero(per_unit.max(axis=0) <= 0)) / per_unit.shape[1]
         elif isinstance(layer, Tanh):
             stats[f"saturated_fraction/{label}"] = float(np.mean(np.abs(per_unit) > SATURATION))
         elif isinstance(layer, Sigmoid):
@@ -145,27 +166,27 @@ class Recorder(Callback):
         for key in ("val_loss", "val_accuracy"):
             if key in logs:
                 values[key] = logs[key]
-        for name, param, grad in self._params:
+        square_sums = self._previous_square_sums
+        for name, param, grad, (grad_key, weight_key, update_key) in self._params:
             size = param.size or 1
-            values[f"grad_rms/{name}"] = math.sqrt(_square_sum(grad) / size)
+            values[grad_key] = math.sqrt(_square_sum(grad) / size)
             weight_square_sum = _square_sum(param)
-            values[f"weight_rms/{name}"] = math.sqrt(weight_square_sum / size)
-            before = self._previous.get(name)
-            if before is not None:
-                before_norm = math.sqrt(_square_sum(before))
-                if before_norm > 0:                     # a bias that starts at zero has no relative change yet
-                    np.subtract(param, before, out=before)
-                    values[f"update_ratio/{name}"] = math.sqrt(_square_sum(before)) / before_norm
+            values[weight_key] = math.sqrt(weight_square_sum / size)
+            if self._have_previous and square_sums[name] > 0:   # a bias starting at zero has no relative change yet
+                before = self._previous[name]
+                np.subtract(param, before, out=before)
+                values[update_key] = math.sqrt(_square_sum(before) / square_sums[name])
+            square_sums[name] = weight_square_sum       # ‖W_{k−1}‖² of the next step, if that is recorded too
         values.update(self._activations)
         self.store.log_metrics(self.run_id, step, values, epoch=logs.get("epoch"),
                                examples_seen=logs.get("examples_seen"))
-        self._previous = {}
+        self._have_previous = False
         self._activations = {}
         self._remove_hook()
 
     def _snapshot(self, step: int) -> None:
         """The first layer's weights (what a first layer learns is the classic picture: strokes, edges)."""
-        first = next(((name, param) for name, param, _ in self._params if name.endswith(".W")), None)
+        first = next(((name, param) for name, param, _, _ in self._params if name.endswith(".W")), None)
         if first is not None:
             self.store.log_tensor(self.run_id, step, first[0], first[1])
 

@@ -1,0 +1,218 @@
+"""Recorder: what it writes to the run store, checked against History and against hand computations."""
+
+import math
+
+import numpy as np
+import pytest
+
+from learnscope.data.toy2d import make_spiral
+from learnscope.layers import Dense, ReLU, Sigmoid, Tanh
+from learnscope.losses import SoftmaxCrossEntropy
+from learnscope.model import Sequential
+from learnscope.optim import SGD
+from learnscope.store import RunStore
+from learnscope.train import Callback, fit
+from learnscope.train.recorder import Recorder
+
+
+class Spy(Callback):
+    """At each step: copies of every parameter and gradient, and how many forward hooks the step's forward saw
+    (placed before the Recorder, it runs before the Recorder changes the hooks)."""
+
+    def __init__(self):
+        self.params, self.grads, self.hooks = [], [], []
+
+    def on_train_begin(self, trainer):
+        self.initial = {name: param.copy() for name, param, _ in trainer.model.named_params()}
+
+    def on_batch_end(self, step, logs):
+        named = self.trainer.model.named_params()
+        self.params.append({name: param.copy() for name, param, _ in named})
+        self.grads.append({name: grad.copy() for name, _, grad in named})
+        self.hooks.append(len(self.trainer.model._hooks["forward"]))
+
+
+def spiral():
+    x, y = make_spiral(300, 3, seed=0)
+    return x.astype(np.float32), y
+
+
+def mlp(hidden=ReLU, bias_init="zeros"):
+    return Sequential([Dense(2, 32, bias_init=bias_init), hidden(), Dense(32, 3)], seed=0)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with RunStore(tmp_path / "runs.sqlite") as opened:
+        yield opened
+
+
+def train(store, model=None, every=5, epochs=3, spy=None, **recorder_args):
+    x, y = spiral()
+    recorder = Recorder(store, run_name="spiral", every=every, dataset="spiral", **recorder_args)
+    callbacks = ([spy] if spy else []) + [recorder]
+    history = fit(model or mlp(), SoftmaxCrossEntropy(), SGD(lr=0.5, momentum=0.9), x, y, epochs=epochs,
+                  batch_size=32, seed=0, callbacks=callbacks, validation_data=(x[:60], y[:60]))
+    return recorder, history
+
+
+def test_recorded_loss_is_the_history_step_loss_at_recorded_steps(store):
+    recorder, history = train(store, every=5)
+    steps, values = store.metrics(recorder.run_id, "loss")["loss"]
+    n_steps = len(history.step_loss)
+    assert n_steps == 30
+    assert steps.tolist() == list(range(0, n_steps, 5))
+    np.testing.assert_array_equal(values, np.array(history.step_loss)[steps])
+    lr_steps, lrs = store.metrics(recorder.run_id, "lr")["lr"]
+    assert lr_steps.tolist() == steps.tolist() and np.allclose(lrs, 0.5)
+
+
+@pytest.mark.parametrize("every", [5, 1])
+def test_gradient_weight_and_update_statistics_match_a_hand_computation(store, every):
+    spy = Spy()
+    recorder, _ = train(store, every=every, spy=spy)
+    metrics = store.metrics(recorder.run_id)
+    names = [name for name, _, _ in mlp().named_params()]
+    assert names == ["0.dense.W", "0.dense.b", "2.dense.W", "2.dense.b"]
+    for step in (0, 10, 25):
+        before = spy.initial if step == 0 else spy.params[step - 1]
+        for name in names:
+            grad, param = spy.grads[step][name], spy.params[step][name]
+            expected = {
+                f"grad_rms/{name}": math.sqrt(np.mean(grad.astype(np.float64) ** 2)),
+                f"weight_rms/{name}": math.sqrt(np.mean(param.astype(np.float64) ** 2)),
+            }
+            if np.any(before[name]):
+                expected[f"update_ratio/{name}"] = (np.linalg.norm((param - before[name]).astype(np.float64))
+                                                    / np.linalg.norm(before[name].astype(np.float64)))
+            for key, value in expected.items():
+                steps, values = metrics[key]
+                assert value > 0
+                assert values[list(steps).index(step)] == pytest.approx(value, rel=1e-4), (key, step)
+    # a bias starting at zero has no relative change at step 0; from step 5 on it has one
+    assert metrics["update_ratio/0.dense.b"][0][0] == every
+    assert metrics["update_ratio/0.dense.W"][0][0] == 0
+
+
+def test_the_hook_is_attached_only_for_recording_steps(store):
+    spy = Spy()
+    recorder, _ = train(store, every=4, spy=spy)
+    assert spy.hooks == [1 if step % 4 == 0 else 0 for step in range(30)]
+    assert recorder.trainer.model._hooks["forward"] == []   # nothing left behind after training
+
+
+def test_every_step_recording_keeps_one_hook(store):
+    spy = Spy()
+    recorder, _ = train(store, every=1, epochs=1, spy=spy)
+    assert spy.hooks == [1] * 10
+    steps, _ = store.metrics(recorder.run_id, "act_mean/1.relu")["act_mean/1.relu"]
+    assert steps.tolist() == list(range(10))
+
+
+def test_dead_fraction_finds_a_relu_layer_killed_by_a_large_negative_bias(store):
+    dead, _ = train(store, model=mlp(bias_init={"name": "constant", "value": -10.0}), epochs=1)
+    steps, values = store.metrics(dead.run_id, "dead_fraction/1.relu")["dead_fraction/1.relu"]
+    assert steps.tolist() == [0, 5] and np.all(values == 1.0)
+    alive, _ = train(store, epochs=1)
+    _, values = store.metrics(alive.run_id, "dead_fraction/1.relu")["dead_fraction/1.relu"]
+    assert np.all(values < 0.5)
+    assert "act_std/1.relu" in store.metrics(alive.run_id)
+
+
+@pytest.mark.parametrize("activation", [Tanh, Sigmoid])
+def test_saturated_fraction_finds_squashing_units_pushed_into_their_tails(store, activation):
+    label = f"1.{activation.__name__.lower()}"
+    flat, _ = train(store, model=mlp(activation, bias_init={"name": "constant", "value": 10.0}), epochs=1)
+    _, values = store.metrics(flat.run_id, f"saturated_fraction/{label}")[f"saturated_fraction/{label}"]
+    assert values[0] == 1.0
+    healthy, _ = train(store, model=mlp(activation), epochs=1)
+    _, values = store.metrics(healthy.run_id, f"saturated_fraction/{label}")[f"saturated_fraction/{label}"]
+    assert values[0] < 0.5
+
+
+def test_activation_statistics_come_from_the_training_batch_not_validation(store):
+    x, y = spiral()
+    model = mlp()
+    seen = []
+    model.register_hook("forward", lambda index, layer, inp, out: index == 1 and seen.append(float(out.mean())))
+    recorder = Recorder(store, every=5)
+    fit(model, SoftmaxCrossEntropy(), SGD(lr=0.5), x, y, epochs=2, batch_size=32, seed=0, callbacks=[recorder],
+        validation_data=(x[:60] * 5, y[:60]), eval_every=1)
+    steps, values = store.metrics(recorder.run_id, "act_mean/1.relu")["act_mean/1.relu"]
+    # forward passes in order: each step's training batch, then its validation pass (eval_every=1, one batch
+    # of 60 rows) while the hook is still attached; at each epoch end one more validation pass
+    train_means = []
+    passes = iter(seen)
+    for step in range(20):
+        train_means.append(next(passes))
+        next(passes)
+        if (step + 1) % 10 == 0:
+            next(passes)
+    assert next(passes, None) is None
+    np.testing.assert_allclose(values, np.array(train_means)[steps], rtol=1e-6)
+
+
+def test_run_metadata_epoch_metrics_events_and_status(store):
+    recorder, history = train(store, every=5, epochs=3, tensors_every=10)
+    run = store.run(recorder.run_id)
+    assert run["name"] == "spiral" and run["status"] == "finished" and run["dataset"] == "spiral"
+    assert run["config"]["optimizer"]["name"] == "sgd" and run["config"]["optimizer"]["momentum"] == 0.9
+    assert run["config"]["batch_size"] == 32 and run["config"]["epochs"] == 3
+    assert [layer["type"] for layer in run["architecture"]] == ["Dense", "ReLU", "Dense"]
+    assert run["architecture"][0]["config"]["n_out"] == 32
+    metrics = store.metrics(recorder.run_id)
+    steps, values = metrics["epoch/val_loss"]
+    assert steps.tolist() == [9, 19, 29]
+    np.testing.assert_array_equal(values, history["val_loss"])
+    np.testing.assert_array_equal(metrics["epoch/accuracy"][1], history["accuracy"])
+    assert "epoch/seconds" in metrics
+    events = store.events(recorder.run_id)
+    assert [event["kind"] for event in events] == ["epoch_end"] * 3 + ["train_end"]
+    assert events[-1]["payload"]["status"] == "finished"
+    steps, arrays = store.tensors(recorder.run_id, "0.dense.W")
+    assert steps.tolist() == [0, 10, 20] and arrays[0].shape == (2, 32)
+    assert not np.array_equal(arrays[0], arrays[2])
+
+
+def test_a_stopped_run_is_stored_as_stopped(store):
+    class StopAtStep(Callback):
+        def on_batch_end(self, step, logs):
+            if step == 12:
+                self.trainer.stop("enough")
+
+    x, y = spiral()
+    recorder = Recorder(store, every=5)
+    fit(mlp(), SoftmaxCrossEntropy(), SGD(lr=0.5), x, y, epochs=5, batch_size=32, callbacks=[StopAtStep(), recorder])
+    assert store.run(recorder.run_id)["status"] == "stopped"
+    assert store.events(recorder.run_id)[-1]["message"] == "enough"
+
+
+def test_a_diverging_run_is_stored_as_diverged(store):
+    x, y = spiral()
+    recorder = Recorder(store, every=1)
+    history = fit(mlp(), SoftmaxCrossEntropy(), SGD(lr=1e6), x * 1e3, y, epochs=3, batch_size=32,
+                  callbacks=[recorder])
+    assert history.status == "diverged"
+    assert store.run(recorder.run_id)["status"] == "diverged"
+
+
+def test_a_recorder_given_a_path_opens_and_closes_its_store(tmp_path):
+    x, y = spiral()
+    recorder = Recorder(tmp_path / "own.sqlite", every=10)
+    fit(mlp(), SoftmaxCrossEntropy(), SGD(lr=0.5), x, y, epochs=1, callbacks=[recorder])
+    with pytest.raises(RuntimeError, match="closed"):
+        recorder.store.runs()
+    first = recorder.run_id
+    fit(mlp(), SoftmaxCrossEntropy(), SGD(lr=0.5), x, y, epochs=1, callbacks=[recorder])   # each fit: a new run
+    with RunStore(tmp_path / "own.sqlite") as store:
+        assert [run["id"] for run in store.runs()] == [first, recorder.run_id]
+        assert {run["status"] for run in store.runs()} == {"finished"}
+
+
+def test_bad_arguments_are_refused(store):
+    with pytest.raises(TypeError, match="RunStore or a path"):
+        Recorder(42)
+    with pytest.raises(ValueError, match="every"):
+        Recorder(store, every=0)
+    with pytest.raises(TypeError, match="config to be a dict"):
+        Recorder(store, config=[1])
