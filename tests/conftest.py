@@ -25,3 +25,9 @@ def shared_data_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def private_run_store(tmp_path_factory, monkeypatch):
+    """Every test records into its own run store, never into the user's."""
+    monkeypatch.setenv("LEARNSCOPE_STORE", str(tmp_path_factory.mktemp("store") / "runs.sqlite"))

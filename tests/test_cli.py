@@ -170,3 +170,38 @@ def test_fashion_mnist_trains_with_its_class_names(capsys, tmp_path, shared_data
     assert code == 0, err
     _, metadata = load_model_with_metadata(path)
     assert metadata["class_names"][0] == "T-shirt/top" and metadata["test_accuracy"] > 0.8
+
+
+def test_training_is_recorded_and_the_runs_commands_show_it(capsys, tmp_path):
+    store = tmp_path / "runs.sqlite"
+    code, out, err = run(capsys, "train", "spiral", "--epochs", "30", "--store", store,
+                         "-o", tmp_path / "s.safetensors")
+    assert code == 0, err
+    assert "Recorded as run 1" in out
+    code, out, _ = run(capsys, "runs", "list", "--store", store)
+    assert code == 0 and "spiral mlp seed 0" in out and "finished" in out
+    code, out, _ = run(capsys, "runs", "show", "1", "--store", store)
+    assert code == 0 and "last epoch:" in out and "accuracy" in out
+    code, out, _ = run(capsys, "runs", "delete", "1", "--store", store)
+    assert code == 0 and "run 1 deleted" in out
+    code, _, err = run(capsys, "runs", "show", "1", "--store", store)
+    assert code == 1 and "no run with id 1" in err
+
+
+def test_runs_show_reports_what_the_diagnostics_find(capsys, tmp_path):
+    store = tmp_path / "runs.sqlite"
+    code, _, err = run(capsys, "train", "moons", "--samples", "2000", "--epochs", "20", "--optimizer", "sgd",
+                       "--lr", "1e-6", "--store", store, "-o", tmp_path / "x.safetensors")
+    assert code == 0, err
+    code, out, _ = run(capsys, "runs", "show", "1", "--store", store)
+    assert code == 0
+    assert "problem: The learning rate is too low" in out and "problem: Underfitting" in out
+
+
+def test_no_record_leaves_the_store_empty(capsys, tmp_path):
+    store = tmp_path / "runs.sqlite"
+    code, out, _ = run(capsys, "train", "xor", "--epochs", "3", "--no-record", "--store", store,
+                       "-o", tmp_path / "x.safetensors")
+    assert code == 0 and "Recorded" not in out
+    code, out, _ = run(capsys, "runs", "list", "--store", store)
+    assert code == 0 and "no runs recorded yet" in out

@@ -12,6 +12,7 @@ from typing import Annotated
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -19,12 +20,15 @@ from learnscope import __version__
 from learnscope.data.catalog import DATASET_NAMES, load_training_data
 from learnscope.losses import MSE, SoftmaxCrossEntropy
 from learnscope.recipes import MODEL_KINDS, SCHEDULE_NAMES, build_from_recipe, default_recipe, optimizer_from_recipe
-from learnscope.train import Callback, evaluate, fit
+from learnscope.store import RunStore, default_store_path
+from learnscope.train import Callback, Recorder, diagnose, evaluate, fit
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="See how a neural network learns: train, evaluate and predict from the terminal.")
 data_app = typer.Typer(no_args_is_help=True, help="Where the datasets are, and fetching them.")
 app.add_typer(data_app, name="data")
+runs_app = typer.Typer(no_args_is_help=True, help="Recorded training runs: list, show with diagnostics, delete.")
+app.add_typer(runs_app, name="runs")
 console = Console()
 errors = Console(stderr=True)
 _settings = {"debug": False}
@@ -32,6 +36,9 @@ _settings = {"debug": False}
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="Folder with the dataset files (or a parent of mnist/ and fashion-mnist/). "
     "Default: $LEARNSCOPE_DATA, then the user cache, then a download.")]
+
+StorePath = Annotated[Path | None, typer.Option(
+    "--store", help="The run store file. Default: $LEARNSCOPE_STORE, else runs.sqlite in your user data folder.")]
 
 
 @app.callback()
@@ -74,6 +81,9 @@ def train(
     noise: Annotated[float | None, typer.Option(help="Toy sets: how noisy the points are.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to save the trained model.")] = None,
     download: Annotated[bool, typer.Option(help="Download MNIST if it is not found locally.")] = True,
+    record: Annotated[bool, typer.Option(help="Record the run (loss, gradients, activations) in the run store, "
+                                         "for 'learnscope runs'.")] = True,
+    store: StorePath = None,
 ):
     """Train a network and save it. Defaults reach over 98% on MNIST in seconds."""
     data = load_training_data(dataset, data_dir=data_dir, csv=csv, label=label, samples=samples, noise=noise,
@@ -89,11 +99,15 @@ def train(
                   f"({data.source})")
     console.print(f"{recipe.model.upper()} with {network.n_params():,} weights; {recipe.optimizer}, lr {recipe.lr}, "
                   f"{recipe.schedule} schedule, batch {recipe.batch_size}, {recipe.epochs} epochs, seed {seed}")
+    recorder = Recorder(store or default_store_path(), run_name=f"{data.name} {recipe.model} seed {seed}",
+                        config={**recipe.to_dict(), "n_classes": len(data.class_names) or None},
+                        dataset=data.name) if record else None
     start = time.perf_counter()
     with _progress() as progress:
+        callbacks = [ProgressBar(progress, recipe.epochs * steps_per_epoch, recipe.batch_size)]
         history = fit(network, loss, optimizer_from_recipe(recipe, steps_per_epoch), data.x_train, data.y_train,
                       epochs=recipe.epochs, batch_size=recipe.batch_size, seed=seed,
-                      callbacks=[ProgressBar(progress, recipe.epochs * steps_per_epoch, recipe.batch_size)])
+                      callbacks=callbacks + ([recorder] if recorder else []))
     seconds = time.perf_counter() - start
     if history.status == "diverged":
         _fail(history.message)
@@ -119,6 +133,8 @@ def train(
     if history.status == "interrupted":
         console.print("Training was interrupted; the model as it was at that moment is saved.")
     console.print(f"Model saved to [bold]{path}[/]")
+    if recorder is not None:
+        console.print(f"Recorded as run {recorder.run_id}: learnscope runs show {recorder.run_id}")
 
 
 class ProgressBar(Callback):
@@ -141,6 +157,50 @@ class ProgressBar(Callback):
 def _progress() -> Progress:
     return Progress(BarColumn(bar_width=20), TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
                     TextColumn("ETA"), TimeRemainingColumn(), console=console)
+
+
+# -- the run store ------------------------------------------------------------------------------------
+@runs_app.command("list")
+def runs_list(store: StorePath = None):
+    """Every recorded run: id, name, status, dataset, when."""
+    with RunStore(store or default_store_path()) as runs:
+        rows = runs.runs()
+        table = Table(title=f"runs in {runs.path}")
+        for column in ("id", "name", "status", "dataset", "started"):
+            table.add_column(column)
+        for run in rows:
+            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run["created"]))
+            table.add_row(str(run["id"]), escape(run["name"]), run["status"], escape(run["dataset"] or ""), started)
+    console.print(table if rows else f"no runs recorded yet in {runs.path}; 'learnscope train' records one.")
+
+
+@runs_app.command("show")
+def runs_show(run_id: Annotated[int, typer.Argument(help="The run's id, from 'learnscope runs list'.")],
+              store: StorePath = None):
+    """One run: its settings, how it ended, its last numbers, and what the diagnostics found."""
+    with RunStore(store or default_store_path()) as runs:
+        run = runs.run(run_id)
+        metrics = runs.metrics(run_id)
+    console.print(f"[bold]run {run['id']}[/]: {escape(run['name'])} ({run['status']}), dataset {run['dataset']}")
+    console.print(escape(", ".join(f"{key} {value}" for key, value in run["config"].items())))
+    last = {name: values[-1] for name, (_, values) in metrics.items() if name.startswith("epoch/") and len(values)}
+    if last:
+        console.print("last epoch: " + ", ".join(f"{name[6:]} {value:.4g}" for name, value in sorted(last.items())))
+    findings = diagnose(metrics, status=run["status"], n_classes=run["config"].get("n_classes"))
+    for finding in findings:
+        console.print(f"[bold]{finding.severity}: {escape(finding.title)}[/]\n  {escape(finding.explanation)}\n"
+                      f"  Try: {escape(finding.suggestion)}")
+    if not findings:
+        console.print("diagnostics: nothing unusual (gradients, update sizes, activations and curves look healthy)")
+
+
+@runs_app.command("delete")
+def runs_delete(run_id: Annotated[int, typer.Argument(help="The run's id, from 'learnscope runs list'.")],
+                store: StorePath = None):
+    """Delete one run and everything recorded for it."""
+    with RunStore(store or default_store_path()) as runs:
+        runs.delete_run(run_id)
+    console.print(f"run {run_id} deleted")
 
 
 # -- evaluate and predict ----------------------------------------------------------------------------
