@@ -290,6 +290,16 @@ class RunStore:
         return {name: (np.array(steps, dtype=np.int64), np.array(values, dtype=np.float64))
                 for name, (steps, values) in grouped.items()}
 
+    def positions(self, run_id: int, name: str = "loss") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, epochs, examples_seen) of the rows recorded for metric `name`: where each recording sits in
+        training, so runs with different batch sizes can be lined up. Unknown positions come back as -1."""
+        self.run(run_id)
+        self.flush()
+        rows = self._db.execute("SELECT step, epoch, examples_seen FROM metrics WHERE run_id = ? AND name = ? "
+                                "ORDER BY step", (run_id, name)).fetchall()
+        columns = np.array(rows, dtype=object).reshape(-1, 3)
+        return tuple(np.array([-1 if v is None else v for v in column], dtype=np.int64) for column in columns.T)
+
     def tensors(self, run_id: int, name: str) -> tuple[np.ndarray, list[np.ndarray]]:
         """(steps, arrays) of the snapshots of tensor `name`, sorted by step. Loaded without pickle."""
         self.run(run_id)
