@@ -205,3 +205,20 @@ def test_no_record_leaves_the_store_empty(capsys, tmp_path):
     assert code == 0 and "Recorded" not in out
     code, out, _ = run(capsys, "runs", "list", "--store", store)
     assert code == 0 and "no runs recorded yet" in out
+
+
+def test_runs_compare_and_export(capsys, tmp_path):
+    store = tmp_path / "runs.sqlite"
+    for batch_size in ("16", "64"):
+        code, _, err = run(capsys, "train", "spiral", "--epochs", "20", "--batch-size", batch_size, "--store", store,
+                           "-o", tmp_path / f"s{batch_size}.safetensors")
+        assert code == 0, err
+    code, out, err = run(capsys, "runs", "compare", "1", "2", "--metric", "epoch/loss", "--rows", "5",
+                         "--store", store)
+    assert code == 0, err
+    assert "1: spiral mlp seed 0" in out and "2: spiral mlp seed 0" in out and "20.00" in out
+    code, out, err = run(capsys, "runs", "export", "2", "-o", tmp_path / "run2.csv", "--store", store)
+    assert code == 0, err
+    assert (tmp_path / "run2.csv").read_text().startswith("metric,step,examples_seen,value")
+    code, _, err = run(capsys, "runs", "compare", "1", "2", "--metric", "nonsense", "--store", store)
+    assert code == 1 and "has no metric 'nonsense'" in err

@@ -27,7 +27,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="See how a neural network learns: train, evaluate and predict from the terminal.")
 data_app = typer.Typer(no_args_is_help=True, help="Where the datasets are, and fetching them.")
 app.add_typer(data_app, name="data")
-runs_app = typer.Typer(no_args_is_help=True, help="Recorded training runs: list, show with diagnostics, delete.")
+runs_app = typer.Typer(no_args_is_help=True,
+                       help="Recorded training runs: list, show with diagnostics, compare, export, delete.")
 app.add_typer(runs_app, name="runs")
 console = Console()
 errors = Console(stderr=True)
@@ -192,6 +193,44 @@ def runs_show(run_id: Annotated[int, typer.Argument(help="The run's id, from 'le
                       f"  Try: {escape(finding.suggestion)}")
     if not findings:
         console.print("diagnostics: nothing unusual (gradients, update sizes, activations and curves look healthy)")
+
+
+@runs_app.command("compare")
+def runs_compare(
+    run_ids: Annotated[list[int], typer.Argument(help="Two or more run ids, from 'learnscope runs list'.")],
+    metric: Annotated[str, typer.Option(help="What to compare, e.g. loss, accuracy, epoch/val_accuracy.")] = "loss",
+    by: Annotated[str, typer.Option(help="Line the runs up by 'epoch' or by 'examples' seen.")] = "epoch",
+    rows: Annotated[int, typer.Option(help="How many points of the shared axis to print.")] = 10,
+    store: StorePath = None,
+):
+    """Put runs side by side (e.g. SGD vs Adam, batch 16 vs 128) on one axis, so different batch sizes compare."""
+    from learnscope.store import align, load_history
+
+    with RunStore(store or default_store_path()) as runs:
+        histories = [load_history(runs, run_id) for run_id in run_ids]
+    grid, curves = align(histories, metric, by=by, points=rows)
+    table = Table(title=f"{metric} by {by}")
+    table.add_column(by, justify="right")
+    for history in histories:
+        table.add_column(f"{history.run['id']}: {escape(history.run['name'])}", justify="right")
+    for index, position in enumerate(grid):
+        table.add_row(f"{position:,.2f}" if by == "epoch" else f"{position:,.0f}",
+                      *(f"{curve[index]:.4g}" for curve in curves))
+    console.print(table)
+
+
+@runs_app.command("export")
+def runs_export(
+    run_id: Annotated[int, typer.Argument(help="The run's id, from 'learnscope runs list'.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="A .csv or .json file to write.")],
+    store: StorePath = None,
+):
+    """Write a run's recorded numbers to CSV (one row per number) or JSON (with settings and events)."""
+    from learnscope.store import export_run
+
+    with RunStore(store or default_store_path()) as runs:
+        export_run(runs, run_id, output)
+    console.print(f"run {run_id} written to {output}")
 
 
 @runs_app.command("delete")

@@ -11,8 +11,6 @@ SHA-256 over the tensor bytes so that a tampered or bit-flipped file is caught o
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ import safetensors.numpy
 from safetensors import SafetensorError
 
 from learnscope import __version__
+from learnscope.core.files import write_atomically
 from learnscope.core.validation import describe
 from learnscope.layers import LAYER_TYPES
 from learnscope.model import Sequential
@@ -51,7 +50,7 @@ def save_model(model: Sequential, path, metadata: dict | None = None) -> Path:
         "metadata": extra,
         "sha256": _checksum(tensors),
     }
-    _write_atomically(path, safetensors.numpy.save(tensors, metadata=header))
+    write_atomically(path, safetensors.numpy.save(tensors, metadata=header))
     return path
 
 
@@ -134,19 +133,3 @@ def _checksum(tensors: dict) -> str:
         digest.update(f"{name}:{array.dtype.str}:{array.shape};".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
-
-
-def _write_atomically(path: Path, payload: bytes) -> None:
-    """Write to a temporary file in the same folder, flush it to disk, then rename over `path`:
-    readers see the old file or the new one, never a half-written one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -70,3 +70,28 @@ def test_bad_requests_are_explained(tmp_path):
             align([], "loss")
         with pytest.raises(ValueError, match="no run with id 99"):
             load_history(store, 99)
+
+
+def test_export_to_csv_and_json_holds_every_recorded_number(tmp_path):
+    import csv
+    import json
+
+    from learnscope.store import export_run
+
+    with RunStore(tmp_path / "runs.sqlite") as store:
+        run_id, live = recorded_run(store, batch_size=32, epochs=2)
+        history = load_history(store, run_id)
+        export_run(store, run_id, tmp_path / "run.csv")
+        export_run(store, run_id, tmp_path / "run.json")
+        with pytest.raises(ValueError, match=r"\.csv or \.json"):
+            export_run(store, run_id, tmp_path / "run.xlsx")
+    rows = list(csv.DictReader((tmp_path / "run.csv").read_text().splitlines()))
+    assert len(rows) == sum(len(steps) for steps, _ in history.metrics.values())
+    losses = [float(row["value"]) for row in rows if row["metric"] == "loss"]
+    np.testing.assert_allclose(losses, live.step_loss, rtol=1e-12)
+    document = json.loads((tmp_path / "run.json").read_text())
+    assert document["run"]["id"] == run_id and document["metrics"]["loss"]["values"][3] == pytest.approx(
+        live.step_loss[3], rel=1e-12)
+    assert any(event["kind"] == "epoch_end" for event in document["events"])
+    assert not (tmp_path / "run.xlsx").exists()
+    assert not [path.name for path in tmp_path.iterdir() if path.name.endswith(".tmp")]   # no half-written files
