@@ -27,13 +27,18 @@ FORMAT = "learnscope-model"
 FORMAT_VERSION = 1
 
 
-def save_model(model: Sequential, path, metadata: dict | None = None) -> Path:
-    """Write the model (architecture, weights, batch-norm statistics) to `path`, atomically."""
+EXTRA_PREFIX = "extra/"
+
+
+def save_model(model: Sequential, path, metadata: dict | None = None, extra_tensors: dict | None = None) -> Path:
+    """Write the model (architecture, weights, batch-norm statistics) to `path`, atomically.
+    extra_tensors: more arrays kept in the same file under "extra/<name>" (a checkpoint's optimizer state)."""
     if not isinstance(model, Sequential):
         raise TypeError(f"save_model expected a Sequential model, got {describe(model)}.")
     path = Path(path)
     tensors = {name: np.ascontiguousarray(param) for name, param, _ in model.named_params()}
     tensors.update({name: np.ascontiguousarray(value) for name, value in model.named_buffers()})
+    tensors.update({EXTRA_PREFIX + name: np.ascontiguousarray(value) for name, value in (extra_tensors or {}).items()})
     architecture = {
         "dtype": str(model.dtype),
         "layers": [{"type": type(layer).__name__, "config": layer.config()} for layer in model.layers],
@@ -62,6 +67,12 @@ def load_model(path) -> Sequential:
 
 def load_model_with_metadata(path) -> tuple[Sequential, dict]:
     """Like load_model, and also return the metadata dict given to save_model."""
+    model, metadata, _ = load_model_with_extras(path)
+    return model, metadata
+
+
+def load_model_with_extras(path) -> tuple[Sequential, dict, dict]:
+    """Like load_model_with_metadata, and also return the extra_tensors given to save_model."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}. Check the path, or train one first.")
@@ -91,8 +102,9 @@ def load_model_with_metadata(path) -> tuple[Sequential, dict]:
     except (KeyError, TypeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path}: the architecture in the header is malformed ({err}). "
                          "Save the model again.") from None
+    extras = {name[len(EXTRA_PREFIX):]: tensors.pop(name) for name in list(tensors) if name.startswith(EXTRA_PREFIX)}
     _fill(model, tensors, path)
-    return model, metadata
+    return model, metadata, extras
 
 
 def _build(architecture: dict) -> Sequential:

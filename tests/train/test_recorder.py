@@ -167,7 +167,8 @@ def test_run_metadata_epoch_metrics_events_and_status(store):
     np.testing.assert_array_equal(metrics["epoch/accuracy"][1], history["accuracy"])
     assert "epoch/seconds" in metrics
     events = store.events(recorder.run_id)
-    assert [event["kind"] for event in events] == ["epoch_end"] * 3 + ["train_end"]
+    assert [event["kind"] for event in events] == ["epoch_end", "checkpoint"] * 3 + ["train_end"]
+    assert [event["payload"]["epochs_done"] for event in events if event["kind"] == "checkpoint"] == [1, 2, 3]
     assert events[-1]["payload"]["status"] == "finished"
     steps, arrays = store.tensors(recorder.run_id, "0.dense.W")
     assert steps.tolist() == [0, 10, 20] and arrays[0].shape == (2, 32)

@@ -18,6 +18,7 @@ the hook is removed again at step k, so the model takes its fast path (no hooks)
 
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from learnscope.core.validation import check_int, describe
 from learnscope.layers.activations import Activation, ReLU, Sigmoid, Tanh
 from learnscope.store.runs import END_STATUSES, RunStore
 from learnscope.train.callbacks import Callback
+from learnscope.train.checkpoints import save_checkpoint
 
 #: |a| above this counts as a saturated tanh; a sigmoid is saturated below 1 − this or above it
 SATURATION = 0.97
@@ -36,7 +38,7 @@ class Recorder(Callback):
     Each fit() call is one run. A store given as a path is opened by the Recorder and closed when training ends."""
 
     def __init__(self, store, run_name: str | None = None, every: int = 50, tensors_every: int | None = None,
-                 config: dict | None = None, dataset: str | None = None):
+                 config: dict | None = None, dataset: str | None = None, checkpoints: bool = True):
         owner = "Recorder"
         if isinstance(store, RunStore):
             self.store, self._owns_store = store, False
@@ -55,6 +57,7 @@ class Recorder(Callback):
             raise TypeError(f"{owner} expected config to be a dict, got {describe(config)}.")
         self.config = dict(config or {})
         self.dataset = dataset
+        self.checkpoints = bool(checkpoints)
         self.run_id: int | None = None
         self._reset()
 
@@ -109,6 +112,17 @@ class Recorder(Callback):
         summary = ", ".join(f"{key} {value:.4g}" for key, value in logs.items() if key != "seconds")
         self.store.log_event(self.run_id, step, "epoch_end", f"Epoch {epoch} ended: {summary}.",
                              {key: float(value) for key, value in logs.items()})
+        if self.checkpoints:
+            self._checkpoint(epoch, step)
+
+    def _checkpoint(self, epoch: int, step: int) -> None:
+        """Model and optimizer after this epoch, beside the store; the event is flushed at once so that a
+        process killed during the next epoch can be resumed from here."""
+        path = Path(self.store.path).parent / "checkpoints" / f"run-{self.run_id}.safetensors"
+        save_checkpoint(path, self.trainer.model, self.trainer.optimizer, epoch + 1, {"run_id": self.run_id})
+        self.store.log_event(self.run_id, step, "checkpoint", f"Checkpoint after epoch {epoch}.",
+                             {"path": str(path), "epochs_done": epoch + 1})
+        self.store.flush()
 
     def on_train_end(self, logs: dict) -> None:
         self._remove_hook()
