@@ -182,8 +182,10 @@ def test_training_is_recorded_and_the_runs_commands_show_it(capsys, tmp_path):
     assert code == 0 and "spiral mlp seed 0" in out and "finished" in out
     code, out, _ = run(capsys, "runs", "show", "1", "--store", store)
     assert code == 0 and "last epoch:" in out and "accuracy" in out
+    checkpoint = tmp_path / "checkpoints" / "run-1.safetensors"
+    assert checkpoint.is_file()                         # written at every epoch end, beside the store
     code, out, _ = run(capsys, "runs", "delete", "1", "--store", store)
-    assert code == 0 and "run 1 deleted" in out
+    assert code == 0 and "run 1 deleted" in out and not checkpoint.exists()
     code, _, err = run(capsys, "runs", "show", "1", "--store", store)
     assert code == 1 and "no run with id 1" in err
 

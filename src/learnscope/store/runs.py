@@ -238,12 +238,15 @@ class RunStore:
                                  "NULL)", (run_id, status, str(message)))
 
     def delete_run(self, run_id: int) -> None:
-        """Remove a run and everything recorded for it. Refuses a run that a live process is still writing."""
+        """Remove a run and everything recorded for it, its checkpoint files too. Refuses a run that a live
+        process is still writing."""
         info = self.run(run_id)
         if info["status"] == "running" and pid_alive(info["pid"]):
             raise RuntimeError(f"RunStore.delete_run: run {run_id} ({info['name']!r}) is still being written by "
                                f"process {info['pid']}. Stop that training first (or wait for it to end), then "
                                "delete the run.")
+        files = [Path(event["payload"]["path"]) for event in self.events(run_id)
+                 if event["kind"] == "checkpoint" and "path" in (event["payload"] or {})]
         self._metrics = [row for row in self._metrics if row[0] != run_id]
         self._tensors = [row for row in self._tensors if row[0] != run_id]
         self._events = [row for row in self._events if row[0] != run_id]
@@ -251,6 +254,8 @@ class RunStore:
             for table in ("metrics", "tensors", "events"):
                 self._db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))  # fixed table names, no user text
             self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        for path in files:                              # its checkpoint files go with it, after the rows
+            path.unlink(missing_ok=True)
 
     # -- reading ---------------------------------------------------------------------------------------------
     def runs(self) -> list[dict]:
