@@ -217,3 +217,16 @@ def test_bad_arguments_are_refused(store):
         Recorder(store, every=0)
     with pytest.raises(TypeError, match="config to be a dict"):
         Recorder(store, config=[1])
+
+
+def test_weight_and_gradient_histograms_at_every_epoch_end(store):
+    recorder, _ = train(store, every=5, epochs=2)
+    names = store.tensor_names(recorder.run_id)
+    assert "histogram/weights/0.dense.W" in names and "histogram/grads/2.dense.W" in names
+    assert not any(name.endswith(".b") for name in names if name.startswith("histogram/"))
+    steps, tables = store.tensors(recorder.run_id, "histogram/weights/0.dense.W")
+    assert steps.tolist() == [9, 19]
+    edges, counts = tables[-1][0], tables[-1][1][:-1]
+    assert counts.sum() == 2 * 32 and edges[0] == -edges[-1]          # every weight of Dense(2, 32), centred
+    first_layer_weights = recorder.trainer.model.layers[0].params["W"]
+    np.testing.assert_array_equal(counts, np.histogram(first_layer_weights, bins=edges)[0])

@@ -8,7 +8,8 @@ Every `every` steps (steps 0, every, 2·every, ...) it records, for step k:
     act_mean/<i>.<layer>, act_std/<i>.<layer>  statistics of each activation layer's output on the step's batch
     dead_fraction/<i>.relu                   fraction of units that output 0 for every example of the batch
     saturated_fraction/<i>.tanh|sigmoid      fraction of outputs in the flat tails (|a| > 0.97; a < 0.03 or > 0.97)
-and at every epoch end epoch/loss, epoch/accuracy, epoch/val_loss, epoch/val_accuracy, epoch/seconds.
+and at every epoch end epoch/loss, epoch/accuracy, epoch/val_loss, epoch/val_accuracy, epoch/seconds, plus
+histograms of every weight matrix and its gradient (tensors "histogram/weights/<param>", "histogram/grads/<param>").
 Parameter names are model.named_params() names, such as "0.dense.W".
 
 What it costs on the other steps: nothing but a modulo. The two things a recording step k needs from before
@@ -28,6 +29,8 @@ from learnscope.store.runs import END_STATUSES, RunStore
 from learnscope.train.callbacks import Callback
 from learnscope.train.checkpoints import save_checkpoint
 
+#: Bins of the weight and gradient histograms recorded at every epoch end
+HISTOGRAM_BINS = 40
 #: |a| above this counts as a saturated tanh; a sigmoid is saturated below 1 − this or above it
 SATURATION = 0.97
 
@@ -112,8 +115,21 @@ class Recorder(Callback):
         summary = ", ".join(f"{key} {value:.4g}" for key, value in logs.items() if key != "seconds")
         self.store.log_event(self.run_id, step, "epoch_end", f"Epoch {epoch} ended: {summary}.",
                              {key: float(value) for key, value in logs.items()})
+        self._histograms(step)
         if self.checkpoints:
             self._checkpoint(epoch, step)
+
+    def _histograms(self, step: int) -> None:
+        """At each epoch end, the distribution of every weight matrix and of its last gradient: tensors
+        "histogram/weights/<param>" and "histogram/grads/<param>", each (2, bins + 1): row 0 the bin edges,
+        row 1 the counts (padded with a final 0). A few hundred numbers, whatever the layer's size."""
+        for name, param, grad, _ in self._params:
+            if not name.endswith(".W"):
+                continue
+            for kind, array in (("weights", param), ("grads", grad)):
+                counts, edges = histogram(array)
+                self.store.log_tensor(self.run_id, step, f"histogram/{kind}/{name}",
+                                      np.stack([edges, np.append(counts, 0.0)]))
 
     def _checkpoint(self, epoch: int, step: int) -> None:
         """Model and optimizer after this epoch, beside the store; the event is flushed at once so that a
@@ -208,6 +224,15 @@ class Recorder(Callback):
         if self._hook is not None:
             self._hook.remove()
             self._hook = None
+
+
+def histogram(array: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, edges) over a range symmetric around 0, so that histograms of one tensor at different
+    times share a centre; non-finite values are left out (a diverged run still gets a picture)."""
+    finite = array[np.isfinite(array)]
+    reach = float(np.abs(finite).max()) if finite.size else 1.0
+    counts, edges = np.histogram(finite, bins=bins, range=(-reach, reach) if reach > 0 else (-1.0, 1.0))
+    return counts.astype(np.float64), edges
 
 
 def _square_sum(array: np.ndarray) -> float:
