@@ -132,3 +132,15 @@ def test_the_issue_example_message():
     with pytest.raises(ValueError) as info:
         Dense(784, 128).forward(np.zeros((32, 28, 28), dtype=np.float32))
     assert str(info.value) == "Dense expected x of shape (N, 784), got (32, 28, 28). Add Flatten() before Dense."
+
+
+@pytest.mark.parametrize("loss_type, y", [(MSE, np.zeros(2, dtype=np.float32)),
+                                          (SoftmaxCrossEntropy, np.array([[0.5, 0.5]], dtype=np.float16))])
+def test_float16_outputs_are_computed_in_float32(loss_type, y):
+    output = np.array([[489.0, 0.0]], dtype=np.float16) if y.ndim == 2 else np.array([256.0, 0.0], dtype=np.float16)
+    assert np.isfinite(loss_type().forward(output, y))      # float16 would overflow: 256² and e^489
+
+
+def test_soft_targets_must_be_probabilities():
+    with pytest.raises(ValueError, match="probabilities"):
+        SoftmaxCrossEntropy().forward(np.zeros((1, 2), dtype=np.float32), np.array([[134.0, 134.0]]))

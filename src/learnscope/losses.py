@@ -28,7 +28,9 @@ class Loss:
 
     def _check_output(self, output, ndim) -> np.ndarray:
         name = type(self).__name__
-        keep_float = isinstance(output, np.ndarray) and output.dtype.kind == "f"
+        # float32/float64 outputs keep their precision; anything else (ints, float16, which overflows at
+        # 65504 when squared or exponentiated) is computed in the loss's dtype
+        keep_float = isinstance(output, np.ndarray) and output.dtype in (np.float32, np.float64)
         output = check_array(output, "output", name, ndim=ndim, dtype=output.dtype if keep_float else self.dtype)
         if output.size == 0:
             raise ValueError(f"{name} expected at least one example and one output, got output of shape "
@@ -131,6 +133,10 @@ class SoftmaxCrossEntropy(Loss):
             raise ValueError(f"SoftmaxCrossEntropy expected one-hot y of shape {(n_samples, n_classes)}, "
                              f"got {y.shape}.")
         check_finite(y, "y", "SoftmaxCrossEntropy")
+        if y.min() < 0 or not np.allclose(y.sum(axis=1), 1, atol=1e-3):
+            raise ValueError("SoftmaxCrossEntropy expected each row of y to be probabilities (non-negative, summing "
+                             f"to 1), got rows summing to {y.sum(axis=1).min():.4g}..{y.sum(axis=1).max():.4g}. "
+                             "Pass integer labels, or one-hot / probability rows.")
         return y
 
 
