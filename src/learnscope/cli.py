@@ -242,6 +242,34 @@ def runs_delete(run_id: Annotated[int, typer.Argument(help="The run's id, from '
     console.print(f"run {run_id} deleted")
 
 
+@app.command()
+def report(
+    run_ids: Annotated[list[int], typer.Argument(help="One or more run ids, from 'learnscope runs list'.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .html file to write.")] = Path("report.html"),
+    store: StorePath = None,
+):
+    """Write one self-contained HTML page about the runs: curves, gradient flow, activations, weights, diagnostics."""
+    from learnscope.core.files import write_atomically
+    from learnscope.store.report import check_report_path, read_report_run, render_report
+
+    output = check_report_path(output)
+    with RunStore(store or default_store_path()) as runs:
+        report_runs = []
+        for run_id in run_ids:                      # an unknown id: the store's clear error, before any drawing
+            report_run = read_report_run(runs, run_id)
+            info = report_run.history.run
+            report_run.diagnoses = diagnose(report_run.history.metrics, status=info["status"],
+                                            n_classes=info["config"].get("n_classes"))
+            report_runs.append(report_run)
+    text = render_report(report_runs)
+    try:
+        write_atomically(output, text.encode("utf-8"))
+    except OSError as err:
+        where = f" ({err.filename})" if err.filename and str(err.filename) != str(output) else ""
+        _fail(f"could not write the report to {output}: {err.strerror or err}{where}. Pick a folder you can write to.")
+    console.print(f"report on {len(run_ids)} run(s) written to {output} ({len(text) / 1e6:.1f} MB)")
+
+
 # -- evaluate and predict ----------------------------------------------------------------------------
 @app.command(name="evaluate")
 def evaluate_command(
