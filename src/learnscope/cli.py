@@ -101,7 +101,8 @@ def train(
     console.print(f"{recipe.model.upper()} with {network.n_params():,} weights; {recipe.optimizer}, lr {recipe.lr}, "
                   f"{recipe.schedule} schedule, batch {recipe.batch_size}, {recipe.epochs} epochs, seed {seed}")
     recorder = Recorder(store or default_store_path(), run_name=f"{data.name} {recipe.model} seed {seed}",
-                        config={**recipe.to_dict(), "n_classes": len(data.class_names) or None},
+                        config={**recipe.to_dict(), "n_classes": len(data.class_names) or None,
+                                "class_names": data.class_names},
                         dataset=data.name) if record else None
     start = time.perf_counter()
     with _progress() as progress:
@@ -113,6 +114,10 @@ def train(
     if history.status == "diverged":
         _fail(history.message)
     result = evaluate(network, loss, data.x_test, data.y_test)
+    if recorder is not None and result.confusion is not None:   # for `learnscope report`
+        with RunStore(recorder.store.path) as runs:
+            last_step = max(history.outcome.get("steps_completed", 1) - 1, 0)
+            runs.log_tensor(recorder.run_id, last_step, "confusion/test", result.confusion)
     path = output or Path(f"{data.name}-{recipe.model}.safetensors")
     network.save(path, metadata={**data.metadata(), "recipe": recipe.to_dict(), "test_loss": result.loss,
                                  "test_accuracy": result.accuracy, "status": history.status,

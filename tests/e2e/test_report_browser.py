@@ -63,7 +63,7 @@ def test_report_renders_offline_in_chromium(chromium_path, tmp_path, shared_data
             page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         finally:
             browser.close()
-    assert len(widths) == 11 and all(width > 0 for width in widths), widths
+    assert len(widths) == 13 and all(width > 0 for width in widths), widths
     assert console_errors == []
     assert all(url == report.as_uri() or url.startswith("data:") for url in requests), requests
     assert page_width <= 1280                                          # nothing sticks out sideways

@@ -20,6 +20,7 @@ from learnscope.store.report import read_report_run, render_report
 from learnscope.train import Recorder, diagnose, fit
 
 SECTIONS = ("Loss and accuracy", "Gradient flow", "Update ratios", "Activation health", "First-layer weights",
+            "Confusion matrix",
             "Diagnostics", "Events")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -70,10 +71,10 @@ def test_one_run_report_has_every_section_figure_and_diagnosis(recorded):
         for heading in SECTIONS:
             assert f">{heading}</h" in text
         pictures = images(text)
-        # curves, gradient flow, update ratios, activations, weight histogram, weight images
-        assert text.count("data:image/png;base64,") == len(pictures) == 6
+        # curves, gradient flow, update ratios, activations, weight histogram, weight images, confusion matrix
+        assert text.count("data:image/png;base64,") == len(pictures) == 7
         assert all(p.format == "PNG" and 200 <= p.width <= 1200 and 100 <= p.height <= 1200 for p in pictures)
-        assert text.count("<figcaption>") == 6
+        assert text.count("<figcaption>") == 7
         for finding in run.diagnoses:
             assert html.escape(finding.title) in text
         assert "http://" not in text and "https://" not in text
@@ -92,7 +93,7 @@ def test_two_runs_are_overlaid_by_examples_seen(recorded):
     _, _, runs = recorded
     text = render_report(runs)
     assert text.count("<figure class='overlay'>") == 1 and "<figure class='curves'>" not in text
-    assert len(images(text)) == 1 + 2 * 5
+    assert len(images(text)) == 1 + 2 * 6
     assert text.count("<section class='run'>") == 2
     assert len(text) < 2_000_000
 
@@ -130,7 +131,7 @@ def test_cli_report_writes_one_self_contained_file(recorded, capsys, tmp_path):
     assert code == 0, err
     assert "written to" in out
     text = output.read_text(encoding="utf-8")
-    assert text.startswith("<!DOCTYPE html>") and len(images(text)) == 11
+    assert text.startswith("<!DOCTYPE html>") and len(images(text)) == 13
     assert not list(output.parent.glob(".*.tmp"))                     # written atomically, nothing left over
 
 
@@ -149,3 +150,20 @@ def test_cli_report_failures_are_one_line(recorded, capsys, tmp_path, problem):
                 "unknown run": "no run with id 999"}
     assert expected[problem] in " ".join(err.split())
     assert not output.exists()
+
+
+def test_report_shows_the_recorded_confusion_matrix(tmp_path, capsys):
+    from learnscope.cli import main
+
+    store = tmp_path / "runs.sqlite"
+    model_path = str(tmp_path / "m.safetensors")
+    assert main(["train", "spiral", "--epochs", "20", "--store", str(store), "-o", model_path]) == 0
+    with RunStore(store) as runs:
+        _, (confusion,) = runs.tensors(1, "confusion/test")
+    assert confusion.shape == (3, 3) and confusion.sum() == 60                   # the 60 test points of spiral
+    report = tmp_path / "report.html"
+    assert main(["report", "1", "--store", str(store), "-o", str(report)]) == 0
+    html = report.read_text()
+    assert "<h3>Confusion matrix</h3>" in html and "class='confusion'" in html
+    assert f"accuracy {confusion.trace() / confusion.sum():.2%}" in html
+    capsys.readouterr()

@@ -140,7 +140,7 @@ def test_activation_statistics_come_from_the_training_batch_not_validation(store
         validation_data=(x[:60] * 5, y[:60]), eval_every=1)
     steps, values = store.metrics(recorder.run_id, "act_mean/1.relu")["act_mean/1.relu"]
     # forward passes in order: each step's training batch, then its validation pass (eval_every=1, one batch
-    # of 60 rows) while the hook is still attached; at each epoch end one more validation pass
+    # of 60 rows) while the hook is still attached; at each epoch end one more validation pass; at the end one more
     train_means = []
     passes = iter(seen)
     for step in range(20):
@@ -148,6 +148,7 @@ def test_activation_statistics_come_from_the_training_batch_not_validation(store
         next(passes)
         if (step + 1) % 10 == 0:
             next(passes)
+    next(passes)                                    # the Recorder's last evaluation, for the confusion matrix
     assert next(passes, None) is None
     np.testing.assert_allclose(values, np.array(train_means)[steps], rtol=1e-6)
 
@@ -230,3 +231,10 @@ def test_weight_and_gradient_histograms_at_every_epoch_end(store):
     assert counts.sum() == 2 * 32 and edges[0] == -edges[-1]          # every weight of Dense(2, 32), centred
     first_layer_weights = recorder.trainer.model.layers[0].params["W"]
     np.testing.assert_array_equal(counts, np.histogram(first_layer_weights, bins=edges)[0])
+
+
+def test_confusion_matrix_of_the_validation_data_is_recorded_at_the_end(store):
+    recorder, history = train(store, every=5, epochs=2)
+    _, (confusion,) = store.tensors(recorder.run_id, "confusion/validation")
+    assert confusion.shape == (3, 3) and confusion.sum() == 60
+    assert confusion.trace() / 60 == pytest.approx(history["val_accuracy"][-1])

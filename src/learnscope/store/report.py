@@ -46,15 +46,23 @@ class ReportRun:
     snapshot_name: str | None = None
     snapshot_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     snapshots: list[np.ndarray] = field(default_factory=list)
+    confusion: np.ndarray | None = None     # rows true class, columns predicted, from the last evaluation recorded
+    confusion_name: str = ""
 
 
 def read_report_run(store: RunStore, run_id: int, diagnoses: Sequence = ()) -> ReportRun:
     """Read one run for the report; an unknown id raises the store's ValueError (it lists the ids it has)."""
     history = load_history(store, run_id)
-    names = [name for name in store.tensor_names(run_id) if not name.startswith("histogram/")]
+    tensor_names = store.tensor_names(run_id)
+    names = [name for name in tensor_names if not name.startswith(("histogram/", "confusion/"))]
     snapshot_name = names[0] if names else None
     steps, arrays = store.tensors(run_id, snapshot_name) if snapshot_name else (np.zeros(0, dtype=np.int64), [])
-    return ReportRun(history, list(diagnoses), store.events(run_id), snapshot_name, steps, arrays)
+    report_run = ReportRun(history, list(diagnoses), store.events(run_id), snapshot_name, steps, arrays)
+    confusions = [name for name in ("confusion/test", "confusion/validation") if name in tensor_names]
+    if confusions:
+        report_run.confusion_name = confusions[0]
+        report_run.confusion = store.tensors(run_id, confusions[0])[1][-1]
+    return report_run
 
 
 def check_report_path(path) -> Path:
@@ -141,6 +149,7 @@ def _run_section(run: ReportRun) -> str:
     parts += ["<h3>Update ratios</h3>", _update_ratios(run.history)]
     parts += ["<h3>Activation health</h3>", _activation_health(run.history)]
     parts += ["<h3>First-layer weights</h3>", _weights(run)]
+    parts += ["<h3>Confusion matrix</h3>", _confusion(run)]
     parts += ["<h3>Diagnostics</h3>", _diagnoses(run.diagnoses)]
     parts += ["<h3>Events</h3>", _events(run.events), "</section>"]
     return "\n".join(parts)
@@ -244,6 +253,33 @@ def _weights(run: ReportRun) -> str:
     if last.ndim == 2 and last.shape[0] == 784:
         parts.append(_weight_images(last, last_step, run.snapshot_name))
     return "\n".join(parts)
+
+
+def _confusion(run: ReportRun) -> str:
+    if run.confusion is None:
+        return _missing("No confusion matrix was recorded (it needs a classifier evaluated at the end: "
+                        "fit(validation_data=...) with a Recorder, or 'learnscope train').")
+    counts = run.confusion
+    n_classes = len(counts)
+    names = run.history.run["config"].get("class_names") or [str(k) for k in range(n_classes)]
+    fig, (ax,) = _figure(1, width=min(2.2 + 0.55 * n_classes, 8.0), height=min(1.8 + 0.5 * n_classes, 7.5))
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)     # each true class's row sums to 1
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    if n_classes <= 20:
+        for true_class in range(n_classes):
+            for predicted in range(n_classes):
+                ax.text(predicted, true_class, str(int(counts[true_class, predicted])), ha="center", va="center",
+                        fontsize=7, color="white" if shares[true_class, predicted] > 0.5 else "black")
+    ax.set_xticks(range(n_classes), [str(name)[:10] for name in names], rotation=45, ha="right", fontsize=7)
+    ax.set_yticks(range(n_classes), [str(name)[:10] for name in names], fontsize=7)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    accuracy = np.trace(counts) / max(counts.sum(), 1)
+    which = run.confusion_name.split("/", 1)[-1]
+    return _figure_html(fig, f"Which classes the network confuses on the {which} set (accuracy {accuracy:.2%}): "
+                             "each row is a true class, each column what the network said; everything off the "
+                             "diagonal is a mistake, and a bright off-diagonal cell is a pair it mixes up.",
+                        "confusion")
 
 
 def _weight_images(weights: np.ndarray, step: int, name: str | None) -> str:

@@ -145,6 +145,10 @@ class Recorder(Callback):
         self._previous, self._have_previous = {}, False
         if self.run_id is None:
             return
+        if self.trainer.validation_data is not None and logs.get("status") != "diverged":
+            result = self.trainer.evaluate()
+            if result.confusion is not None:
+                self.log_confusion(result.confusion, "validation")
         status = logs.get("status", "finished")
         if status not in END_STATUSES:
             status = "interrupted"
@@ -154,6 +158,11 @@ class Recorder(Callback):
         self.store.finish_run(self.run_id, status)
         if self._owns_store:
             self.store.close()
+
+    def log_confusion(self, confusion: np.ndarray, split: str = "test") -> None:
+        """Record a confusion matrix (rows true class, columns predicted) as tensor "confusion/<split>"."""
+        step = max(self.trainer.steps_completed - 1, 0) if self.trainer is not None else 0
+        self.store.log_tensor(self.run_id, step, f"confusion/{split}", confusion)
 
     # -- the work of a recording step ------------------------------------------------------------------------
     def _prepare(self, just_recorded: bool) -> None:
