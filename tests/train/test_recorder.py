@@ -167,6 +167,8 @@ def test_run_metadata_epoch_metrics_events_and_status(store):
     np.testing.assert_array_equal(values, history["val_loss"])
     np.testing.assert_array_equal(metrics["epoch/accuracy"][1], history["accuracy"])
     assert "epoch/seconds" in metrics
+    seconds, per_second = metrics["epoch/seconds"][1], metrics["epoch/examples_per_second"][1]
+    np.testing.assert_allclose(per_second, run["config"]["n_samples"] / seconds)
     events = store.events(recorder.run_id)
     assert [event["kind"] for event in events] == ["epoch_end", "checkpoint"] * 3 + ["train_end"]
     assert [event["payload"]["epochs_done"] for event in events if event["kind"] == "checkpoint"] == [1, 2, 3]

@@ -8,7 +8,8 @@ Every `every` steps (steps 0, every, 2·every, ...) it records, for step k:
     act_mean/<i>.<layer>, act_std/<i>.<layer>  statistics of each activation layer's output on the step's batch
     dead_fraction/<i>.relu                   fraction of units that output 0 for every example of the batch
     saturated_fraction/<i>.tanh|sigmoid      fraction of outputs in the flat tails (|a| > 0.97; a < 0.03 or > 0.97)
-and at every epoch end epoch/loss, epoch/accuracy, epoch/val_loss, epoch/val_accuracy, epoch/seconds, plus
+and at every epoch end epoch/loss, epoch/accuracy, epoch/val_loss, epoch/val_accuracy, epoch/seconds,
+epoch/examples_per_second, plus
 histograms of every weight matrix and its gradient (tensors "histogram/weights/<param>", "histogram/grads/<param>").
 Parameter names are model.named_params() names, such as "0.dense.W".
 
@@ -111,6 +112,8 @@ class Recorder(Callback):
         step = max(trainer.steps_completed - 1, 0)
         values = {f"epoch/{key}": value for key, value in logs.items()
                   if key in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")}
+        if logs.get("seconds"):                         # throughput: training examples per second of training
+            values["epoch/examples_per_second"] = trainer.n_samples / logs["seconds"]
         self.store.log_metrics(self.run_id, step, values, epoch=epoch, examples_seen=trainer.examples_seen)
         summary = ", ".join(f"{key} {value:.4g}" for key, value in logs.items() if key != "seconds")
         self.store.log_event(self.run_id, step, "epoch_end", f"Epoch {epoch} ended: {summary}.",
