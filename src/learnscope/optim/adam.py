@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from learnscope.optim.base import Optimizer, check_hyperparameter
+from learnscope.optim.base import Optimizer, check_decay_rate, check_hyperparameter
 
 
 class Adam(Optimizer):
@@ -23,22 +23,12 @@ class Adam(Optimizer):
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, clip_norm=None, schedule=None):
         super().__init__(lr, weight_decay=weight_decay, clip_norm=clip_norm, schedule=schedule)
         owner = type(self).__name__
-        self.beta1 = check_hyperparameter(
-            beta1,
-            "beta1",
-            owner,
-            minimum=0,
-            maximum=1,
-            inclusive=(True, False),
+        self.beta1 = check_decay_rate(
+            beta1, "beta1", owner,
             fix="Use a value below 1 such as 0.9 (at 1, m never moves from 0 and 1 − β₁ᵗ is 0).",
         )
-        self.beta2 = check_hyperparameter(
-            beta2,
-            "beta2",
-            owner,
-            minimum=0,
-            maximum=1,
-            inclusive=(True, False),
+        self.beta2 = check_decay_rate(
+            beta2, "beta2", owner,
             fix="Use a value below 1 such as 0.999 (at 1, v never moves from 0 and 1 − β₂ᵗ is 0).",
         )
         self.eps = check_hyperparameter(

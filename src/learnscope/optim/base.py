@@ -27,6 +27,11 @@ def check_hyperparameter(
     return float(check_range(value, name, owner, minimum=minimum, maximum=maximum, inclusive=inclusive, fix=fix))
 
 
+def check_decay_rate(value, name: str, owner: str, fix: str) -> float:
+    """A moving-average factor (momentum, rho, beta1, beta2) in [0, 1): at 1 the average never forgets."""
+    return check_hyperparameter(value, name, owner, fix, minimum=0, maximum=1, inclusive=(True, False))
+
+
 def check_name(value, owner: str, registry, what: str = "name") -> str:
     """A registry key (case-insensitive); an unknown one gets the closest known name as a suggestion."""
     choices = list(registry)

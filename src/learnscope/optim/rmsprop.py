@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from learnscope.optim.base import Optimizer, check_hyperparameter
+from learnscope.optim.base import Optimizer, check_decay_rate, check_hyperparameter
 
 
 class RMSprop(Optimizer):
@@ -19,13 +19,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr=0.01, rho=0.9, eps=1e-8, weight_decay=0.0, clip_norm=None, schedule=None):
         super().__init__(lr, weight_decay=weight_decay, clip_norm=clip_norm, schedule=schedule)
-        self.rho = check_hyperparameter(
-            rho,
-            "rho",
-            "RMSprop",
-            minimum=0,
-            maximum=1,
-            inclusive=(True, False),
+        self.rho = check_decay_rate(
+            rho, "rho", "RMSprop",
             fix="Use a value below 1 such as 0.9 (at 1 the average never sees a gradient).",
         )
         self.eps = check_hyperparameter(

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from learnscope.optim.base import Optimizer, check_hyperparameter
+from learnscope.optim.base import Optimizer, check_decay_rate
 
 
 class SGD(Optimizer):
@@ -22,13 +22,8 @@ class SGD(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, clip_norm=None, schedule=None):
         super().__init__(lr, weight_decay=weight_decay, clip_norm=clip_norm, schedule=schedule)
-        self.momentum = check_hyperparameter(
-            momentum,
-            "momentum",
-            "SGD",
-            minimum=0,
-            maximum=1,
-            inclusive=(True, False),
+        self.momentum = check_decay_rate(
+            momentum, "momentum", "SGD",
             fix="Use 0 for plain SGD or a value below 1 such as 0.9 (at 1 or above old gradients never fade "
             "and the steps grow without bound).",
         )
