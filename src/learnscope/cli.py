@@ -367,6 +367,28 @@ def demo(seed: Annotated[int, typer.Option(help="Same seed, same run.")] = 0):
                   f"in {time.perf_counter() - start:.1f} s.")
 
 
+# -- lab -------------------------------------------------------------------------------------------
+@app.command()
+def lab(
+    port: Annotated[int, typer.Option(help="The port to serve on (1024–65535).")] = 8080,
+    host: Annotated[str, typer.Option(help="The address to serve on. 127.0.0.1 keeps the lab private to this "
+                                           "computer; 0.0.0.0 shares it with your network.")] = "127.0.0.1",
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Don't open a browser tab.")] = False,
+    data_dir: DataDir = None,
+    store: StorePath = None,
+    no_download: Annotated[bool, typer.Option("--no-download", help="Never download datasets; offer the "
+                                                                    "offline digits when MNIST is missing.")] = False,
+):
+    """Open the lab in your browser: the playground, MNIST training you can watch, and a digit pad."""
+    if not 1024 <= port <= 65535:
+        _fail(f"--port expected a number from 1024 to 65535, got {port}. Try e.g. --port 8080.")
+    from learnscope.lab import LabConfig, run_lab
+
+    console.print(f"learnscope lab on http://{host}:{port}  (Ctrl-C stops it)")
+    run_lab(host=host, port=port, show=not no_browser,
+            config=LabConfig(data_dir=data_dir, store=store, allow_download=not no_download))
+
+
 # -- plumbing ----------------------------------------------------------------------------------------
 def _parse_sizes(text: str | None):
     if text is None:

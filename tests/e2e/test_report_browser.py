@@ -1,10 +1,7 @@
 """The HTML report in a real browser (Debian's chromium driven by Playwright): every figure decodes, nothing is
 fetched from the network, no console errors; a full-page screenshot lands in test-artifacts/report.png."""
 
-import os
 from pathlib import Path
-
-import pytest
 
 from learnscope.cli import main
 from learnscope.data.mnist import load_mnist
@@ -15,25 +12,10 @@ from learnscope.optim import Adam
 from learnscope.store import RunStore
 from learnscope.train import Recorder, fit
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture
-def chromium_path() -> str:
-    if not CHROMIUM.exists():
-        message = (f"no browser at {CHROMIUM}: install Debian's package with "
-                   "'apt-get update && apt-get install -y chromium' (not 'playwright install')")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return str(CHROMIUM)
-
-
-def test_report_renders_offline_in_chromium(chromium_path, tmp_path, shared_data_dir):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the 'test' extra)")
+def test_report_renders_offline_in_chromium(browser, tmp_path, shared_data_dir):
     data = load_mnist(shared_data_dir, download=False, progress=False)
     store_path = tmp_path / "runs.sqlite"
     with RunStore(store_path) as store:
@@ -49,20 +31,18 @@ def test_report_renders_offline_in_chromium(chromium_path, tmp_path, shared_data
     assert main(["report", *map(str, run_ids), "-o", str(report), "--store", str(store_path)]) == 0
 
     requests, console_errors = [], []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
-            page.on("pageerror", lambda error: console_errors.append(str(error)))
-            page.goto(report.as_uri(), wait_until="load")
-            widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete ? i.naturalWidth : 0)")
-            page_width = page.evaluate("document.documentElement.scrollWidth")
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
+        page.goto(report.as_uri(), wait_until="load")
+        widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete ? i.naturalWidth : 0)")
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    finally:
+        page.close()
     assert len(widths) == 13 and all(width > 0 for width in widths), widths
     assert console_errors == []
     assert all(url == report.as_uri() or url.startswith("data:") for url in requests), requests

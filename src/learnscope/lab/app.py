@@ -1,0 +1,22 @@
+"""The lab's server: register every page, then run NiceGUI on localhost."""
+
+from nicegui import ui
+
+from learnscope.lab.pages import draw, home, mnist, playground
+from learnscope.lab.state import LabConfig, LabState
+
+PAGES = (home, playground, mnist, draw)
+
+
+def register_pages(state: LabState) -> None:
+    """Add every page's route; each page reads and writes only through `state` and functions below lab/."""
+    for page in PAGES:
+        page.register(state)
+
+
+def run_lab(host: str = "127.0.0.1", port: int = 8080, show: bool = True, config: LabConfig | None = None) -> None:
+    """Serve the lab until Ctrl-C; show=True opens it in the default browser."""
+    state = LabState(config or LabConfig())
+    register_pages(state)
+    ui.run(host=host, port=port, show=show, reload=False, title="learnscope lab", show_welcome_message=True,
+           uvicorn_logging_level="warning")

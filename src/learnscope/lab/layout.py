@@ -1,0 +1,54 @@
+"""The frame every lab page shares: a header with the lesson map as links, a title and a one-line purpose."""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from nicegui import ui
+
+
+@dataclass(frozen=True)
+class Lesson:
+    path: str
+    title: str
+    summary: str            # one plain sentence: what the learner sees there
+
+
+#: The lab's pages in the order a learner meets them; later issues add to this list.
+LESSONS = (
+    Lesson("/playground", "Playground",
+           "Train a small network on 2D points and watch the decision boundary, every neuron and every weight change."),
+    Lesson("/mnist", "MNIST",
+           "Train on 60,000 real handwritten digits and watch loss, accuracy, gradients and first-layer weights live."),
+    Lesson("/draw", "Draw",
+           "Draw a digit with the mouse and see what the trained network makes of it, layer by layer."),
+)
+
+PAGE_WIDTH = "max-width: 1240px"
+
+
+@contextmanager
+def page_frame(title: str, purpose: str, active: str = ""):
+    """Header with links to every lesson, then a column holding the page: `with page_frame(...): ...`."""
+    ui.page_title(f"{title} · learnscope lab")
+    with ui.header().classes("items-center gap-6 px-6 py-2 bg-slate-800"):
+        ui.link("learnscope lab", "/").classes("text-lg font-bold text-white no-underline")
+        for lesson in LESSONS:
+            link = ui.link(lesson.title, lesson.path).classes("text-white no-underline")
+            link.classes("underline font-bold" if lesson.path == active else "opacity-90")
+            link.tooltip(lesson.summary)
+    with ui.column().classes("w-full mx-auto p-4 gap-3").style(PAGE_WIDTH) as column:
+        ui.label(title).classes("text-2xl font-bold")
+        ui.label(purpose).classes("text-base text-slate-600")
+        yield column
+
+
+def explain(text: str) -> ui.label:
+    """A short plain-language caption under a chart or control group."""
+    return ui.label(text).classes("text-sm text-slate-600")
+
+
+def show_error(container, message: str) -> None:
+    """Replace what `container` shows with one readable error message (inline, not a popup)."""
+    container.clear()
+    with container:
+        ui.label(message).classes("text-red-700 text-sm").props('role="alert"')

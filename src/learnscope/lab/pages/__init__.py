@@ -1,0 +1,1 @@
+"""One module per lab page; each has register(state) that adds its route."""

@@ -1,0 +1,143 @@
+"""Browser tests: Debian's chromium driven by Playwright against a real `learnscope lab` server process.
+
+Run them as their own pytest call (`python -m pytest tests/e2e`). Without a browser they fail in CI and skip,
+with the fix, on a laptop. Every page a test opens is watched: a JavaScript error, a console error or a request
+to anywhere but 127.0.0.1 fails the test. Screenshots go to test-artifacts/ (not committed).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+VIEWPORT = {"width": 1280, "height": 800}
+SERVER_START_SECONDS = 60
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not CHROMIUM.exists():
+        message = (f"no browser at {CHROMIUM}: install Debian's package with "
+                   "'apt-get update && apt-get install -y chromium' (not 'playwright install')")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the 'test' extra)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LabServer:
+    """`learnscope lab` in a child process, on a free port, with its own run store and model folder."""
+
+    def __init__(self, folder: Path, data_dir: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = folder / "server.log"
+        env = {**os.environ, "LEARNSCOPE_DATA": str(data_dir), "LEARNSCOPE_STORE": str(folder / "runs.sqlite")}
+        env.pop("PYTEST_CURRENT_TEST", None)    # else NiceGUI believes it runs inside pytest and won't serve
+        command = [sys.executable, "-m", "learnscope", "lab", "--no-browser", "--no-download",
+                   "--port", str(self.port)]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self._wait_until_serving()
+
+    def _wait_until_serving(self) -> None:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the lab server exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the lab server did not answer within {SERVER_START_SECONDS} s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory, shared_data_dir):
+    """One lab server per test module, so a module's training runs don't slow another's."""
+    server = LabServer(tmp_path_factory.mktemp("lab"), shared_data_dir)
+    yield server
+    server.stop()
+    assert "Traceback" not in server.output(), f"the lab server logged an exception:\n{server.output()}"
+
+
+class WatchedPage:
+    """A Playwright page plus what it did: console errors, uncaught exceptions, requests leaving 127.0.0.1."""
+
+    def __init__(self, page, base_url: str):
+        self.page, self.base_url = page, base_url
+        self.errors: list[str] = []
+        self.outside_requests: list[str] = []
+        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        page.on("request", self._check_request)
+
+    def _check_request(self, request) -> None:
+        parsed = urlparse(request.url)
+        if parsed.scheme in ("data", "blob"):
+            return
+        if parsed.hostname not in ("127.0.0.1", "localhost"):
+            self.outside_requests.append(request.url)
+
+    def open(self, path: str):
+        self.page.goto(self.base_url + path, wait_until="networkidle")
+        return self.page
+
+    def screenshot(self, name: str, full_page: bool = True) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"lab-{name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    def horizontal_overflow(self) -> int:
+        """How many pixels the page is wider than the viewport (0: nothing cut off at the side)."""
+        return self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+@pytest.fixture
+def lab_page(browser, lab_server):
+    context = browser.new_context(viewport=VIEWPORT)
+    watched = WatchedPage(context.new_page(), lab_server.url)
+    yield watched
+    context.close()
+    assert not watched.errors, f"JavaScript errors: {watched.errors}"
+    assert not watched.outside_requests, f"requests left 127.0.0.1: {watched.outside_requests}"
