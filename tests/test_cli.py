@@ -110,7 +110,7 @@ def test_debug_shows_the_traceback(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["data", "info"], ["data", "fetch"],
-                                     ["demo"]])
+                                     ["demo"], ["lab"]])
 def test_help_explains_every_option(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0
@@ -118,6 +118,9 @@ def test_help_explains_every_option(capsys, command):
     if command == ["train"]:
         for option in ("--data-dir", "--optimizer", "--lr", "--schedule", "--batch-size", "--epochs", "--l2",
                        "--dropout", "--batch-norm", "--seed", "--output", "--csv", "--label"):
+            assert option in out
+    if command == ["lab"]:
+        for option in ("--port", "--host", "--no-browser", "--data-dir", "--store"):
             assert option in out
 
 
@@ -224,3 +227,25 @@ def test_runs_compare_and_export(capsys, tmp_path):
     assert (tmp_path / "run2.csv").read_text().startswith("metric,step,examples_seen,value")
     code, _, err = run(capsys, "runs", "compare", "1", "2", "--metric", "nonsense", "--store", store)
     assert code == 1 and "has no metric 'nonsense'" in err
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--port", "80"], "--port expected a number from 1024 to 65535, got 80"),
+    (["--host", "no-such-host.invalid"], "--host expected an address of this computer"),
+])
+def test_lab_refuses_a_bad_address_in_one_line(capsys, args, expected):
+    code, _, err = run(capsys, "lab", "--no-browser", *args)
+    assert code == 1
+    assert expected in err and "Traceback" not in err
+
+
+def test_lab_refuses_a_port_already_in_use_and_names_a_free_one(capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = run(capsys, "lab", "--no-browser", "--port", port)
+    assert code == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in err and f"--port {port + 1}" in err

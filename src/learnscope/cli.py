@@ -382,11 +382,25 @@ def lab(
     """Open the lab in your browser: the playground, MNIST training you can watch, and a digit pad."""
     if not 1024 <= port <= 65535:
         _fail(f"--port expected a number from 1024 to 65535, got {port}. Try e.g. --port 8080.")
+    _check_port_free(host, port)
     from learnscope.lab import LabConfig, run_lab
 
     console.print(f"learnscope lab on http://{host}:{port}  (Ctrl-C stops it)")
     run_lab(host=host, port=port, show=not no_browser,
             config=LabConfig(data_dir=data_dir, store=store, allow_download=not no_download))
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail in words before NiceGUI starts, rather than with a server traceback after."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except socket.gaierror:
+            _fail(f"--host expected an address of this computer such as 127.0.0.1, got {host!r}.")
+        except OSError:
+            _fail(f"port {port} on {host} is already in use (another lab?). Open that one, or pass --port {port + 1}.")
 
 
 # -- plumbing ----------------------------------------------------------------------------------------
