@@ -253,3 +253,20 @@ def test_integer_inputs_are_not_copied_up_front_and_train():
     history = fit(Sequential([Dense(2, 8), Tanh(), Dense(8, 2)], seed=0), SoftmaxCrossEntropy(), Adam(lr=0.05),
                   x, y, epochs=30, batch_size=16, seed=0)
     assert history.status == "finished" and history["accuracy"][-1] == 1.0
+
+
+def test_an_exception_reaches_the_caller_after_every_callback_saw_the_end(spiral):
+    x, y = spiral
+    recorder = Recorder()
+
+    class Broken(Callback):
+        def on_batch_end(self, step, logs):
+            if step == 3:
+                raise ValueError("broken callback")
+
+    with pytest.raises(ValueError, match="broken callback"):
+        fit(spiral_model(), SoftmaxCrossEntropy(), SGD(lr=0.1), x, y, epochs=2, batch_size=32, seed=0,
+            callbacks=[recorder, Broken()])
+    end = recorder.of("train_end")[0][1]
+    assert end["status"] == "failed" and "ValueError: broken callback" in end["message"]
+    assert end["steps_completed"] == 4

@@ -191,6 +191,21 @@ def test_a_stopped_run_is_stored_as_stopped(store):
     assert store.events(recorder.run_id)[-1]["message"] == "enough"
 
 
+def test_a_run_that_fails_with_an_exception_is_closed_in_the_store_and_the_error_goes_on(store):
+    class Broken(Callback):
+        def on_batch_end(self, step, logs):
+            if step == 6:
+                raise ZeroDivisionError("a bug in a callback")
+
+    x, y = spiral()
+    recorder = Recorder(store, every=5)
+    with pytest.raises(ZeroDivisionError, match="a bug in a callback"):
+        fit(mlp(), SoftmaxCrossEntropy(), SGD(lr=0.5), x, y, epochs=5, batch_size=32, callbacks=[Broken(), recorder])
+    assert store.run(recorder.run_id)["status"] == "interrupted"      # not left "running" forever
+    message = store.events(recorder.run_id)[-1]["message"]
+    assert "Training failed at epoch 0, step 6" in message and "ZeroDivisionError" in message
+
+
 def test_a_diverging_run_is_stored_as_diverged(store):
     x, y = spiral()
     recorder = Recorder(store, every=1)

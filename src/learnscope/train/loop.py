@@ -39,6 +39,7 @@ class Trainer:
     (epoch, step, examples_seen), and how it ends (stop_training, status, message).
 
     status: "running", then "finished" | "stopped" (a callback called stop()) | "diverged" | "interrupted"
+            | "failed" (an exception: callbacks still see on_train_end, then fit() re-raises it)
     """
 
     def __init__(self, model, loss, optimizer, *, epochs, batch_size, n_samples, validation_data,
@@ -118,6 +119,7 @@ def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: in
                       validation_data=validation_data, is_classifier=kind is not None, input_rms=input_rms,
                       history=history)
     clock = _Clock()
+    failure = None
     try:
         for callback in callbacks:
             callback.trainer = trainer
@@ -127,6 +129,11 @@ def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: in
         trainer.status = "interrupted"
         trainer.message = (f"Training interrupted (KeyboardInterrupt) at epoch {trainer.epoch}, step {trainer.step}; "
                            f"{trainer.steps_completed} step(s) completed, the model keeps the weights it had.")
+    except Exception as error:      # a bug or a failing callback: end the run on record, then let the error through
+        failure = error
+        trainer.status = "failed"
+        trainer.message = (f"Training failed at epoch {trainer.epoch}, step {trainer.step}: "
+                           f"{type(error).__name__}: {error}")
     if trainer.status == "running":
         trainer.status = "finished"
         trainer.message = (f"Finished {trainer.epochs_completed} epoch(s), {trainer.steps_completed} steps, "
@@ -144,6 +151,8 @@ def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: in
     # a callback's on_train_end may add to the message (EarlyStopping says it restored the best weights)
     history.status, history.message = trainer.status, trainer.message
     history.outcome["message"] = trainer.message
+    if failure is not None:
+        raise failure
     return history
 
 

@@ -148,12 +148,12 @@ class Recorder(Callback):
         self._previous, self._have_previous = {}, False
         if self.run_id is None:
             return
-        if self.trainer.validation_data is not None and logs.get("status") != "diverged":
+        if self.trainer.validation_data is not None and logs.get("status") not in ("diverged", "failed"):
             result = self.trainer.evaluate()
             if result.confusion is not None:
                 self.log_confusion(result.confusion, "validation")
         status = logs.get("status", "finished")
-        if status not in END_STATUSES:
+        if status not in END_STATUSES:             # "failed" is stored as interrupted; the event says why
             status = "interrupted"
         payload = {key: value for key, value in logs.items() if isinstance(value, (int, float, str, type(None)))}
         step = max(self.trainer.steps_completed - 1, 0) if self.trainer is not None else None
