@@ -63,6 +63,7 @@ class Recorder(Callback):
         self.dataset = dataset
         self.checkpoints = bool(checkpoints)
         self.run_id: int | None = None
+        self.latest: dict[str, float] = {}             # the last recording step's values (read by the lab's trainer)
         self._reset()
 
     def _reset(self) -> None:
@@ -220,6 +221,7 @@ class Recorder(Callback):
                 values[update_key] = math.sqrt(_square_sum(before) / square_sums[name])
             square_sums[name] = weight_square_sum       # ‖W_{k−1}‖² of the next step, if that is recorded too
         values.update(self._activations)
+        self.latest = values
         self.store.log_metrics(self.run_id, step, values, epoch=logs.get("epoch"),
                                examples_seen=logs.get("examples_seen"))
         self._have_previous = False

@@ -1,13 +1,408 @@
-"""Mnist page (placeholder while it is built)."""
+"""MNIST: train an MLP or a CNN on real handwriting and watch it learn, live.
 
-from nicegui import ui
+One training per lab server (state.jobs["mnist"]): every tab shows the same run. The job trains in its own
+thread and publishes snapshots; this page polls them 20 times a second and redraws only what changed.
+"""
 
-from learnscope.lab.layout import page_frame
-from learnscope.lab.state import LabState
+import time
+
+from nicegui import app, ui
+
+from learnscope.architectures import ACTIVATIONS
+from learnscope.lab.components.confusion import confusion_grid
+from learnscope.lab.components.curves import line_chart, set_curves
+from learnscope.lab.components.gallery import image_gallery
+from learnscope.lab.layout import explain, page_frame, show_error
+from learnscope.lab.state import LabState, TrainedModel
+from learnscope.lessons.live_training import ENDED, TrainingJob
+from learnscope.lessons.mnist_lab import (
+    DATASETS,
+    cell_examples,
+    confident_mistakes,
+    default_form,
+    example_pictures,
+    field_error,
+    mnist_status,
+    parse_form,
+    past_runs,
+    run_curves,
+)
+from learnscope.optim import OPTIMIZERS
+
+JOB = "mnist"
+POLL_SECONDS = 0.05          # 20 Hz
+GALLERY_SIZE = 40
+#: The update ratio a healthy layer shows per step (Karpathy's rule of thumb), drawn as a guide line
+HEALTHY_UPDATE_RATIO = 1e-3
+
+TEXT_FIELDS = {              # field -> (label, tooltip)
+    "hidden": ("Hidden layers", "Neurons in each hidden layer of the MLP, separated by commas: '256, 256' is two "
+                                "layers of 256. Ignored by the CNN."),
+    "lr": ("Learning rate", "How big each step downhill is. Too big and training blows up; too small and it crawls."),
+    "batch_size": ("Batch size", "How many images each step looks at before the weights change."),
+    "epochs": ("Epochs", "How many times training goes through all the training images."),
+    "weight_decay": ("L2 weight decay", "Pulls every weight a little toward zero at each step (0 = off); "
+                                        "fights overfitting."),
+    "dropout": ("Dropout", "Fraction of hidden neurons switched off at random while training (0 = off)."),
+    "seed": ("Seed", "Decides the random starting weights and the order of the images: same seed, same run."),
+    "samples": ("Training images", "Train on only this many images for a quicker run; leave empty for all of them."),
+}
+SELECTS = {                  # field -> (label, options, tooltip)
+    "dataset": ("Data", DATASETS, "Which handwritten digits to learn: MNIST, or the small 8×8 digits that "
+                                  "need no download."),
+    "model": ("Network", {"mlp": "MLP (fully connected)", "cnn": "CNN (convolutions)"},
+              "MLP: every pixel connects to every neuron. CNN: small filters slide over the image."),
+    "activation": ("Activation", {name: name for name in ACTIVATIONS},
+                   "The bend each hidden neuron applies to its input; ReLU is the usual choice."),
+    "optimizer": ("Optimizer", {name: name for name in OPTIMIZERS},
+                  "The rule that turns gradients into weight changes (SGD, with momentum, Adam, ...)."),
+}
 
 
 def register(state: LabState) -> None:
     @ui.page("/mnist")
     def mnist_page():
-        with page_frame("Mnist", "Being built.", active="/mnist"):
-            ui.label("Coming in this issue.")
+        with page_frame("MNIST: learning to read handwriting",
+                        "Train a network on real handwritten digits and watch its loss, accuracy, gradients and "
+                        "first-layer weights change while it learns.", active="/mnist"):
+            MnistPage(state)
+
+    app.on_shutdown(lambda: _stop_job(state))
+
+
+def _stop_job(state: LabState) -> None:
+    job = state.jobs.get(JOB)
+    if job is not None:
+        job.stop(wait=True, timeout=10)
+
+
+def _weight_label(name: str, index: int, count: int) -> str:
+    return f"layer {index + 1}{' (output)' if index == count - 1 else ''}"
+
+
+class MnistPage:
+    """One tab's view of the lab's MNIST training."""
+
+    def __init__(self, state: LabState):
+        self.state = state
+        config = state.config
+        self.data = mnist_status(config.data_dir, config.allow_download)
+        dataset = "mnist" if self.data.mnist_ready or config.allow_download else "digits"
+        self.job: TrainingJob | None = None
+        self.version = self.curves_version = self.picture_version = None
+        self.shown_result = None
+        self._build(default_form(dataset))
+        self.timer = ui.timer(POLL_SECONDS, self.poll)
+        self.refresh_runs()
+
+    # -- layout ------------------------------------------------------------------------------------------------
+    def _build(self, form: dict) -> None:
+        if not self.data.mnist_ready:
+            with ui.card().classes("w-full bg-amber-50").mark("data-missing"):
+                ui.label(self.data.message).classes("text-sm").props('role="status"')
+                ui.button("Use the 8×8 digits", on_click=lambda: self.fill_form(default_form("digits"))) \
+                    .props("outline").tooltip("Switch the form to the small digits set that ships with scikit-learn.")
+        else:
+            explain(self.data.message)
+        with ui.card().classes("w-full"):
+            self.fields: dict = {}
+            with ui.row().classes("w-full gap-3 items-start flex-wrap"):
+                for name, (label, options, tip) in SELECTS.items():
+                    select = ui.select(options, value=form[name], label=label).classes("w-44").mark(name)
+                    select.tooltip(tip)
+                    self.fields[name] = select
+                self.fields["dataset"].on_value_change(lambda e: self.fill_form(default_form(e.value)))
+                for name, (label, tip) in TEXT_FIELDS.items():
+                    # validated on every change: a wrong value is marked red with its message at once
+                    field = ui.input(label, value=form[name], validation=lambda value, n=name: field_error(n, value))
+                    field.classes("w-36").mark(name).tooltip(tip)
+                    self.fields[name] = field
+                switch = ui.switch("Batch norm", value=form["batch_norm"]).mark("batch_norm")
+                switch.tooltip("Re-centre and re-scale each hidden layer's inputs on every batch: trains faster.")
+                self.fields["batch_norm"] = switch
+            with ui.row().classes("items-center gap-2"):
+                self.start_button = ui.button("Start", on_click=self.start, icon="play_arrow").mark("start")
+                self.start_button.tooltip("Train a new network with these settings (one run at a time).")
+                self.pause_button = ui.button("Pause", on_click=self.pause, icon="pause").mark("pause")
+                self.pause_button.tooltip("Hold training after the current step; nothing is lost.")
+                self.resume_button = ui.button("Resume", on_click=self.resume, icon="play_arrow").mark("resume")
+                self.resume_button.tooltip("Carry on training from where it was paused.")
+                self.stop_button = ui.button("Stop", on_click=self.stop, icon="stop", color="negative").mark("stop")
+                self.stop_button.tooltip("End training now; the network is still tested and kept.")
+                self.save_button = ui.button("Save model", on_click=self.save, icon="save").mark("save")
+                self.save_button.tooltip("Save the trained network to a .safetensors file in the lab's models "
+                                         "folder.")
+            self.form_errors = ui.column().classes("gap-1")
+        with ui.card().classes("w-full gap-1"):
+            with ui.row().classes("w-full items-center gap-4"):
+                self.status_label = ui.label("No training yet: press Start.").mark("status")
+                self.status_label.classes("run-status text-base font-bold")
+                self.speed_label = ui.label("").classes("text-sm text-slate-600").mark("speed")
+                self.stamp = ui.label("").classes("snapshot-time text-xs text-slate-400 ml-auto").mark("stamp")
+                self.stamp.tooltip("Server time of the snapshot shown (the page checks for new ones 20× a second).")
+            self.progress = ui.linear_progress(0, show_value=False, size="10px").mark("progress")
+            self.message_label = ui.label("").classes("run-message text-sm").mark("message")
+            self.saved_label = ui.label("").classes("run-saved text-sm text-green-800").mark("saved")
+        with ui.grid(columns=2).classes("w-full gap-3"):
+            with ui.column().classes("gap-0"):
+                self.loss_chart = line_chart("Loss", "epochs", "cross-entropy")
+                explain("How wrong the network is: each training batch (noisy) and the whole test set "
+                        "(4 times per epoch). Lower is better.")
+            with ui.column().classes("gap-0"):
+                self.accuracy_chart = line_chart("Accuracy", "epochs", "fraction correct")
+                explain("Share of images classified correctly, on each training batch and on the 10,000 test images "
+                        "the network never trains on.")
+            with ui.column().classes("gap-0"):
+                self.gradient_chart = line_chart("Gradient flow", "epochs", "gradient RMS per weight", log_y=True)
+                explain("How strong the learning signal reaching each layer's weights is (root-mean-square "
+                        "gradient per weight, log scale). Layers far below the others barely learn.")
+            with ui.column().classes("gap-0"):
+                self.ratio_chart = line_chart("Update ratio", "epochs", "|ΔW| / |W| per step", log_y=True)
+                explain("How much each step changes each layer's weights, relative to their size (log scale). "
+                        "Around 1e-3 (dashed) is healthy; far above it is reckless, far below is stalled.")
+        with ui.card().classes("w-full gap-1"):
+            ui.label("First-layer weights").classes("font-bold")
+            self.weights_image = ui.element("img").props('alt="first-layer weights"').style(
+                "width: 100%; max-width: 700px; image-rendering: pixelated").mark("weights")
+            self.weights_caption = explain("What the first layer looks for, redrawn every second: orange weights "
+                                           "add up ink there, blue ones subtract it.")
+        with ui.grid(columns=2).classes("w-full gap-3"):
+            with ui.card().classes("gap-1"):
+                ui.label("Confusion matrix (test set)").classes("font-bold")
+                explain("Rows: the digit that was written; columns: what the network said. The diagonal is correct. "
+                        "Click a cell to see those images.")
+                self.confusion = ui.column().classes("confusion").mark("confusion")
+                with self.confusion:
+                    ui.label("Appears when training ends.").classes("text-sm text-slate-500")
+            with ui.card().classes("gap-1"):
+                self.cell_title = ui.label("Images of a cell").classes("font-bold")
+                explain("The test images in the confusion-matrix cell you clicked, with the network's confidence.")
+                self.cell_gallery = ui.column().classes("cell-gallery").mark("cell-gallery")
+        with ui.card().classes("w-full gap-1"):
+            ui.label("Most confident mistakes").classes("font-bold")
+            explain("Test images the network got wrong while being surest of itself: true digit → what it said "
+                    "(its confidence). Some are genuinely ambiguous handwriting.")
+            self.mistakes = ui.column().classes("mistakes-gallery").mark("mistakes")
+        with ui.card().classes("w-full gap-1"):
+            ui.label("Past runs").classes("font-bold")
+            with ui.row().classes("items-center gap-2"):
+                self.runs_select = ui.select({}, label="Recorded run", on_change=self.show_run) \
+                    .classes("w-[36rem]").mark("past-runs")
+                self.runs_select.tooltip("Runs recorded in the run store, newest first: pick one to see its curves.")
+                refresh = ui.button("Refresh", on_click=self.refresh_runs, icon="refresh").props("flat")
+                refresh.tooltip("Read the run store again.")
+                self.use_settings = ui.button("Use its settings", on_click=self.use_run_settings).props("flat")
+                self.use_settings.tooltip("Copy the chosen run's settings into the form above.")
+            self.past_chart = line_chart("A recorded run", "step", "loss / accuracy")
+            explain("The chosen run's training loss and accuracy per recorded step, and its test numbers, read back "
+                    "from the run store.")
+        self.update_buttons(None)
+
+    # -- the form ----------------------------------------------------------------------------------------------
+    def form_values(self) -> dict:
+        return {name: field.value for name, field in self.fields.items()}
+
+    def fill_form(self, form: dict) -> None:
+        for name, field in self.fields.items():
+            if name in form and field.value != form[name]:
+                field.value = form[name]
+        for name in TEXT_FIELDS:
+            self.fields[name].error = None
+        self.form_errors.clear()
+
+    # -- buttons -----------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        job = self.state.jobs.get(JOB)
+        if job is not None and job.running:
+            show_error(self.form_errors, "A run is already training (maybe from another tab): stop it first.")
+            return
+        settings, errors = parse_form(self.form_values())
+        for name in TEXT_FIELDS:
+            self.fields[name].error = errors.get(name)
+        if errors:
+            show_error(self.form_errors, "Fix the fields marked in red, then press Start again: "
+                       + " ".join(errors.values()))
+            return
+        self.form_errors.clear()
+        config = self.state.config
+
+        def publish(model, name, class_names, accuracy):
+            self.state.publish_model(TrainedModel(model, name, class_names, accuracy))
+
+        job = TrainingJob(settings, config.store_path(), data_dir=config.data_dir,
+                          download=config.allow_download, on_model=publish)
+        self.state.jobs[JOB] = job
+        job.start()
+        self.poll()
+
+    def pause(self) -> None:
+        if self.job is not None:
+            self.job.pause()
+
+    def resume(self) -> None:
+        if self.job is not None:
+            self.job.resume()
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.stop()
+
+    def save(self) -> None:
+        job = self.job
+        if job is None:
+            return
+        folder = self.state.config.models_path()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = job.save(folder / f"{job.settings.dataset}-{job.settings.recipe.model}-run{job.run_id}.safetensors")
+        except (RuntimeError, OSError) as error:
+            self.saved_label.classes(replace="run-saved text-sm text-red-700")
+            self.saved_label.text = str(error)
+            return
+        self.saved_label.classes(replace="run-saved text-sm text-green-800")
+        self.saved_label.text = f"Saved to {path}"
+
+    def update_buttons(self, snapshot: dict | None) -> None:
+        status = None if snapshot is None else snapshot["status"]
+        running = self.job is not None and self.job.running
+        self.start_button.set_enabled(not running)
+        self.pause_button.set_enabled(running and status == "running")
+        self.resume_button.set_enabled(running and status == "paused")
+        self.stop_button.set_enabled(running and status in ("loading", "running", "paused"))
+        self.save_button.set_enabled(not running and self.job is not None and self.job.result is not None)
+
+    # -- the live view -----------------------------------------------------------------------------------------
+    def poll(self) -> None:
+        job = self.state.jobs.get(JOB)
+        if job is not self.job:                          # a new run (maybe started in another tab)
+            self.job, self.version = job, None
+            self.curves_version = self.picture_version = self.shown_result = None
+            self.saved_label.text = ""
+        if job is None:
+            return
+        snapshot = job.board.latest(self.version)
+        if snapshot is None:
+            if job.result is not None and self.shown_result is not job and not job.running:
+                self.show_result(job)
+                self.update_buttons(job.board.latest())
+            return
+        self.version = snapshot["version"]
+        self.show_progress(snapshot)
+        if snapshot.get("curves_version") is not None and snapshot["curves_version"] != self.curves_version:
+            self.curves_version = snapshot["curves_version"]
+            self.show_curves(snapshot["curves"])
+        if snapshot.get("picture_version") and snapshot["picture_version"] != self.picture_version:
+            self.picture_version = snapshot["picture_version"]
+            self.weights_image.props(f'src="{snapshot["picture"]}"')
+            self.weights_caption.text = (f"What the first layer looks for, redrawn every second: "
+                                         f"{snapshot['picture_caption']}. Orange weights add up ink there, blue ones "
+                                         "subtract it (each picture scaled to its own largest weight).")
+        if snapshot["status"] in ENDED and job.result is not None and self.shown_result is not job:
+            self.show_result(job)
+        if snapshot["status"] in ENDED and snapshot["status"] != "failed":
+            self.refresh_runs()
+        self.update_buttons(snapshot)
+
+    def show_progress(self, snapshot: dict) -> None:
+        status = snapshot["status"]
+        wall_ms = int(snapshot["wall_time"] * 1000)
+        self.stamp.text = "snapshot " + time.strftime("%H:%M:%S", time.localtime(snapshot["wall_time"])) + \
+            f".{wall_ms % 1000:03d}"
+        self.stamp.props(f'data-wall-ms="{wall_ms}"')
+        self.message_label.text = snapshot.get("message", "")
+        alarming = status in ("diverged", "failed")
+        self.message_label.classes(replace="run-message text-sm" + (" text-red-700" if alarming else ""))
+        if "total_steps" not in snapshot:
+            self.status_label.text = status.capitalize()
+            return
+        self.progress.value = snapshot["fraction"]
+        self.status_label.text = (f"{status.capitalize()}: epoch {min(snapshot['epoch'] + 1, snapshot['epochs'])} of "
+                                  f"{snapshot['epochs']}, step {snapshot['step']:,} of {snapshot['total_steps']:,}")
+        eta = snapshot.get("eta_seconds")
+        eta_text = f" · about {eta:.0f} s left" if eta else ""
+        self.speed_label.text = f"{snapshot['examples_per_second']:,.0f} images/s{eta_text}"
+        if snapshot.get("training_seconds"):
+            self.speed_label.text += f" · {snapshot['training_seconds']:.1f} s of training"
+
+    def show_curves(self, curves: dict) -> None:
+        train, test = curves.get("train", {}), curves.get("test", {})
+        set_curves(self.loss_chart, {label: series for label, series in (("train batch", train.get("loss")),
+                                                                          ("test set", test.get("loss"))) if series})
+        set_curves(self.accuracy_chart, {label: series for label, series in
+                                         (("train batch", train.get("accuracy")),
+                                          ("test set", test.get("accuracy"))) if series})
+        gradients = curves.get("grad_rms", {})
+        count = len(gradients)
+        set_curves(self.gradient_chart, {_weight_label(name, index, count): series
+                                         for index, (name, series) in enumerate(gradients.items())})
+        ratios = {_weight_label(name, index, count): series
+                  for index, (name, series) in enumerate(curves.get("update_ratio", {}).items())}
+        if ratios:
+            xs = [x for series in ratios.values() for x in series[0]]
+            ratios["healthy ≈ 1e-3"] = ([min(xs), max(xs)], [HEALTHY_UPDATE_RATIO, HEALTHY_UPDATE_RATIO])
+        set_curves(self.ratio_chart, ratios)
+        if ratios:
+            self.ratio_chart.options["series"][-1].update(lineStyle={"type": "dashed"}, color="#888888")
+            self.ratio_chart.update()
+
+    def show_result(self, job: TrainingJob) -> None:
+        self.shown_result = job
+        result = job.result
+        confusion_grid(self.confusion, result.confusion, result.class_names, self.show_cell)
+        mistakes = confident_mistakes(result.labels, result.predicted, result.confidence, limit=GALLERY_SIZE)
+        image_gallery(self.mistakes, self._pictures(result, mistakes), empty="No mistakes on the test set.")
+        image_gallery(self.cell_gallery, [], empty="Click a cell of the confusion matrix.")
+
+    def _pictures(self, result, indices) -> list[tuple[str, str]]:
+        names = result.class_names
+        captions = [f"{names[result.labels[i]]} → {names[result.predicted[i]]} ({result.confidence[i]:.0%})"
+                    for i in indices]
+        return list(zip(example_pictures(result.images, indices), captions))
+
+    def show_cell(self, true_class: int, predicted_class: int) -> None:
+        result = self.shown_result.result if self.shown_result is not None else None
+        if result is None:
+            return
+        indices = cell_examples(result.labels, result.predicted, true_class, predicted_class)
+        names = result.class_names
+        shown = indices[:GALLERY_SIZE]
+        more = f", the first {len(shown)} shown" if len(indices) > len(shown) else ""
+        self.cell_title.text = (f"Written {names[true_class]}, read as {names[predicted_class]}: "
+                                f"{len(indices)} test images{more}")
+        image_gallery(self.cell_gallery, self._pictures(result, shown), empty="No test image landed in this cell.")
+
+    # -- past runs ---------------------------------------------------------------------------------------------
+    def refresh_runs(self) -> None:
+        try:
+            self.runs = {run["id"]: run for run in past_runs(self.state.config.store_path())}
+        except (ValueError, OSError) as error:
+            self.runs = {}
+            self.runs_select.tooltip(f"The run store could not be read: {error}")
+        options = {run_id: run["label"] for run_id, run in self.runs.items()}
+        if options != self.runs_select.options:
+            self.runs_select.set_options(options, value=self.runs_select.value if self.runs_select.value in options
+                                         else None)
+
+    def show_run(self, event) -> None:
+        if event.value is None:
+            return
+        curves = run_curves(self.state.config.store_path(), event.value)
+        set_curves(self.past_chart, {label: (steps.tolist(), values.tolist()) for label, (steps, values)
+                                     in curves.items() if "epoch end" not in label})
+
+    def use_run_settings(self) -> None:
+        run = self.runs.get(self.runs_select.value)
+        if run is None:
+            return
+        config = run["config"]
+        form = default_form(run["dataset"] if run.get("dataset") in DATASETS else "mnist", config.get("model", "mlp"))
+        for key in ("model", "activation", "optimizer", "batch_norm"):
+            if key in config:
+                form[key] = config[key]
+        for key in ("lr", "batch_size", "epochs", "weight_decay", "dropout", "seed"):
+            if key in config:
+                form[key] = f"{config[key]:g}" if isinstance(config[key], float) else str(config[key])
+        if config.get("hidden"):
+            form["hidden"] = ", ".join(str(units) for units in config["hidden"])
+        form["samples"] = "" if not config.get("samples") else str(config["samples"])
+        self.fill_form(form)

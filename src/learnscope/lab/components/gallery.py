@@ -1,0 +1,18 @@
+"""A gallery of small images with a caption under each (test digits, mistakes)."""
+
+from nicegui import ui
+
+
+def image_gallery(container, pictures: list[tuple[str, str]], empty: str = "Nothing to show.") -> None:
+    """Fill `container` with (PNG data URI, caption) pairs, left to right; `empty` when there are none."""
+    container.clear()
+    with container:
+        if not pictures:
+            ui.label(empty).classes("text-sm text-slate-500")
+            return
+        with ui.row().classes("gap-2 flex-wrap"):
+            for source, caption in pictures:
+                with ui.column().classes("gallery-item items-center gap-0 w-16"):
+                    ui.element("img").props(f'src="{source}" alt="{caption}"').style(
+                        "width: 56px; height: 56px; image-rendering: pixelated")
+                    ui.label(caption).classes("text-xs text-center leading-tight")

@@ -1,0 +1,357 @@
+"""Training you can watch: fit() in a background thread that publishes snapshots for the lab to poll.
+
+The worker thread owns the model from start to end. After each step a callback may publish a snapshot (at most
+every `publish_every` seconds): plain numbers, lists and a small PNG, never a reference to the model, so a
+browser tab polling the SnapshotBoard never reads arrays the worker is writing. Each snapshot carries a version
+and the server's wall-clock time; a poller asks `board.latest(since_version)` and gets None when nothing changed.
+
+    job = TrainingJob(settings, store_path="runs.sqlite", on_model=publish)
+    job.start(); ...; job.board.latest()         # {"status": "running", "step": 120, "train": {...}, ...}
+    job.pause(); job.resume(); job.stop(wait=True)
+
+The numbers come from the engine: the loss and accuracy from fit()'s logs, the test curves from
+fit(eval_every=...), gradient RMS per weight and update ratios from the Recorder (which also writes the run to
+the store, so it can be picked up later), the confusion matrix from evaluate() on the test set at the end.
+"""
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from learnscope.lessons.mnist_lab import (
+    TrainingSettings,
+    first_layer_picture,
+    load_lab_dataset,
+    softmax_confidence,
+)
+from learnscope.lessons.pictures import png_data_uri
+from learnscope.lessons.series import thin_series
+from learnscope.losses import SoftmaxCrossEntropy
+from learnscope.recipes import build_from_recipe, optimizer_from_recipe
+from learnscope.store import RunStore
+from learnscope.train import Callback, Recorder, evaluate, fit
+
+log = logging.getLogger(__name__)
+
+#: Seconds between snapshots while training (10 Hz: smooth to the eye, negligible for the trainer)
+PUBLISH_EVERY = 0.1
+#: Seconds between the (costlier) first-layer weight pictures
+PICTURE_EVERY = 1.0
+#: Seconds between refreshes of the curves inside snapshots (they change slowly; sending them costs the server)
+CURVES_EVERY = 1.0
+#: The Recorder samples gradients and update ratios every this many steps
+RECORD_EVERY = 10
+#: Test-set evaluations per epoch (fit(eval_every=steps_per_epoch // this))
+EVALS_PER_EPOCH = 4
+ENDED = ("finished", "stopped", "diverged", "failed", "interrupted")
+
+
+class SnapshotBoard:
+    """The latest snapshot and its version number, under a lock. Writers publish whole dicts; readers get the
+    dict itself (never modified after publishing), or None if they have already seen this version."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._snapshot: dict | None = None
+        self._version = 0
+
+    def publish(self, snapshot: dict) -> int:
+        """Store `snapshot` with the next version and the wall-clock time; returns the version."""
+        with self._lock:
+            self._version += 1
+            self._snapshot = {**snapshot, "version": self._version, "wall_time": time.time()}
+            return self._version
+
+    def latest(self, since_version: int | None = None) -> dict | None:
+        """The newest snapshot, or None if there is none or its version is `since_version` (unchanged)."""
+        with self._lock:
+            if self._snapshot is None or self._version == since_version:
+                return None
+            return self._snapshot
+
+    @property
+    def version(self) -> int:
+        with self._lock:
+            return self._version
+
+
+@dataclass
+class TrainingResult:
+    """The trained model on the test set, once training has ended: evaluate()'s numbers plus how confident
+    each prediction was. images/labels are the test set the numbers refer to."""
+
+    loss: float
+    accuracy: float
+    confusion: np.ndarray           # (K, K) int64, rows = true class, columns = predicted class
+    predicted: np.ndarray           # (N,) predicted class per test example (evaluate().predictions)
+    confidence: np.ndarray          # (N,) softmax probability of the predicted class
+    labels: np.ndarray              # (N,) true classes
+    images: np.ndarray              # (N, 1, H, W) test images
+    class_names: list
+
+
+class TrainingJob:
+    """One training run in a daemon thread: start(), pause(), resume(), stop(); `board` holds its snapshots,
+    `result` the test-set evaluation once it has ended, `run_id` its run in the store.
+    on_model(model, name, class_names, test_accuracy) is called from the worker when a run ends with a usable
+    model (not diverged); after that the worker never touches the model again."""
+
+    def __init__(self, settings: TrainingSettings, store_path, *, data_dir=None, download: bool = True,
+                 on_model=None, publish_every: float = PUBLISH_EVERY, picture_every: float = PICTURE_EVERY,
+                 curves_every: float = CURVES_EVERY, record_every: int = RECORD_EVERY):
+        if not isinstance(settings, TrainingSettings):
+            raise TypeError(f"TrainingJob expected TrainingSettings (from parse_form), got {type(settings).__name__}.")
+        self.settings = settings
+        self.store_path = Path(store_path)
+        self.data_dir, self.download, self.on_model = data_dir, bool(download), on_model
+        self.publish_every, self.picture_every, self.curves_every = publish_every, picture_every, curves_every
+        self.record_every = record_every
+        self.board = SnapshotBoard()
+        self.result: TrainingResult | None = None
+        self.run_id: int | None = None
+        self.model = None
+        self._metadata: dict = {}
+        self._go = threading.Event()
+        self._go.set()
+        self._stop_requested = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._status = "created"
+        self._publish_state(status="created", message="Not started yet.")
+
+    # -- control (any thread) ------------------------------------------------------------------------------------
+    def start(self) -> "TrainingJob":
+        if self._thread is not None:
+            raise RuntimeError("TrainingJob.start() was called twice; make a new TrainingJob for another run.")
+        self._thread = threading.Thread(target=self._run, name="learnscope-training", daemon=True)
+        self._status = "starting"
+        self._thread.start()
+        return self
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @property
+    def running(self) -> bool:
+        """True from start() until the worker has finished everything (evaluation and publishing included)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def paused(self) -> bool:
+        return not self._go.is_set()
+
+    def pause(self) -> None:
+        """Hold training after the current step (the worker waits; nothing is lost)."""
+        if self.running and not self._stop_requested.is_set():
+            self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
+
+    def stop(self, wait: bool = False, timeout: float = 60.0) -> None:
+        """Ask training to end after the current step (the epoch is closed, the test set evaluated);
+        wait=True blocks until the worker has finished."""
+        self._stop_requested.set()
+        self._go.set()
+        if wait and self._thread is not None:
+            self._thread.join(timeout)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run has ended; True if it has."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    def save(self, path) -> Path:
+        """Save the trained model (safetensors + JSON metadata, as `learnscope train` does) once training has
+        ended; raises RuntimeError while it is still training."""
+        if self.running or self.model is None:
+            raise RuntimeError("There is no finished model to save yet: wait until training ends (or press Stop), "
+                               "then save.")
+        if self._status == "diverged":
+            raise RuntimeError("This run diverged, so its weights hold NaN/inf; lower the learning rate and train "
+                               "again before saving.")
+        path = Path(path)
+        self.model.save(path, metadata=self._metadata)
+        return path
+
+    # -- the worker --------------------------------------------------------------------------------------------
+    def _publish_state(self, **values) -> None:
+        self._status = values.get("status", self._status)
+        self.board.publish(values)
+
+    def _run(self) -> None:
+        settings, recipe = self.settings, self.settings.recipe
+        live = None
+        try:
+            what = "the 8×8 digits" if settings.dataset == "digits" else "MNIST"
+            self._publish_state(status="loading", message=f"Loading {what}…")
+            data = load_lab_dataset(settings.dataset, self.data_dir, self.download)
+            if settings.samples is not None and settings.samples < len(data.x_train):
+                data = data.subset(settings.samples, seed=recipe.seed)
+            model = build_from_recipe(recipe, data.input_shape, data.n_classes, x_train=data.x_train)
+            self.model = model
+            n_train = len(data.x_train)
+            batch_size = min(recipe.batch_size, n_train)
+            steps_per_epoch = math.ceil(n_train / batch_size)
+            optimizer = optimizer_from_recipe(recipe, steps_per_epoch)
+            loss = SoftmaxCrossEntropy()
+            recorder = Recorder(self.store_path, run_name=f"{data.name} {recipe.model} (lab) seed {recipe.seed}",
+                                every=self.record_every, dataset=data.name, checkpoints=False,
+                                config={**recipe.to_dict(), "n_classes": data.n_classes, "class_names":
+                                        list(data.class_names), "samples": settings.samples, "source": "lab"})
+            live = _LiveCallback(self, recorder, steps_per_epoch, recipe.epochs, n_train, data.name)
+            history = fit(model, loss, optimizer, data.x_train, data.y_train, epochs=recipe.epochs,
+                          batch_size=batch_size, validation_data=(data.x_test, data.y_test),
+                          callbacks=[recorder, live], seed=recipe.seed,
+                          eval_every=max(1, steps_per_epoch // EVALS_PER_EPOCH))
+            self.run_id = recorder.run_id
+            status, message = history.status, history.message
+            if status == "diverged":
+                live.publish(force=True, status=status, message=message)
+                return
+            live.publish(force=True, status="evaluating", message=f"{message} Evaluating on the test set…")
+            self.result = self._evaluate(model, loss, data)
+            self._log_confusion(max(history.outcome.get("steps_completed", 1) - 1, 0))
+            accuracy = self.result.accuracy
+            name = f"{recipe.model.upper()} trained on the MNIST page ({data.name}, {accuracy:.1%} test accuracy)"
+            self._metadata = {"dataset": data.name, "family": data.name, "class_names": list(data.class_names),
+                              "input_shape": list(data.input_shape), "task": "classification",
+                              "recipe": recipe.to_dict(), "test_loss": self.result.loss, "test_accuracy": accuracy,
+                              "status": status, "run_id": self.run_id}
+            if self.on_model is not None:
+                self.on_model(model, name, list(data.class_names), accuracy)
+            live.publish(force=True, status=status, message=f"{message} Test accuracy {accuracy:.2%}.",
+                         training_seconds=history.outcome.get("seconds"))
+        except Exception as error:                      # shown on the page; the lab keeps working
+            log.warning("MNIST training failed", exc_info=True)
+            values = {"status": "failed", "message": f"Training failed: {type(error).__name__}: {error}"}
+            if live is not None:
+                live.publish(force=True, **values)
+            else:
+                self._publish_state(**values)
+
+    def _evaluate(self, model, loss, data) -> TrainingResult:
+        evaluation = evaluate(model, loss, data.x_test, data.y_test)
+        _, confidence = softmax_confidence(model.predict(data.x_test))
+        return TrainingResult(evaluation.loss, evaluation.accuracy, evaluation.confusion, evaluation.predictions,
+                              confidence, data.y_test, data.x_test, list(data.class_names))
+
+    def _log_confusion(self, step: int) -> None:
+        if self.run_id is None:
+            return
+        with RunStore(self.store_path) as store:        # for `learnscope report`, as the CLI records it
+            store.log_tensor(self.run_id, step, "confusion/test", self.result.confusion)
+
+
+class _LiveCallback(Callback):
+    """Collects the curves step by step and publishes snapshots; holds training while the job is paused and
+    stops it when asked. Runs in the worker thread, right after the Recorder."""
+
+    def __init__(self, job: TrainingJob, recorder: Recorder, steps_per_epoch: int, epochs: int, n_train: int,
+                 dataset: str):
+        self.job, self.recorder = job, recorder
+        self.steps_per_epoch, self.epochs, self.n_train, self.dataset = steps_per_epoch, epochs, n_train, dataset
+        self.total_steps = steps_per_epoch * epochs
+        self.train = {"loss": ([], []), "accuracy": ([], [])}
+        self.test = {"loss": ([], []), "accuracy": ([], [])}
+        self.grad_rms: dict[str, tuple[list, list]] = {}
+        self.update_ratio: dict[str, tuple[list, list]] = {}
+        self.step = -1
+        self.epoch = 0
+        self.examples_seen = 0
+        self.started = time.perf_counter()
+        self.paused_seconds = 0.0
+        self.last_publish = self.last_picture = self.last_curves = -math.inf
+        self.picture: str | None = None
+        self.picture_caption = ""
+        self.picture_version = 0
+        self.curves: dict = {}
+        self.curves_version = 0
+        self.stop_asked = False
+
+    def on_train_begin(self, trainer) -> None:
+        self.started = time.perf_counter()
+        self.publish(force=True, status="running", message="Training…")
+
+    def on_batch_end(self, step: int, logs: dict) -> None:
+        self.step, self.epoch, self.examples_seen = step, logs["epoch"], logs["examples_seen"]
+        x = (step + 1) / self.steps_per_epoch           # the x axis of every curve: epochs of training done
+        _append(self.train["loss"], x, logs["loss"])
+        if "accuracy" in logs:
+            _append(self.train["accuracy"], x, logs["accuracy"])
+        evaluated = "val_loss" in logs
+        if evaluated:
+            _append(self.test["loss"], x, logs["val_loss"])
+            _append(self.test["accuracy"], x, logs.get("val_accuracy", math.nan))
+        if step % self.recorder.every == 0:             # the Recorder has just computed these for this step
+            for key, value in self.recorder.latest.items():
+                if key.endswith(".W") and key.startswith(("grad_rms/", "update_ratio/")):
+                    kind, name = key.split("/", 1)
+                    target = self.grad_rms if kind == "grad_rms" else self.update_ratio
+                    _append(target.setdefault(name, ([], [])), x, value)
+        job = self.job
+        if job._stop_requested.is_set() and not self.stop_asked:
+            self.stop_asked = True
+            self.trainer.stop(f"Stopped from the lab at epoch {self.epoch + 1}, step {step + 1} of "
+                              f"{self.total_steps}.")
+        elif not job._go.is_set():
+            self.publish(force=True, status="paused", message=f"Paused at step {step + 1} of {self.total_steps}.")
+            pause_began = time.perf_counter()
+            job._go.wait()
+            self.paused_seconds += time.perf_counter() - pause_began
+        self.publish(force=evaluated)
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        if "val_loss" in logs:
+            x = epoch + 1.0
+            if not self.test["loss"][0] or self.test["loss"][0][-1] != x:
+                _append(self.test["loss"], x, logs["val_loss"])
+                _append(self.test["accuracy"], x, logs.get("val_accuracy", math.nan))
+        self.publish(force=True)
+
+    def publish(self, force: bool = False, status: str = "running", message: str = "Training…", **extra) -> None:
+        now = time.perf_counter()
+        if not force and now - self.last_publish < self.job.publish_every:
+            return
+        self.last_publish = now
+        if force or now - self.last_curves >= self.job.curves_every:
+            self.last_curves = now
+            self.curves_version += 1
+            self.curves = {"train": _thinned(self.train), "test": _thinned(self.test),
+                           "grad_rms": _thinned(self.grad_rms), "update_ratio": _thinned(self.update_ratio)}
+        if force or now - self.last_picture >= self.job.picture_every:
+            self.last_picture = now
+            drawn = first_layer_picture(self.job.model)
+            if drawn is not None:
+                grid, self.picture_caption = drawn
+                self.picture = png_data_uri(grid)          # drawn larger by the browser, pixelated
+                self.picture_version += 1
+        active = max(now - self.started - self.paused_seconds, 1e-9)
+        steps_done = self.step + 1
+        speed = steps_done / active
+        remaining = self.total_steps - steps_done
+        eta = remaining / speed if speed > 0 and steps_done else None
+        self.job._publish_state(
+            status=status, message=message, dataset=self.dataset, epoch=self.epoch, epochs=self.epochs,
+            step=steps_done, total_steps=self.total_steps, fraction=steps_done / self.total_steps,
+            examples_seen=self.examples_seen, examples_per_second=self.examples_seen / active,
+            eta_seconds=eta if status in ("running", "paused") else 0.0, elapsed_seconds=active,
+            curves=self.curves, curves_version=self.curves_version, picture=self.picture,
+            picture_caption=self.picture_caption, picture_version=self.picture_version,
+            run_id=self.recorder.run_id, **extra)
+
+
+def _append(series: tuple[list, list], x: float, y: float) -> None:
+    series[0].append(x)
+    series[1].append(float(y))
+
+
+def _thinned(curves: dict) -> dict:
+    """{name: (xs, ys)} -> {name: (xs, ys)} of at most a few hundred points each, as lists (JSON-ready)."""
+    return {name: thin_series(xs, ys) for name, (xs, ys) in curves.items() if xs}

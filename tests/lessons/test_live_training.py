@@ -1,0 +1,163 @@
+"""Training in a background thread with snapshots: the board's versions, a real MNIST run whose numbers are the
+Recorder's and evaluate()'s, pause/resume/stop, divergence, missing data, and saving."""
+
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from learnscope.data.mnist import load_mnist
+from learnscope.lessons.live_training import SnapshotBoard, TrainingJob
+from learnscope.lessons.mnist_lab import default_form, parse_form
+from learnscope.losses import SoftmaxCrossEntropy
+from learnscope.model import Sequential
+from learnscope.store import RunStore
+from learnscope.train import evaluate
+
+
+def test_board_hands_out_each_version_once_per_reader():
+    board = SnapshotBoard()
+    assert board.latest() is None and board.version == 0
+    before = time.time()
+    assert board.publish({"step": 1}) == 1
+    first = board.latest()
+    assert first["step"] == 1 and first["version"] == 1 and before <= first["wall_time"] <= time.time()
+    assert board.latest(since_version=1) is None            # unchanged: the poller skips it
+    board.publish({"step": 2})
+    assert board.latest(since_version=1)["step"] == 2
+    assert first["step"] == 1                                # published snapshots are never changed afterwards
+
+
+def test_board_versions_stay_in_order_under_concurrent_publishers():
+    board = SnapshotBoard()
+    threads = [threading.Thread(target=lambda: [board.publish({"n": i}) for i in range(200)]) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert board.version == 800 and board.latest()["version"] == 800
+
+
+def _settings(**fields):
+    settings, errors = parse_form({**default_form(), **fields})
+    assert errors == {}
+    return settings
+
+
+def _watch(job, timeout=120):
+    """Poll like a page does; return every distinct snapshot seen, in order."""
+    seen, version = [], None
+    deadline = time.monotonic() + timeout
+    while job.running and time.monotonic() < deadline:
+        snapshot = job.board.latest(version)
+        if snapshot is not None:
+            seen.append(snapshot)
+            version = snapshot["version"]
+        time.sleep(0.02)
+    final = job.board.latest(version)
+    return seen + ([final] if final is not None else [])
+
+
+def test_an_mnist_run_publishes_the_recorders_numbers_and_ends_with_evaluate(tmp_path, shared_data_dir):
+    published = []
+    job = TrainingJob(_settings(samples="3000", epochs="2"), tmp_path / "runs.sqlite", data_dir=shared_data_dir,
+                      download=False, on_model=lambda *args: published.append(args))
+    job.start()
+    snapshots = _watch(job)
+    final = snapshots[-1]
+    assert final["status"] == "finished", final["message"]
+    assert [s["status"] for s in snapshots][:2] == ["created", "loading"] or snapshots[0]["status"] == "loading"
+    assert any(s["status"] == "running" and 0 < s["step"] < final["total_steps"] for s in snapshots)
+    assert final["step"] == final["total_steps"] == 2 * math.ceil(3000 / 128)
+    assert final["eta_seconds"] == 0 and final["examples_per_second"] > 0 and final["training_seconds"] > 0
+    versions = [s["version"] for s in snapshots]
+    assert versions == sorted(set(versions))
+
+    # the test curve: 4 evaluations per epoch (24 steps: the 4th falls on the epoch's last step, so the epoch-end
+    # evaluation of the same weights is not plotted twice); the last point is the final accuracy
+    test_x, test_accuracy = final["curves"]["test"]["accuracy"]
+    assert test_x == [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
+    assert test_accuracy[-1] == pytest.approx(job.result.accuracy)
+
+    # gradient RMS and update ratios are the values the Recorder wrote to the run store
+    with RunStore(tmp_path / "runs.sqlite") as store:
+        stored = store.metrics(job.run_id)
+    weights = [name for name in final["curves"]["grad_rms"]]
+    assert weights == ["2.dense.W", "5.dense.W", "8.dense.W"]
+    for name in weights:
+        _, values = final["curves"]["grad_rms"][name]
+        assert np.allclose(values, stored[f"grad_rms/{name}"][1])
+        _, ratios = final["curves"]["update_ratio"][name]
+        assert np.allclose(ratios, stored[f"update_ratio/{name}"][1][-len(ratios):])
+    assert final["picture"].startswith("data:image/png;base64,") and len(final["picture"]) < 60_000
+
+    # the result is evaluate() of the model on the whole test set, and the saved model gives the same numbers
+    path = job.save(tmp_path / "mnist-mlp.safetensors")
+    data = load_mnist(shared_data_dir, download=False, progress=False)
+    again = evaluate(Sequential.load(path), SoftmaxCrossEntropy(), data.x_test, data.y_test)
+    assert (again.confusion == job.result.confusion).all() and again.accuracy == job.result.accuracy
+    assert job.result.confusion.sum() == 10_000 and job.result.accuracy > 0.85
+    model, name, class_names, accuracy = published[0]
+    assert model is job.model and accuracy == job.result.accuracy and class_names == [str(d) for d in range(10)]
+    assert "MLP" in name and f"{accuracy:.1%}" in name
+    with RunStore(tmp_path / "runs.sqlite") as store:
+        _steps, confusions = store.tensors(job.run_id, "confusion/test")
+    assert (confusions[-1] == job.result.confusion).all()
+
+
+def test_pause_holds_training_resume_continues_and_stop_ends_with_an_evaluation(tmp_path, shared_data_dir):
+    job = TrainingJob(_settings(samples="20000", epochs="5"), tmp_path / "runs.sqlite", data_dir=shared_data_dir,
+                      download=False)
+    job.start()
+    deadline = time.monotonic() + 60
+    while (job.board.latest() or {}).get("step", 0) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    job.pause()
+    time.sleep(0.3)
+    paused = job.board.latest()
+    assert paused["status"] == "paused" and job.paused
+    time.sleep(0.4)
+    assert job.board.latest()["step"] == paused["step"]            # nothing moves while paused
+    job.resume()
+    time.sleep(0.3)
+    assert job.board.latest()["step"] > paused["step"]
+    job.stop(wait=True)
+    final = job.board.latest()
+    assert final["status"] == "stopped" and "Stopped from the lab" in final["message"]
+    assert final["step"] < final["total_steps"]
+    assert job.result is not None and job.result.confusion.sum() == 10_000
+
+
+def test_a_diverging_run_says_so_and_plots_no_nan(tmp_path, shared_data_dir):
+    job = TrainingJob(_settings(samples="2000", optimizer="sgd", lr="10", batch_norm=False),
+                      tmp_path / "runs.sqlite", data_dir=shared_data_dir, download=False)
+    job.start()
+    assert job.wait(60)
+    final = job.board.latest()
+    assert final["status"] == "diverged" and "diverged" in final["message"] and "learning rate" in final["message"]
+    for _xs, ys in final["curves"]["train"].values():
+        assert all(y is None or math.isfinite(y) for y in ys)
+    with pytest.raises(RuntimeError, match="diverged"):
+        job.save(tmp_path / "bad.safetensors")
+
+
+def test_missing_mnist_ends_the_job_with_the_loaders_advice(tmp_path):
+    job = TrainingJob(_settings(), tmp_path / "runs.sqlite", data_dir=tmp_path / "empty", download=False)
+    job.start()
+    assert job.wait(30)
+    final = job.board.latest()
+    assert final["status"] == "failed" and "does not exist" in final["message"]
+
+
+def test_saving_before_the_end_is_refused(tmp_path, shared_data_dir):
+    job = TrainingJob(_settings(samples="20000", epochs="3"), tmp_path / "runs.sqlite", data_dir=shared_data_dir,
+                      download=False)
+    with pytest.raises(RuntimeError, match="no finished model"):
+        job.save(tmp_path / "early.safetensors")
+    job.start()
+    with pytest.raises(RuntimeError, match="no finished model"):
+        job.save(tmp_path / "early.safetensors")
+    job.stop(wait=True)
+    assert not job.running
