@@ -1,0 +1,225 @@
+"""The playground's trainer thread: it owns a PlaygroundSession, applies commands between mini-batches and
+publishes snapshots (numbers and small PNGs) under a lock with a version number, at most ~15 times a second.
+
+Nothing outside the thread touches the model: the page sends commands (play, step, set a weight, ...) and
+reads `snapshot()`, which is an immutable copy.
+"""
+
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from learnscope.lessons.pictures import png_data_uri
+from learnscope.lessons.playground import (
+    Metrics,
+    PlaygroundSession,
+    PlaygroundSetup,
+    map_pictures,
+)
+from learnscope.lessons.series import thin_series
+
+#: settings that change how training continues but not what is trained: no reset needed
+LIVE_FIELDS = ("lr", "l2", "stop_after", "hidden_controls")
+PUBLISH_INTERVAL = 1 / 15          # seconds between snapshots while training
+TRAIN_SLICE = 0.04                 # seconds of training between looks at the command queue
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the page shows, as plain data. `version` grows with every publish; `data_version` only when the
+    points change (so the page redraws them only then)."""
+
+    version: int
+    data_version: int
+    setup: PlaygroundSetup
+    playing: bool
+    epoch: int
+    steps: int
+    metrics: Metrics
+    curves: dict                        # name -> (epochs, values), thinned to a few hundred points
+    boundary: str                       # PNG data URI of the plane
+    points: dict                        # {"train": [(x1, x2, label)], "test": [...]}; label float for regression
+    class_names: tuple
+    input_maps: tuple                   # PNG data URIs, one per input feature
+    neuron_maps: tuple                  # per hidden layer, PNG data URIs, one per neuron
+    diagram: dict                       # see PlaygroundSession.diagram()
+    message: str = ""                   # why training stopped or a command failed ("" if nothing to say)
+
+
+class PlaygroundWorker:
+    """One per browser tab: `send(...)` commands, `snapshot()` the latest state, `stop()` when the tab closes."""
+
+    def __init__(self, setup: PlaygroundSetup, boundary_resolution: int = 60, map_resolution: int = 20):
+        self.boundary_resolution, self.map_resolution = boundary_resolution, map_resolution
+        self._session = PlaygroundSession(setup)     # built here so a bad setup fails in the caller
+        self._commands: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._playing = False
+        self._message = ""
+        self._version = 0
+        self._data_version = 1
+        self._snapshot: Snapshot | None = None
+        self._publish()
+        self._thread = threading.Thread(target=self._run, name="playground-trainer", daemon=True)
+        self._thread.start()
+
+    # ---- the page's side ----
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return self._snapshot
+
+    def send(self, command: str, *args) -> None:
+        """play, pause, step, reset, setup(PlaygroundSetup), set_weight(layer, i, j, value),
+        add_point(x1, x2, label), points(x, y, class_names)."""
+        self._commands.put((command, args))
+
+    def stop(self, wait: bool = True) -> None:
+        self._stopped.set()
+        self._commands.put(("wake", ()))
+        if wait and self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # ---- the thread's side ----
+    def _run(self) -> None:
+        dirty, last_publish = False, 0.0
+        while not self._stopped.is_set():
+            idle = not (self._playing or dirty)
+            try:
+                command = self._commands.get(timeout=0.5) if idle else self._commands.get_nowait()
+            except queue.Empty:
+                command = None
+            while command is not None:
+                dirty |= self._apply(*command)
+                try:
+                    command = self._commands.get_nowait()
+                except queue.Empty:
+                    command = None
+            if self._stopped.is_set():
+                break
+            if self._playing:
+                self._train_slice()
+                dirty = True
+            now = time.monotonic()
+            if dirty and (not self._playing or now - last_publish >= PUBLISH_INTERVAL):
+                self._publish()
+                dirty, last_publish = False, now
+            elif self._playing or dirty:
+                time.sleep(0.004)           # let the page's event loop run (same interpreter, one GIL)
+
+    def _train_slice(self) -> None:
+        session = self._session
+        deadline = time.monotonic() + TRAIN_SLICE
+        while time.monotonic() < deadline:
+            limit = session.setup.stop_after
+            if limit and session.epoch >= limit:
+                self._playing = False
+                self._message = f"Stopped after {limit} epochs (the 'stop after' setting)."
+                return
+            session.train_epochs(1)
+            if session.diverged:
+                self._playing = False
+                self._message = session.diverged
+                return
+
+    def _apply(self, command: str, args: tuple) -> bool:
+        """Run one command in the trainer thread; True if something visible changed."""
+        session = self._session
+        try:
+            if command == "play":
+                if session.diverged:
+                    self._message = session.diverged
+                else:
+                    self._playing, self._message = True, ""
+            elif command == "pause":
+                self._playing = False
+            elif command == "step":
+                self._playing, self._message = False, ""
+                session.step()
+                session.record()
+                if session.diverged:
+                    self._message = session.diverged
+            elif command == "reset":
+                self._playing, self._message = False, ""
+                session.reset()
+            elif command == "setup":
+                self._change_setup(args[0])
+            elif command == "set_weight":
+                session.set_weight(*args)
+            elif command == "add_point":
+                session.add_point(*args)
+                self._data_version += 1
+            elif command == "points":
+                self._playing, self._message = False, ""
+                session.replace_points(*args)
+                self._data_version += 1
+            elif command == "wake":
+                return False
+            else:
+                raise ValueError(f"unknown command {command!r}")
+        except (ValueError, TypeError) as err:
+            self._message = str(err)
+        return True
+
+    def _change_setup(self, setup: PlaygroundSetup) -> None:
+        old = self._session.setup
+        changed = {name for name in setup.__dataclass_fields__ if getattr(setup, name) != getattr(old, name)}
+        if changed <= set(LIVE_FIELDS):
+            self._session.update_live(setup)
+            return
+        self._playing, self._message = False, ""
+        self._session = PlaygroundSession(setup)
+        self._data_version += 1
+
+    def _publish(self) -> None:
+        session = self._session
+        history = session.history
+        curves = {name: thin_series(history.epoch, getattr(history, name))
+                  for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy")}
+        metrics = _last_metrics(history)
+        hidden_maps = session.neuron_maps(self.map_resolution)
+        limit = 1.0 if session.setup.activation in ("tanh", "sigmoid") else None
+        snapshot = Snapshot(
+            version=self._version + 1,
+            data_version=self._data_version,
+            setup=session.setup,
+            playing=self._playing,
+            epoch=session.epoch,
+            steps=session.steps,
+            metrics=metrics,
+            curves=curves,
+            boundary=png_data_uri(session.boundary(self.boundary_resolution)),
+            points=_points(session),
+            class_names=session.class_names,
+            input_maps=tuple(map_pictures(session.input_maps(self.map_resolution))),
+            neuron_maps=tuple(tuple(map_pictures(maps, limit)) for maps in hidden_maps),
+            diagram=session.diagram(),
+            message=self._message,
+        )
+        with self._lock:
+            self._version = snapshot.version
+            self._snapshot = snapshot
+
+
+def _last_metrics(history) -> Metrics:
+    def value(values):
+        return values[-1] if values and math.isfinite(values[-1]) else None
+
+    return Metrics(value(history.train_loss), value(history.test_loss),
+                   value(history.train_accuracy), value(history.test_accuracy))
+
+
+def _points(session: PlaygroundSession) -> dict:
+    def rows(x, y):
+        labels = np.asarray(y).reshape(len(y), -1)[:, 0]
+        return [(float(a), float(b), float(label)) for (a, b), label in zip(x, labels)]
+
+    return {"train": rows(session.x_train, session.y_train), "test": rows(session.x_test, session.y_test)}
