@@ -1,7 +1,8 @@
-"""Training in a background thread with snapshots: the board's versions, a real MNIST run whose numbers are the
+"""Training in a child process with snapshots: the board's versions, a real MNIST run whose numbers are the
 Recorder's and evaluate()'s, pause/resume/stop, divergence, missing data, and saving."""
 
 import math
+import os
 import threading
 import time
 
@@ -161,3 +162,20 @@ def test_saving_before_the_end_is_refused(tmp_path, shared_data_dir):
         job.save(tmp_path / "early.safetensors")
     job.stop(wait=True)
     assert not job.running
+
+
+def test_training_runs_in_its_own_process_and_a_crash_there_leaves_a_message(tmp_path, shared_data_dir):
+    job = TrainingJob(_settings(samples="20000", epochs="5"), tmp_path / "runs.sqlite", data_dir=shared_data_dir,
+                      download=False)
+    job.start()
+    deadline = time.monotonic() + 60
+    while (job.board.latest() or {}).get("step", 0) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert job._process.pid != os.getpid() and job._process.is_alive()     # not a thread of the lab's process
+    job._process.kill()                                                     # e.g. the OS ended it
+    assert job.wait(30)
+    final = job.board.latest()
+    assert final["status"] == "failed" and "ended unexpectedly" in final["message"]
+    assert job.result is None and job.model is None
+    with pytest.raises(RuntimeError, match="no finished model"):
+        job.save(tmp_path / "nothing.safetensors")

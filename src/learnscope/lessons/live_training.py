@@ -1,9 +1,12 @@
-"""Training you can watch: fit() in a background thread that publishes snapshots for the lab to poll.
+"""Training you can watch: fit() in a child process that publishes snapshots for the lab to poll.
 
-The worker thread owns the model from start to end. After each step a callback may publish a snapshot (at most
-every `publish_every` seconds): plain numbers, lists and a small PNG, never a reference to the model, so a
-browser tab polling the SnapshotBoard never reads arrays the worker is writing. Each snapshot carries a version
-and the server's wall-clock time; a poller asks `board.latest(since_version)` and gets None when nothing changed.
+The worker owns the model from start to end. It runs in its own process (spawned, not forked), so the lab's web
+server never competes with it for Python's GIL, and a crash in training cannot take the lab down. After each step
+a callback may publish a snapshot (at most every `publish_every` seconds): plain numbers, lists and a small PNG,
+sent through a pipe; a reader thread in the lab's process puts each one on the SnapshotBoard. Each snapshot
+carries a version and the server's wall-clock time; a poller asks `board.latest(since_version)` and gets None when
+nothing changed. When training ends, the worker saves the model (safetensors) and sends the test-set result; the
+lab's process loads both, so `job.model` and `job.result` are ordinary objects there.
 
     job = TrainingJob(settings, store_path="runs.sqlite", on_model=publish)
     job.start(); ...; job.board.latest()         # {"status": "running", "step": 120, "train": {...}, ...}
@@ -16,6 +19,9 @@ the store, so it can be picked up later), the confusion matrix from evaluate() o
 
 import logging
 import math
+import multiprocessing
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -32,18 +38,21 @@ from learnscope.lessons.mnist_lab import (
 from learnscope.lessons.pictures import png_data_uri
 from learnscope.lessons.series import thin_series
 from learnscope.losses import SoftmaxCrossEntropy
+from learnscope.model import Sequential
 from learnscope.recipes import build_from_recipe, optimizer_from_recipe
 from learnscope.store import RunStore
 from learnscope.train import Callback, Recorder, evaluate, fit
 
 log = logging.getLogger(__name__)
 
-#: Seconds between snapshots while training (10 Hz: smooth to the eye, negligible for the trainer)
-PUBLISH_EVERY = 0.1
+#: Seconds between snapshots while training. 4 Hz reads as live; faster costs the trainer: every update makes the
+#: browser repaint, and on a 2-core machine the browser's CPU time is taken from the trainer's BLAS threads.
+PUBLISH_EVERY = 0.25
 #: Seconds between the (costlier) first-layer weight pictures
-PICTURE_EVERY = 1.0
-#: Seconds between refreshes of the curves inside snapshots (they change slowly; sending them costs the server)
-CURVES_EVERY = 1.0
+PICTURE_EVERY = 3.0
+#: Seconds between refreshes of the curves inside snapshots (they change slowly; redrawing four charts costs the
+#: browser more than anything else on the page)
+CURVES_EVERY = 3.0
 #: The Recorder samples gradients and update ratios every this many steps
 RECORD_EVERY = 10
 #: Test-set evaluations per epoch (fit(eval_every=steps_per_epoch // this))
@@ -95,11 +104,14 @@ class TrainingResult:
     class_names: list
 
 
+ENDED = ("finished", "stopped", "diverged", "failed", "interrupted")
+
+
 class TrainingJob:
-    """One training run in a daemon thread: start(), pause(), resume(), stop(); `board` holds its snapshots,
-    `result` the test-set evaluation once it has ended, `run_id` its run in the store.
-    on_model(model, name, class_names, test_accuracy) is called from the worker when a run ends with a usable
-    model (not diverged); after that the worker never touches the model again."""
+    """One training run in a child process: start(), pause(), resume(), stop(); `board` holds its snapshots,
+    `result` the test-set evaluation once it has ended, `model` the trained model, `run_id` its run in the store.
+    on_model(model, name, class_names, test_accuracy) is called (in this process, from the reader thread) when a
+    run ends with a usable model (not diverged)."""
 
     def __init__(self, settings: TrainingSettings, store_path, *, data_dir=None, download: bool = True,
                  on_model=None, publish_every: float = PUBLISH_EVERY, picture_every: float = PICTURE_EVERY,
@@ -114,22 +126,35 @@ class TrainingJob:
         self.board = SnapshotBoard()
         self.result: TrainingResult | None = None
         self.run_id: int | None = None
-        self.model = None
+        self.model: Sequential | None = None
         self._metadata: dict = {}
-        self._go = threading.Event()
+        # NOTE: spawn, not fork: the lab's process runs threads (the web server), which a fork would copy mid-step
+        self._context = multiprocessing.get_context("spawn")
+        self._go = self._context.Event()
         self._go.set()
-        self._stop_requested = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stop_requested = self._context.Event()
+        self._process = None
+        self._reader: threading.Thread | None = None
         self._status = "created"
-        self._publish_state(status="created", message="Not started yet.")
+        self._publish_state({"status": "created", "message": "Not started yet."})
 
     # -- control (any thread) ------------------------------------------------------------------------------------
     def start(self) -> "TrainingJob":
-        if self._thread is not None:
+        if self._process is not None:
             raise RuntimeError("TrainingJob.start() was called twice; make a new TrainingJob for another run.")
-        self._thread = threading.Thread(target=self._run, name="learnscope-training", daemon=True)
+        receiver, sender = self._context.Pipe(duplex=False)
+        folder = Path(tempfile.mkdtemp(prefix="learnscope-training-"))
+        worker = _Worker(self.settings, self.store_path, self.data_dir, self.download, self.publish_every,
+                         self.picture_every, self.curves_every, self.record_every, folder / "model.safetensors")
+        self._process = self._context.Process(target=_train_in_child, args=(worker, self._go, self._stop_requested,
+                                                                            sender),
+                                              name="learnscope-training", daemon=True)
         self._status = "starting"
-        self._thread.start()
+        self._process.start()
+        sender.close()                                  # the child holds the other end; EOF when it exits
+        self._reader = threading.Thread(target=self._read, args=(receiver, folder), name="learnscope-training-reader",
+                                        daemon=True)
+        self._reader.start()
         return self
 
     @property
@@ -138,8 +163,8 @@ class TrainingJob:
 
     @property
     def running(self) -> bool:
-        """True from start() until the worker has finished everything (evaluation and publishing included)."""
-        return self._thread is not None and self._thread.is_alive()
+        """True from start() until everything has arrived (evaluation, model and the last snapshot)."""
+        return self._reader is not None and self._reader.is_alive()
 
     @property
     def paused(self) -> bool:
@@ -158,34 +183,92 @@ class TrainingJob:
         wait=True blocks until the worker has finished."""
         self._stop_requested.set()
         self._go.set()
-        if wait and self._thread is not None:
-            self._thread.join(timeout)
+        if wait:
+            self.wait(timeout)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run has ended; True if it has."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._reader is not None:
+            self._reader.join(timeout)
         return not self.running
 
     def save(self, path) -> Path:
         """Save the trained model (safetensors + JSON metadata, as `learnscope train` does) once training has
         ended; raises RuntimeError while it is still training."""
-        if self.running or self.model is None:
-            raise RuntimeError("There is no finished model to save yet: wait until training ends (or press Stop), "
-                               "then save.")
         if self._status == "diverged":
             raise RuntimeError("This run diverged, so its weights hold NaN/inf; lower the learning rate and train "
                                "again before saving.")
+        if self.running or self.model is None:
+            raise RuntimeError("There is no finished model to save yet: wait until training ends (or press Stop), "
+                               "then save.")
         path = Path(path)
         self.model.save(path, metadata=self._metadata)
         return path
 
-    # -- the worker --------------------------------------------------------------------------------------------
-    def _publish_state(self, **values) -> None:
+    # -- what the child sends ------------------------------------------------------------------------------------
+    def _publish_state(self, values: dict) -> None:
         self._status = values.get("status", self._status)
+        if values.get("run_id") is not None:
+            self.run_id = values["run_id"]
         self.board.publish(values)
 
-    def _run(self) -> None:
+    def _read(self, receiver, folder: Path) -> None:
+        """Reader thread: snapshots go to the board, the result and the model into this job; blocks in recv()
+        (without the GIL) between messages."""
+        try:
+            while True:
+                try:
+                    kind, payload = receiver.recv()
+                except EOFError:                        # the child has exited
+                    break
+                if kind == "result":
+                    self._receive_result(payload)
+                else:
+                    self._publish_state(payload)
+        except Exception as error:                      # a broken message: say so on the page, keep the lab alive
+            log.warning("reading the training process failed", exc_info=True)
+            self._publish_state({"status": "failed", "message": f"Training failed: {type(error).__name__}: {error}"})
+        finally:
+            receiver.close()
+            self._process.join(timeout=30)
+            shutil.rmtree(folder, ignore_errors=True)
+            if self._status not in ENDED:
+                self._publish_state({"status": "failed", "message": "The training process ended unexpectedly "
+                                     f"(exit code {self._process.exitcode}); the lab is fine, start again."})
+
+    def _receive_result(self, payload: dict) -> None:
+        self.model = Sequential.load(payload["model_path"])
+        self.result = TrainingResult(**payload["result"])
+        self.run_id, self._metadata = payload["run_id"], payload["metadata"]
+        if self.on_model is not None:
+            self.on_model(self.model, payload["name"], list(self.result.class_names), self.result.accuracy)
+
+
+def _train_in_child(worker: "_Worker", go, stop_requested, sender) -> None:
+    """The child process's whole life: train, send snapshots and the result, exit."""
+    worker._go, worker._stop_requested, worker._sender = go, stop_requested, sender
+    try:
+        worker.run()
+    finally:
+        sender.close()
+
+
+class _Worker:
+    """The training side of a TrainingJob, in the child process: owns the data, the model and fit()."""
+
+    def __init__(self, settings, store_path, data_dir, download, publish_every, picture_every, curves_every,
+                 record_every, model_path: Path):
+        self.settings, self.store_path, self.data_dir, self.download = settings, store_path, data_dir, download
+        self.publish_every, self.picture_every, self.curves_every = publish_every, picture_every, curves_every
+        self.record_every, self.model_path = record_every, model_path
+        self.model = None
+        self.run_id = None
+        self._go = self._stop_requested = self._sender = None
+
+    def _publish_state(self, **values) -> None:
+        self._sender.send(("snapshot", values))
+
+    def run(self) -> None:
         settings, recipe = self.settings, self.settings.recipe
         live = None
         try:
@@ -216,16 +299,18 @@ class TrainingJob:
                 live.publish(force=True, status=status, message=message)
                 return
             live.publish(force=True, status="evaluating", message=f"{message} Evaluating on the test set…")
-            self.result = self._evaluate(model, loss, data)
-            self._log_confusion(max(history.outcome.get("steps_completed", 1) - 1, 0))
-            accuracy = self.result.accuracy
+            result = self._evaluate(model, loss, data)
+            self._log_confusion(result, max(history.outcome.get("steps_completed", 1) - 1, 0))
+            accuracy = result.accuracy
             name = f"{recipe.model.upper()} trained on the MNIST page ({data.name}, {accuracy:.1%} test accuracy)"
-            self._metadata = {"dataset": data.name, "family": data.name, "class_names": list(data.class_names),
-                              "input_shape": list(data.input_shape), "task": "classification",
-                              "recipe": recipe.to_dict(), "test_loss": self.result.loss, "test_accuracy": accuracy,
-                              "status": status, "run_id": self.run_id}
-            if self.on_model is not None:
-                self.on_model(model, name, list(data.class_names), accuracy)
+            metadata = {"dataset": data.name, "family": data.name, "class_names": list(data.class_names),
+                        "input_shape": list(data.input_shape), "task": "classification",
+                        "recipe": recipe.to_dict(), "test_loss": result.loss, "test_accuracy": accuracy,
+                        "status": status, "run_id": self.run_id}
+            model.save(self.model_path, metadata=metadata)
+            # the result (and model) before the last snapshot: a page that sees "finished" finds them in the job
+            self._sender.send(("result", {"model_path": str(self.model_path), "result": vars(result),
+                                          "run_id": self.run_id, "metadata": metadata, "name": name}))
             live.publish(force=True, status=status, message=f"{message} Test accuracy {accuracy:.2%}.",
                          training_seconds=history.outcome.get("seconds"))
         except Exception as error:                      # shown on the page; the lab keeps working
@@ -236,24 +321,25 @@ class TrainingJob:
             else:
                 self._publish_state(**values)
 
-    def _evaluate(self, model, loss, data) -> TrainingResult:
+    @staticmethod
+    def _evaluate(model, loss, data) -> TrainingResult:
         evaluation = evaluate(model, loss, data.x_test, data.y_test)
         _, confidence = softmax_confidence(model.predict(data.x_test))
         return TrainingResult(evaluation.loss, evaluation.accuracy, evaluation.confusion, evaluation.predictions,
                               confidence, data.y_test, data.x_test, list(data.class_names))
 
-    def _log_confusion(self, step: int) -> None:
+    def _log_confusion(self, result: TrainingResult, step: int) -> None:
         if self.run_id is None:
             return
         with RunStore(self.store_path) as store:        # for `learnscope report`, as the CLI records it
-            store.log_tensor(self.run_id, step, "confusion/test", self.result.confusion)
+            store.log_tensor(self.run_id, step, "confusion/test", result.confusion)
 
 
 class _LiveCallback(Callback):
     """Collects the curves step by step and publishes snapshots; holds training while the job is paused and
-    stops it when asked. Runs in the worker thread, right after the Recorder."""
+    stops it when asked. Runs in the worker, right after the Recorder."""
 
-    def __init__(self, job: TrainingJob, recorder: Recorder, steps_per_epoch: int, epochs: int, n_train: int,
+    def __init__(self, job: "_Worker", recorder: Recorder, steps_per_epoch: int, epochs: int, n_train: int,
                  dataset: str):
         self.job, self.recorder = job, recorder
         self.steps_per_epoch, self.epochs, self.n_train, self.dataset = steps_per_epoch, epochs, n_train, dataset
@@ -305,7 +391,7 @@ class _LiveCallback(Callback):
             pause_began = time.perf_counter()
             job._go.wait()
             self.paused_seconds += time.perf_counter() - pause_began
-        self.publish(force=evaluated)
+        self.publish(force=evaluated, refresh=False)    # a new test score shows at once; the curves keep their pace
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if "val_loss" in logs:
@@ -315,17 +401,21 @@ class _LiveCallback(Callback):
                 _append(self.test["accuracy"], x, logs.get("val_accuracy", math.nan))
         self.publish(force=True)
 
-    def publish(self, force: bool = False, status: str = "running", message: str = "Training…", **extra) -> None:
+    def publish(self, force: bool = False, status: str = "running", message: str = "Training…",
+                refresh: bool | None = None, **extra) -> None:
+        """Publish a snapshot if publish_every has passed (or `force`); the curves and the picture are
+        rebuilt at their own slower pace, or now with `refresh` (default: as `force`)."""
         now = time.perf_counter()
         if not force and now - self.last_publish < self.job.publish_every:
             return
         self.last_publish = now
-        if force or now - self.last_curves >= self.job.curves_every:
+        refresh = force if refresh is None else refresh
+        if refresh or now - self.last_curves >= self.job.curves_every:
             self.last_curves = now
             self.curves_version += 1
             self.curves = {"train": _thinned(self.train), "test": _thinned(self.test),
                            "grad_rms": _thinned(self.grad_rms), "update_ratio": _thinned(self.update_ratio)}
-        if force or now - self.last_picture >= self.job.picture_every:
+        if refresh or now - self.last_picture >= self.job.picture_every:
             self.last_picture = now
             drawn = first_layer_picture(self.job.model)
             if drawn is not None:
