@@ -39,9 +39,8 @@ async def simulated_lab(state: LabState):
 
 
 @pytest.fixture
-def lab(tmp_path) -> LabState:
-    data_dir = os.environ.get("LEARNSCOPE_DATA")
-    config = LabConfig(data_dir=data_dir, store=tmp_path / "runs.sqlite", models_dir=tmp_path / "models",
+def lab(tmp_path, shared_data_dir) -> LabState:
+    config = LabConfig(data_dir=shared_data_dir, store=tmp_path / "runs.sqlite", models_dir=tmp_path / "models",
                        allow_download=False)
     state = LabState(config)
     yield state
