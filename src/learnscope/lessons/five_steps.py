@@ -1,0 +1,182 @@
+"""The five steps of learning, told with the numbers of one real step (a LearningStep from step_through):
+
+    1. the input goes in and the network predicts      (forward)
+    2. the error is measured                           (loss)
+    3. the error flows backward: each weight's blame   (backprop)
+    4. each weight is nudged                           (the optimizer's update)
+    5. repeat — and the prediction improves            (the loss on the same example, before and after)
+
+five_steps(step) returns one StepPart per step: a title, a plain-language summary that quotes the numbers, the
+formula (LaTeX) and the tensors to show. The lab's "One step" page draws these; nothing is computed there.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from learnscope.lessons.step_through import LearningStep
+
+#: The update rules in LaTeX, by optimizer (SGD's form depends on momentum / Nesterov)
+OPTIMIZER_FORMULAS = {
+    "SGD": r"W \leftarrow W - \eta\,\frac{\partial L}{\partial W}",
+    "SGD+momentum": r"v \leftarrow \mu v + \frac{\partial L}{\partial W},\quad W \leftarrow W - \eta\, v",
+    "SGD+nesterov": r"v \leftarrow \mu v + g,\quad W \leftarrow W - \eta\,(g + \mu v),\quad "
+                    r"g = \frac{\partial L}{\partial W}",
+    "RMSprop": r"s \leftarrow \rho s + (1-\rho)\,g^2,\quad W \leftarrow W - \frac{\eta\, g}{\sqrt{s} + \epsilon}",
+    "Adam": r"m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad "
+            r"W \leftarrow W - \eta\,\frac{\hat m}{\sqrt{\hat v} + \epsilon}",
+    "AdamW": r"m, v \text{ as Adam},\quad W \leftarrow W - \eta\,\Big(\frac{\hat m}{\sqrt{\hat v} + \epsilon}"
+             r" + \lambda W\Big)",
+}
+FORWARD_FORMULA = r"z = a_{\text{prev}} W + b,\qquad a = f(z)"
+BACKWARD_FORMULA = (r"\delta = \frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z),\quad "
+                    r"\frac{\partial L}{\partial W} = a_{\text{prev}}^{\top}\,\delta,\quad "
+                    r"\frac{\partial L}{\partial b} = \textstyle\sum_n \delta,\quad "
+                    r"\frac{\partial L}{\partial a_{\text{prev}}} = \delta\, W^{\top}")
+REPEAT_FORMULA = r"L_{\text{after}} < L_{\text{before}} \;\text{ when } \eta \text{ is small enough}"
+
+
+@dataclass
+class Tensor:
+    """One array the page shows, with the name a learner reads ("z₁ = x W₁ + b₁")."""
+
+    name: str
+    values: np.ndarray
+    layer: int | None = None        # model layer index, where the tensor belongs to one
+
+
+@dataclass
+class StepPart:
+    number: int
+    title: str
+    summary: str                    # plain words with the real numbers of this step
+    formula: str                    # LaTeX
+    tensors: list[Tensor] = field(default_factory=list)
+
+
+def five_steps(step: LearningStep, class_names=None) -> list[StepPart]:
+    """The five parts of one learning step, in order."""
+    return [_forward(step, class_names), _error(step, class_names), _backward(step), _update(step),
+            _repeat(step, class_names)]
+
+
+def optimizer_formula(step: LearningStep, optimizer) -> str:
+    """The LaTeX update rule of `optimizer` (the one that made `step`)."""
+    name = step.optimizer_name
+    if name == "SGD" and getattr(optimizer, "momentum", 0):
+        name = "SGD+nesterov" if optimizer.nesterov else "SGD+momentum"
+    return OPTIMIZER_FORMULAS.get(name, "")
+
+
+def loss_change_sentence(step: LearningStep) -> str:
+    """'The loss on this example went from A to B' — and what it means when it went up."""
+    before, after = step.loss_before, step.loss_after
+    if not np.isfinite(after):
+        return (f"The loss on this example went from {before:.4g} to {after}: the step was so big that the network "
+                "broke. Lower the learning rate.")
+    if after < before:
+        return (f"The loss on this example went from {before:.4g} to {after:.4g} "
+                f"({(after - before) / before:+.1%}): the step helped.")
+    return (f"The loss on this example went UP, from {before:.4g} to {after:.4g}: the step overshot. "
+            f"The learning rate ({step.lr:.3g}) is too big for this point; try a smaller one.")
+
+
+def _label(names, index: int) -> str:
+    return str(names[index]) if names is not None and index < len(names) else str(index)
+
+
+def _is_classifier(step: LearningStep) -> bool:
+    return step.loss_name in ("SoftmaxCrossEntropy", "BinaryCrossEntropy")
+
+
+def _predicted(step: LearningStep, prediction: np.ndarray, class_names) -> str:
+    if step.loss_name == "SoftmaxCrossEntropy":
+        k = int(np.argmax(prediction[0]))
+        return f"class {_label(class_names, k)} with probability {prediction[0, k]:.1%}"
+    if step.loss_name == "BinaryCrossEntropy":
+        p = float(prediction.reshape(-1)[0])
+        return f"class {_label(class_names, int(p >= 0.5))} (P(class 1) = {p:.1%})"
+    return "the value " + ", ".join(f"{value:.4g}" for value in prediction[0].reshape(-1)[:4])
+
+
+def _forward(step: LearningStep, class_names) -> StepPart:
+    tensors = [Tensor("x (the input)", step.x)]
+    dense = 0
+    for record in step.layers:
+        if "W" in record.params:
+            dense += 1
+            tensors.append(Tensor(f"z{_sub(dense)} = a W{_sub(dense)} + b{_sub(dense)} ({record.kind})",
+                                  record.output, record.index))
+        elif record.params or record.kind in ("Flatten", "Standardize"):
+            tensors.append(Tensor(f"{record.kind} output", record.output, record.index))
+        else:
+            tensors.append(Tensor(f"a{_sub(dense)} = {record.kind.lower()}(z{_sub(dense)})", record.output,
+                                  record.index))
+    summary = (f"The input passes through {len(step.layers)} layers, each computing its output from the one "
+               f"before. For this example the network predicts {_predicted(step, step.prediction, class_names)}.")
+    return StepPart(1, "The input goes in and the network predicts", summary, FORWARD_FORMULA, tensors)
+
+
+def _error(step: LearningStep, class_names) -> StepPart:
+    tensors = [Tensor("output", step.output), Tensor("prediction", step.prediction), Tensor("target y", step.y),
+               Tensor("loss per example", step.per_example_loss)]
+    if step.loss_name == "SoftmaxCrossEntropy" and step.y.ndim == 1:
+        right = step.prediction[np.arange(len(step.y)), step.y.astype(int)]
+        summary = (f"The right answer is {_label(class_names, int(step.y[0]))}; the network gave it probability "
+                   f"{right[0]:.1%}, so the loss is −log({right[0]:.3g}) = {step.per_example_loss[0]:.4g}.")
+    else:
+        summary = f"The loss ({step.loss_name}) for this example is {step.per_example_loss[0]:.4g}."
+    if len(step.y) > 1:
+        summary += f" Averaged over the {len(step.y)} examples of the batch: {step.loss:.4g}."
+    summary += " Zero would mean a perfect prediction."
+    return StepPart(2, "The error is measured", summary, step.loss_formula, tensors)
+
+
+def _backward(step: LearningStep) -> StepPart:
+    tensors = [Tensor("∂L/∂output (where backprop starts)", step.grad_loss)]
+    blame = []
+    for record in reversed(step.layers):
+        if "W" not in record.grads:
+            continue
+        tensors += [Tensor(f"δ = ∂L/∂z at layer {record.index} ({record.kind})", record.grad_output, record.index),
+                    Tensor(f"∂L/∂W at layer {record.index}", record.grads["W"], record.index),
+                    Tensor(f"∂L/∂b at layer {record.index}", record.grads["b"], record.index)]
+        grad = record.grads["W"]
+        flat = int(np.argmax(np.abs(grad)))
+        blame.append((float(np.abs(grad).reshape(-1)[flat]), record.index, np.unravel_index(flat, grad.shape)))
+    summary = ("Going backward from the loss, the chain rule gives every weight its share of the blame: "
+               "∂L/∂W says how much the loss would change if that weight grew a little.")
+    if blame:
+        size, index, where = max(blame)
+        summary += (f" The most-blamed weight is at layer {index}, position {tuple(int(i) for i in where)} "
+                    f"(|∂L/∂W| = {size:.3g}).")
+    return StepPart(3, "The error flows backward", summary, step.loss_gradient_formula + r",\quad " +
+                    BACKWARD_FORMULA, tensors)
+
+
+def _update(step: LearningStep) -> StepPart:
+    tensors = []
+    for update in step.updates:
+        tensors += [Tensor(f"{update.name} before", update.before), Tensor(f"{update.name} gradient", update.grad)]
+        tensors += [Tensor(f"{update.name} {key} (optimizer memory)", value) for key, value in update.state.items()]
+        tensors += [Tensor(f"{update.name} change", update.change), Tensor(f"{update.name} after", update.after)]
+    biggest = max(step.updates, key=lambda update: float(np.abs(update.change).max()), default=None)
+    summary = (f"{step.optimizer_name} moves each weight a little against its gradient, with learning rate "
+               f"{step.lr:.3g}.")
+    if biggest is not None:
+        summary += f" The largest change is {float(np.abs(biggest.change).max()):.3g}, in {biggest.name}."
+    return StepPart(4, "Each weight is nudged", summary, "", tensors)
+
+
+def _repeat(step: LearningStep, class_names) -> StepPart:
+    tensors = [Tensor("prediction before", step.prediction), Tensor("prediction after", step.prediction_after),
+               Tensor("loss before → after", np.array([step.loss_before, step.loss_after]))]
+    summary = loss_change_sentence(step)
+    if _is_classifier(step):
+        summary += f" Now it predicts {_predicted(step, step.prediction_after, class_names)}."
+    summary += " Training repeats these steps over many examples until the loss is small on all of them."
+    return StepPart(5, "Repeat — and the prediction improves", summary, REPEAT_FORMULA, tensors)
+
+
+def _sub(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))

@@ -1,0 +1,88 @@
+"""five_steps tells one real step in five parts, quoting the step's own numbers."""
+
+import numpy as np
+import pytest
+
+from learnscope.layers import Dense, Tanh
+from learnscope.lessons.five_steps import five_steps, loss_change_sentence, optimizer_formula
+from learnscope.lessons.step_through import step_through
+from learnscope.losses import MSE, SoftmaxCrossEntropy
+from learnscope.model import Sequential
+from learnscope.optim import SGD, Adam, RMSprop
+
+
+def run_step(lr=0.05, optimizer=None, loss=None, y=None):
+    model = Sequential([Dense(2, 3), Tanh(), Dense(3, 2)], seed=0)
+    x = np.array([[0.5, -1.0]], dtype=np.float32)
+    return step_through(model, loss or SoftmaxCrossEntropy(), optimizer or SGD(lr=lr), x,
+                        np.array([1]) if y is None else y)
+
+
+def test_five_parts_in_order_with_the_steps_own_arrays():
+    step = run_step()
+    parts = five_steps(step, class_names=["red", "blue"])
+    assert [part.number for part in parts] == [1, 2, 3, 4, 5]
+    forward = {tensor.name: tensor.values for tensor in parts[0].tensors}
+    assert forward["z₁ = a W₁ + b₁ (Dense)"] is step.layers[0].output
+    assert forward["a₁ = tanh(z₁)"] is step.layers[1].output
+    assert forward["z₂ = a W₂ + b₂ (Dense)"] is step.layers[2].output
+    assert "x (the input)" in forward
+    predicted = int(np.argmax(step.prediction[0]))
+    expected = f"class {['red', 'blue'][predicted]} with probability {step.prediction[0, predicted]:.1%}"
+    assert expected in parts[0].summary
+
+
+def test_the_error_part_quotes_minus_log_of_the_right_class_probability():
+    step = run_step()
+    summary = five_steps(step)[1].summary
+    right = step.prediction[0, 1]
+    assert f"probability {right:.1%}" in summary and f"−log({right:.3g}) = {step.loss:.4g}" in summary
+    assert step.loss == pytest.approx(-np.log(right), rel=1e-5)
+
+
+def test_the_backward_part_names_the_weight_with_the_largest_gradient():
+    step = run_step()
+    part = five_steps(step)[2]
+    candidates = [(np.abs(record.grads["W"]).max(), record.index, record.grads["W"]) for record in step.layers
+                  if "W" in record.grads]
+    size, index, grad = max(candidates, key=lambda item: item[0])
+    where = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(grad)), grad.shape))
+    assert f"layer {index}, position {where}" in part.summary and f"{size:.3g}" in part.summary
+    deltas = [tensor for tensor in part.tensors if tensor.name.startswith("δ")]
+    assert [tensor.layer for tensor in deltas] == [2, 0]                   # backward: last layer first
+
+
+def test_the_update_part_shows_before_change_after_and_optimizer_memory():
+    step = run_step(optimizer=Adam(lr=0.01))
+    names = [tensor.name for tensor in five_steps(step)[3].tensors]
+    assert names[:6] == ["0.dense.W before", "0.dense.W gradient", "0.dense.W m (optimizer memory)",
+                         "0.dense.W v (optimizer memory)", "0.dense.W change", "0.dense.W after"]
+
+
+def test_the_repeat_part_says_whether_the_loss_went_down_or_up():
+    small = run_step(lr=0.05)
+    assert small.loss_decreased
+    assert five_steps(small)[4].summary.startswith(f"The loss on this example went from {small.loss_before:.4g} "
+                                                   f"to {small.loss_after:.4g}")
+    model = Sequential([Dense(2, 1)], seed=0)
+    big = step_through(model, MSE(), SGD(lr=50.0), np.ones((1, 2), np.float32), np.array([[3.0]], np.float32))
+    assert not big.loss_decreased
+    assert "went UP" in loss_change_sentence(big) and "too big" in loss_change_sentence(big)
+
+
+def test_a_broken_step_says_the_network_broke():
+    step = run_step()
+    step.loss_after = float("inf")
+    assert "broke" in loss_change_sentence(step)
+
+
+@pytest.mark.parametrize(("optimizer", "expected"), [
+    (SGD(lr=0.1), r"W - \eta\,\frac{\partial L}{\partial W}"),
+    (SGD(lr=0.1, momentum=0.9), r"v \leftarrow \mu v"),
+    (SGD(lr=0.1, momentum=0.9, nesterov=True), r"(g + \mu v)"),
+    (RMSprop(lr=0.01), r"\sqrt{s}"),
+    (Adam(lr=0.01), r"\hat m"),
+])
+def test_each_optimizer_gets_its_own_update_rule(optimizer, expected):
+    step = run_step(optimizer=optimizer)
+    assert expected in optimizer_formula(step, optimizer)
