@@ -86,3 +86,30 @@ def test_a_broken_step_says_the_network_broke():
 def test_each_optimizer_gets_its_own_update_rule(optimizer, expected):
     step = run_step(optimizer=optimizer)
     assert expected in optimizer_formula(step, optimizer)
+
+
+def test_tensors_become_matrices_for_display():
+    from learnscope.lessons.five_steps import as_matrix
+
+    assert as_matrix(3.0).shape == (1, 1)
+    assert as_matrix(np.arange(5)).shape == (1, 5)
+    assert as_matrix(np.zeros((2, 3))).shape == (2, 3)
+    np.testing.assert_array_equal(as_matrix(np.arange(24).reshape(1, 2, 3, 4))[4], [16, 17, 18, 19])
+
+
+def test_hovering_a_heatmap_pixel_finds_its_cell():
+    from learnscope.lessons.five_steps import cell_at
+
+    assert cell_at((4, 10), 0, 0, 200, 80) == (0, 0)
+    assert cell_at((4, 10), 199.9, 79.9, 200, 80) == (3, 9)
+    assert cell_at((4, 10), 25, 30, 200, 80) == (1, 1)
+    assert cell_at((4, 10), 200, 10, 200, 80) is None and cell_at((4, 10), -1, 10, 200, 80) is None
+
+
+def test_a_click_picks_the_nearest_point_and_numbers_print_with_four_digits():
+    from learnscope.lessons.five_steps import format_number, nearest_point
+
+    points = np.array([[0.0, 0.0], [1.0, 1.0], [-1.0, 0.5]])
+    assert nearest_point(points, 0.9, 0.8) == 1 and nearest_point(points, -0.7, 0.4) == 2
+    assert format_number(0.123456) == "0.1235" and format_number(-12345.6) == "-1.235e+04"
+    assert format_number(float("nan")) == "nan"

@@ -2,10 +2,10 @@
 
 from nicegui import ui
 
-from learnscope.lab.pages import draw, home, mnist, playground
+from learnscope.lab.pages import draw, home, mnist, one_step, playground
 from learnscope.lab.state import LabConfig, LabState
 
-PAGES = (home, playground, mnist, draw)
+PAGES = (home, playground, mnist, draw, one_step)
 
 
 def register_pages(state: LabState) -> None:

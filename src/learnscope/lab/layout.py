@@ -21,6 +21,8 @@ LESSONS = (
            "Train on 60,000 real handwritten digits and watch loss, accuracy, gradients and first-layer weights live."),
     Lesson("/draw", "Draw",
            "Draw a digit with the mouse and see what the trained network makes of it, layer by layer."),
+    Lesson("/step", "One step",
+           "Follow one example through a real training step: prediction, error, backpropagation, update."),
 )
 
 PAGE_WIDTH = "max-width: 1240px"

@@ -51,6 +51,7 @@ class LabState:
 
     config: LabConfig = field(default_factory=LabConfig)
     jobs: dict = field(default_factory=dict)            # page name -> its long-running job (one MNIST training)
+    drawn_digit: object = None                          # the last (28, 28) digit drawn on the draw page, for 'One step'
     _trained: TrainedModel | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

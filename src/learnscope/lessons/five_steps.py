@@ -180,3 +180,38 @@ def _repeat(step: LearningStep, class_names) -> StepPart:
 
 def _sub(number: int) -> str:
     return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+# -- showing a tensor ---------------------------------------------------------------------------------------------
+#: Tensors with at most this many numbers are shown as a table; bigger ones as a heatmap you hover to read
+MAX_TABLE_SIZE = 48
+
+
+def format_number(value: float) -> str:
+    """How the page prints one number: four significant digits (and 'nan'/'inf' as themselves)."""
+    return f"{float(value):.4g}"
+
+
+def as_matrix(values) -> np.ndarray:
+    """Any tensor -> 2D for display: a scalar is 1×1, a vector one row, (N, ..., W) rows of the last axis."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 0:
+        return values.reshape(1, 1)
+    if values.ndim == 1:
+        return values.reshape(1, -1)
+    return values.reshape(-1, values.shape[-1])
+
+
+def cell_at(shape: tuple[int, int], x: float, y: float, width: float, height: float) -> tuple[int, int] | None:
+    """The (row, column) of a rows×columns heatmap drawn width×height pixels under the pixel (x, y), or None
+    outside it."""
+    rows, columns = shape
+    if not (0 <= x < width and 0 <= y < height):
+        return None
+    return min(int(y * rows / height), rows - 1), min(int(x * columns / width), columns - 1)
+
+
+def nearest_point(points: np.ndarray, x1: float, x2: float) -> int:
+    """Index of the row of (N, 2) `points` closest to (x1, x2): clicking near a point picks it."""
+    points = np.asarray(points, dtype=np.float64)
+    return int(np.argmin((points[:, 0] - x1) ** 2 + (points[:, 1] - x2) ** 2))

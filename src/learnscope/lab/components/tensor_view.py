@@ -1,0 +1,44 @@
+"""One tensor on the page: a table of its numbers when it is small, a heatmap you hover to read when it is big."""
+
+import numpy as np
+from nicegui import ui
+
+from learnscope.lessons.five_steps import MAX_TABLE_SIZE, as_matrix, format_number
+from learnscope.lessons.pictures import diverging_colors, png_data_uri
+
+HEATMAP_WIDTH = 360         # pixels on the page; tall matrices keep their aspect ratio up to HEATMAP_MAX_HEIGHT
+HEATMAP_MAX_HEIGHT = 240
+
+
+def tensor_view(name: str, values) -> ui.element:
+    """A captioned table (≤ MAX_TABLE_SIZE numbers) or heatmap of `values` (orange +, blue −)."""
+    matrix = as_matrix(values)
+    with ui.column().classes("tensor gap-1").mark(f"tensor:{name}") as box:
+        ui.label(f"{name}  {tuple(np.shape(values))}").classes("text-sm font-bold")
+        if matrix.size <= MAX_TABLE_SIZE:
+            _table(matrix)
+        else:
+            _heatmap(matrix)
+    return box
+
+
+def _table(matrix: np.ndarray) -> None:
+    rows = "".join("<tr>" + "".join(f'<td class="px-1 text-right font-mono">{format_number(value)}</td>'
+                                    for value in row) + "</tr>" for row in matrix)
+    ui.html(f'<table class="tensor-table text-xs border border-slate-300">{rows}</table>', sanitize=False)
+
+
+def _heatmap(matrix: np.ndarray) -> None:
+    rows, columns = matrix.shape
+    height = min(HEATMAP_MAX_HEIGHT, max(8, HEATMAP_WIDTH * rows / columns))
+    readout = ui.label("Hover to read a number.").classes("text-xs text-slate-600 font-mono")
+
+    def show(event) -> None:
+        row, column = min(int(event.image_y), rows - 1), min(int(event.image_x), columns - 1)
+        if row >= 0 and column >= 0:
+            readout.text = f"row {row}, column {column}: {format_number(matrix[row, column])}"
+
+    image = ui.interactive_image(png_data_uri(diverging_colors(matrix)), events=["mousemove"], on_mouse=show)
+    image.style(f"width: {HEATMAP_WIDTH}px; height: {height:.0f}px; image-rendering: pixelated").classes("heatmap")
+    image.props('draggable="false"')
+    readout.move(target_index=-1)
