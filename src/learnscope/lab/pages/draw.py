@@ -239,6 +239,7 @@ class DrawPage:
             self.layers_hint.set_text("Draw a digit to see each layer's outputs." if self.model is not None else
                                       "Choose or train a model to see its layers.")
             return
+        self.state.drawn_digit = picture                 # 'One step' can step the network on it
         reading = read_digit(self.model, picture)
         order = np.argsort(reading.probabilities)[::-1]
         best, second = int(order[0]), int(order[1])

@@ -352,7 +352,8 @@ class MnistPage:
         result = job.result
         confusion_grid(self.confusion, result.confusion, result.class_names, self.show_cell)
         mistakes = confident_mistakes(result.labels, result.predicted, result.confidence, limit=GALLERY_SIZE)
-        image_gallery(self.mistakes, self._pictures(result, mistakes), empty="No mistakes on the test set.")
+        image_gallery(self.mistakes, self._pictures(result, mistakes), empty="No mistakes on the test set.",
+                      links=_step_links(mistakes), link_hint=STEP_HINT)
         image_gallery(self.cell_gallery, [], empty="Click a cell of the confusion matrix.")
 
     def _pictures(self, result, indices) -> list[tuple[str, str]]:
@@ -371,7 +372,8 @@ class MnistPage:
         more = f", the first {len(shown)} shown" if len(indices) > len(shown) else ""
         self.cell_title.text = (f"Written {names[true_class]}, read as {names[predicted_class]}: "
                                 f"{len(indices)} test images{more}")
-        image_gallery(self.cell_gallery, self._pictures(result, shown), empty="No test image landed in this cell.")
+        image_gallery(self.cell_gallery, self._pictures(result, shown), empty="No test image landed in this cell.",
+                      links=_step_links(shown), link_hint=STEP_HINT)
 
     # -- past runs ---------------------------------------------------------------------------------------------
     def refresh_runs(self) -> None:
@@ -408,3 +410,10 @@ class MnistPage:
             form["hidden"] = ", ".join(str(units) for units in config["hidden"])
         form["samples"] = "" if not config.get("samples") else str(config["samples"])
         self.fill_form(form)
+
+
+STEP_HINT = "Open this test image in 'One step': one training step on it, every number shown."
+
+
+def _step_links(indices) -> list[str]:
+    return [f"/step?source=mnist&digit={int(index)}" for index in indices]

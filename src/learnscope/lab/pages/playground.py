@@ -7,6 +7,7 @@ publishes snapshots; this page sends it commands and draws the latest snapshot w
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 from fastapi import Request
@@ -237,6 +238,9 @@ class PlaygroundPage:
             self.share.mark("share-link")
             ui.button("Copy", icon="content_copy", on_click=self._copy_link).props("dense no-caps outline") \
                 .tooltip("Copy the share link to the clipboard.")
+            self.step_link = ui.link("Step through one point →", "/step").classes("whitespace-nowrap").mark("step-link")
+            self.step_link.tooltip("Open this network (with its starting weights) in 'One step' and follow one point "
+                                   "through a training step.")
         with ui.expansion("Teacher mode: hide controls", icon="school").classes("w-full") \
                 .tooltip("Choose controls to hide; the share link hides them for your students too."):
             explain("Ticked controls disappear from this page and from anyone's page opened with the share link.")
@@ -397,6 +401,7 @@ class PlaygroundPage:
         self._build_layer_buttons()
         query = setup.to_query()
         link = f"{self.base_url}/playground" + (f"?{query}" if query else "")
+        self.step_link.props(f'href="/step?setup={quote(query)}"')
         if self.share.value != link:
             self.share.value = link
             ui.navigate.history.replace(f"/playground?{query}" if query else "/playground")
