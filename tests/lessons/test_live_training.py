@@ -47,6 +47,17 @@ def _settings(**fields):
     return settings
 
 
+def _long_run_under_way(tmp_path, data_dir) -> TrainingJob:
+    """A started 5-epoch run on 20,000 images, once it has taken 5 steps."""
+    job = TrainingJob(_settings(samples="20000", epochs="5"), tmp_path / "runs.sqlite", data_dir=data_dir,
+                      download=False)
+    job.start()
+    deadline = time.monotonic() + 60
+    while (job.board.latest() or {}).get("step", 0) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return job
+
+
 def _watch(job, timeout=120):
     """Poll like a page does; return every distinct snapshot seen, in order."""
     seen, version = [], None
@@ -109,12 +120,7 @@ def test_an_mnist_run_publishes_the_recorders_numbers_and_ends_with_evaluate(tmp
 
 
 def test_pause_holds_training_resume_continues_and_stop_ends_with_an_evaluation(tmp_path, shared_data_dir):
-    job = TrainingJob(_settings(samples="20000", epochs="5"), tmp_path / "runs.sqlite", data_dir=shared_data_dir,
-                      download=False)
-    job.start()
-    deadline = time.monotonic() + 60
-    while (job.board.latest() or {}).get("step", 0) < 5 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    job = _long_run_under_way(tmp_path, shared_data_dir)
     job.pause()
     time.sleep(0.3)
     paused = job.board.latest()
@@ -165,12 +171,7 @@ def test_saving_before_the_end_is_refused(tmp_path, shared_data_dir):
 
 
 def test_training_runs_in_its_own_process_and_a_crash_there_leaves_a_message(tmp_path, shared_data_dir):
-    job = TrainingJob(_settings(samples="20000", epochs="5"), tmp_path / "runs.sqlite", data_dir=shared_data_dir,
-                      download=False)
-    job.start()
-    deadline = time.monotonic() + 60
-    while (job.board.latest() or {}).get("step", 0) < 5 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    job = _long_run_under_way(tmp_path, shared_data_dir)
     assert job._process.pid != os.getpid() and job._process.is_alive()     # not a thread of the lab's process
     job._process.kill()                                                     # e.g. the OS ended it
     assert job.wait(30)
