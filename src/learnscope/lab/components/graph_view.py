@@ -6,7 +6,8 @@ from collections import defaultdict
 from learnscope.lessons.five_steps import format_number
 from learnscope.lessons.graph import ComputationalGraph
 
-BOX_WIDTH, BOX_HEIGHT, COLUMN_GAP, ROW_GAP = 92, 46, 132, 58
+BOX_WIDTH, BOX_HEIGHT, COLUMN_GAP, ROW_GAP = 92, 46, 150, 58
+LABEL_AT = 0.72             # where along a line its local derivative is written
 COLORS = {"input": "#e0f2fe", "weight": "#fef3c7", "bias": "#fef3c7", "multiply": "#f1f5f9", "add": "#f1f5f9",
           "activation": "#dcfce7", "loss": "#fee2e2"}
 
@@ -26,8 +27,10 @@ def graph_svg(graph: ComputationalGraph) -> str:
     for edge in graph.edges:
         (xa, ya), (xb, yb) = where[edge.source], where[edge.target]
         x1, y1, x2, y2 = xa + BOX_WIDTH, ya + BOX_HEIGHT / 2, xb, yb + BOX_HEIGHT / 2
+        # the label sits near the line's end: lines fan out from a box, so their ends are apart
+        lx, ly = x1 + LABEL_AT * (x2 - x1), y1 + LABEL_AT * (y2 - y1)
         parts.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#94a3b8" stroke-width="1.2"/>'
-                     f'<text x="{(x1 + x2) / 2}" y="{(y1 + y2) / 2 - 3}" font-size="9" fill="#7c3aed" '
+                     f'<text x="{lx:.1f}" y="{ly - 3:.1f}" font-size="9" fill="#7c3aed" '
                      f'text-anchor="middle">{format_number(edge.local_derivative)}</text>')
     for node in graph.nodes:
         x, y = where[node.id]

@@ -38,6 +38,7 @@ from learnscope.optim import get_optimizer
 OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD + momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 LOSSES = {"cross-entropy": "Cross-entropy", "mse": "Mean squared error"}
 PHASES = ("forward", "forward", "backward", "backward", "forward")     # the diagram's direction in steps 1–5
+FOLD_ABOVE = 12             # an update with more tensors than this is shown one parameter at a time
 PLANE_SIZE = 300
 #: The network of the playground source unless a playground link says otherwise: XOR, 2-3-2, tanh
 DEFAULT_SETUP = PlaygroundSetup(hidden=(3,))
@@ -296,8 +297,24 @@ class OneStepPage:
                 .classes("overflow-x-auto max-w-full")
             explain("Forward steps show each neuron's value and the weights (orange +, blue −; thicker = larger); "
                     "backward steps show dL/d(value) and dL/dW. The moving dashes show which way numbers flow.")
-            with ui.row().classes("w-full gap-4 flex-wrap items-start"):
-                for tensor in part.tensors:
+            if part.number == 4 and len(part.tensors) > FOLD_ABOVE:
+                self._folded_by_parameter(part.tensors)
+            else:
+                with ui.row().classes("w-full gap-4 flex-wrap items-start"):
+                    for tensor in part.tensors:
+                        tensor_view(tensor.name, tensor.values)
+
+    @staticmethod
+    def _folded_by_parameter(tensors) -> None:
+        """A big network's update: one fold per parameter (before, gradient, memory, change, after), the first open."""
+        groups: dict[str, list] = {}
+        for tensor in tensors:
+            groups.setdefault(tensor.name.split(" ", 1)[0], []).append(tensor)
+        for number, (name, members) in enumerate(groups.items()):
+            fold = ui.expansion(f"{name} {tuple(np.shape(members[0].values))}", value=number == 0)
+            fold.classes("w-full border rounded").mark(f"fold:{name}")
+            with fold, ui.row().classes("w-full gap-4 flex-wrap items-start"):
+                for tensor in members:
                     tensor_view(tensor.name, tensor.values)
 
     # -- the computational graph -------------------------------------------------------------------------------
