@@ -3,7 +3,7 @@
 import numpy as np
 from nicegui import ui
 
-from learnscope.lessons.five_steps import MAX_TABLE_SIZE, as_matrix, format_number
+from learnscope.lessons.five_steps import MAX_TABLE_SIZE, as_matrix, cell_at, format_number
 from learnscope.lessons.pictures import diverging_colors, png_data_uri
 
 HEATMAP_WIDTH = 360         # pixels on the page; tall matrices keep their aspect ratio up to HEATMAP_MAX_HEIGHT
@@ -31,14 +31,14 @@ def _table(matrix: np.ndarray) -> None:
 def _heatmap(matrix: np.ndarray) -> None:
     rows, columns = matrix.shape
     height = min(HEATMAP_MAX_HEIGHT, max(8, HEATMAP_WIDTH * rows / columns))
-    readout = ui.label("Hover to read a number.").classes("text-xs text-slate-600 font-mono")
 
     def show(event) -> None:
-        row, column = min(int(event.image_y), rows - 1), min(int(event.image_x), columns - 1)
-        if row >= 0 and column >= 0:
-            readout.text = f"row {row}, column {column}: {format_number(matrix[row, column])}"
+        # the PNG has one pixel per number, so image coordinates are (column, row) of the matrix
+        cell = cell_at((rows, columns), event.image_x, event.image_y, columns, rows)
+        if cell is not None:
+            readout.text = f"row {cell[0]}, column {cell[1]}: {format_number(matrix[cell])}"
 
     image = ui.interactive_image(png_data_uri(diverging_colors(matrix)), events=["mousemove"], on_mouse=show)
     image.style(f"width: {HEATMAP_WIDTH}px; height: {height:.0f}px; image-rendering: pixelated").classes("heatmap")
     image.props('draggable="false"')
-    readout.move(target_index=-1)
+    readout = ui.label("Hover to read a number.").classes("text-xs text-slate-600 font-mono")
