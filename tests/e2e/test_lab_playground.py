@@ -101,9 +101,9 @@ def test_a_link_fills_every_control_and_the_share_link_equals_it(lab_page):
     assert page.locator("#n-7-2").count() == 1 and page.locator("#n-7-3").count() == 0   # 3 output classes
     assert page.locator("#n-6-11").count() == 1                                         # 6 layers × 12 neurons
     page.get_by_role("button", name="Play").click()
-    page.get_by_role("button", name="Pause").wait_for()
-    page.wait_for_timeout(1500)
-    page.get_by_role("button", name="Pause").click()
+    # full-batch epochs are quick: wait for the link's own 'stop after 300' rather than racing to press Pause
+    page.get_by_text("Stopped after 300 epochs").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Play").wait_for()
     page.mouse.move(0, 0)
     assert lab_page.horizontal_overflow() <= 0
     lab_page.screenshot("playground-large")
