@@ -2,6 +2,7 @@
 Recorder's and evaluate()'s, pause/resume/stop, divergence, missing data, and saving."""
 
 import math
+import multiprocessing
 import os
 import threading
 import time
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from learnscope.data.mnist import load_mnist
-from learnscope.lessons.live_training import SnapshotBoard, TrainingJob
+from learnscope.lessons.live_training import STICKY, SnapshotBoard, TrainingJob, _train_in_child, _Worker
 from learnscope.lessons.mnist_lab import default_form, parse_form
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential
@@ -58,6 +59,15 @@ def _long_run_under_way(tmp_path, data_dir) -> TrainingJob:
     return job
 
 
+def _wait_for(condition, timeout=10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def _watch(job, timeout=120):
     """Poll like a page does; return every distinct snapshot seen, in order."""
     seen, version = [], None
@@ -80,7 +90,7 @@ def test_an_mnist_run_publishes_the_recorders_numbers_and_ends_with_evaluate(tmp
     snapshots = _watch(job)
     final = snapshots[-1]
     assert final["status"] == "finished", final["message"]
-    assert [s["status"] for s in snapshots][:2] == ["created", "loading"] or snapshots[0]["status"] == "loading"
+    assert snapshots[0]["status"] in ("starting", "loading")       # a snapshot from after the spawn, then the child's
     assert any(s["status"] == "running" and 0 < s["step"] < final["total_steps"] for s in snapshots)
     assert final["step"] == final["total_steps"] == 2 * math.ceil(3000 / 128)
     assert final["eta_seconds"] == 0 and final["examples_per_second"] > 0 and final["training_seconds"] > 0
@@ -128,8 +138,8 @@ def test_pause_holds_training_resume_continues_and_stop_ends_with_an_evaluation(
     time.sleep(0.4)
     assert job.board.latest()["step"] == paused["step"]            # nothing moves while paused
     job.resume()
-    time.sleep(0.3)
-    assert job.board.latest()["step"] > paused["step"]
+    assert _wait_for(lambda: job.board.latest()["status"] == "running")          # at once, not at the next tick
+    assert _wait_for(lambda: job.board.latest()["step"] > paused["step"])
     job.stop(wait=True)
     final = job.board.latest()
     assert final["status"] == "stopped" and "Stopped from the lab" in final["message"]
@@ -180,3 +190,43 @@ def test_training_runs_in_its_own_process_and_a_crash_there_leaves_a_message(tmp
     assert job.result is None and job.model is None
     with pytest.raises(RuntimeError, match="no finished model"):
         job.save(tmp_path / "nothing.safetensors")
+
+
+def test_the_trainer_sends_curves_and_pictures_only_when_new_and_the_job_carries_them_in_every_snapshot(
+        tmp_path, shared_data_dir):
+    # the child's side, run here over a real pipe: every step publishes, the curves and pictures at their own pace
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    worker = _Worker(_settings(samples="3000", epochs="2"), tmp_path / "runs.sqlite", shared_data_dir, False,
+                     publish_every=0.0, picture_every=0.2, curves_every=0.1, record_every=10,
+                     model_path=tmp_path / "model.safetensors")
+    go, stop_requested = threading.Event(), threading.Event()
+    go.set()
+    messages = []
+    reader = threading.Thread(target=lambda: _read_all(receiver, messages))
+    reader.start()
+    _train_in_child(worker, go, stop_requested, sender)
+    reader.join(30)
+    snapshots = [payload for kind, payload in messages if kind == "snapshot" and "step" in payload]
+    assert len(snapshots) >= 2 * math.ceil(3000 / 128)                  # one per step at least
+    for key in ("curves_version", "picture_version"):
+        sent = [snapshot[key] for snapshot in snapshots if key in snapshot]
+        assert sent == sorted(set(sent)), f"{key}: a version was sent twice"
+        assert 2 <= len(sent) < len(snapshots) / 2                       # new ones only: a few, not one per step
+    assert all(("curves" in snapshot) == ("curves_version" in snapshot) for snapshot in snapshots)
+
+    # the parent's side: every snapshot on the board carries the latest curves and picture sent
+    job = TrainingJob(_settings(), tmp_path / "unused.sqlite")
+    latest = {}
+    for snapshot in snapshots:
+        job._publish_state(snapshot)
+        latest.update({key: snapshot[key] for key in STICKY if key in snapshot})
+        on_board = job.board.latest()
+        assert all(on_board[key] is latest[key] for key in latest) and on_board["step"] == snapshot["step"]
+
+
+def _read_all(receiver, into: list) -> None:
+    while True:
+        try:
+            into.append(receiver.recv())
+        except EOFError:
+            return

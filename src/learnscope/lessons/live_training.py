@@ -45,19 +45,23 @@ from learnscope.train import Callback, Recorder, evaluate, fit
 
 log = logging.getLogger(__name__)
 
-#: Seconds between snapshots while training. 4 Hz reads as live; faster costs the trainer: every update makes the
-#: browser repaint, and on a 2-core machine the browser's CPU time is taken from the trainer's BLAS threads.
-PUBLISH_EVERY = 0.25
+#: Seconds between snapshots while training. Every snapshot the page shows costs the browser a repaint (~10 ms of
+#: CPU in headless Chromium), and on a 2-core machine that time is taken from the trainer's BLAS threads: 2 Hz keeps
+#: the progress live and the trainer at ≥ 90% of its headless speed (benchmarks/lab_overhead.py).
+PUBLISH_EVERY = 0.5
 #: Seconds between the (costlier) first-layer weight pictures
 PICTURE_EVERY = 3.0
-#: Seconds between refreshes of the curves inside snapshots (they change slowly; redrawing four charts costs the
-#: browser more than anything else on the page)
+#: Seconds between refreshes of the curves inside snapshots (they change slowly, and each refresh travels to every
+#: open page and redraws four charts there)
 CURVES_EVERY = 3.0
 #: The Recorder samples gradients and update ratios every this many steps
 RECORD_EVERY = 10
 #: Test-set evaluations per epoch (fit(eval_every=steps_per_epoch // this))
 EVALS_PER_EPOCH = 4
 ENDED = ("finished", "stopped", "diverged", "failed", "interrupted")
+#: Snapshot keys that change at their own slower pace: the child sends them only when they are new (pickling ~70 kB
+#: with every snapshot would cost the trainer), and the job copies the latest into every snapshot
+STICKY = ("curves", "curves_version", "picture", "picture_caption", "picture_version")
 
 
 class SnapshotBoard:
@@ -104,9 +108,6 @@ class TrainingResult:
     class_names: list
 
 
-ENDED = ("finished", "stopped", "diverged", "failed", "interrupted")
-
-
 class TrainingJob:
     """One training run in a child process: start(), pause(), resume(), stop(); `board` holds its snapshots,
     `result` the test-set evaluation once it has ended, `model` the trained model, `run_id` its run in the store.
@@ -136,6 +137,7 @@ class TrainingJob:
         self._process = None
         self._reader: threading.Thread | None = None
         self._status = "created"
+        self._carried: dict = {}                        # the curves and picture last sent (see STICKY)
         self._publish_state({"status": "created", "message": "Not started yet."})
 
     # -- control (any thread) ------------------------------------------------------------------------------------
@@ -149,9 +151,10 @@ class TrainingJob:
         self._process = self._context.Process(target=_train_in_child, args=(worker, self._go, self._stop_requested,
                                                                             sender),
                                               name="learnscope-training", daemon=True)
-        self._status = "starting"
         self._process.start()
         sender.close()                                  # the child holds the other end; EOF when it exits
+        # after the (slow) spawn and before the reader thread, so that the child's own snapshots come after it
+        self._publish_state({"status": "starting", "message": "Starting the training process…"})
         self._reader = threading.Thread(target=self._read, args=(receiver, folder), name="learnscope-training-reader",
                                         daemon=True)
         self._reader.start()
@@ -210,7 +213,9 @@ class TrainingJob:
         self._status = values.get("status", self._status)
         if values.get("run_id") is not None:
             self.run_id = values["run_id"]
-        self.board.publish(values)
+        # the child sends the curves and the picture only when they change: every snapshot carries the latest
+        self._carried.update({key: values[key] for key in STICKY if key in values})
+        self.board.publish({**self._carried, **values})
 
     def _read(self, receiver, folder: Path) -> None:
         """Reader thread: snapshots go to the board, the result and the model into this job; blocks in recv()
@@ -359,6 +364,7 @@ class _LiveCallback(Callback):
         self.picture_version = 0
         self.curves: dict = {}
         self.curves_version = 0
+        self.sent_versions = (None, None)               # (curves, picture) versions the parent already has
         self.stop_asked = False
 
     def on_train_begin(self, trainer) -> None:
@@ -382,6 +388,7 @@ class _LiveCallback(Callback):
                     target = self.grad_rms if kind == "grad_rms" else self.update_ratio
                     _append(target.setdefault(name, ([], [])), x, value)
         job = self.job
+        resumed = False
         if job._stop_requested.is_set() and not self.stop_asked:
             self.stop_asked = True
             self.trainer.stop(f"Stopped from the lab at epoch {self.epoch + 1}, step {step + 1} of "
@@ -391,7 +398,9 @@ class _LiveCallback(Callback):
             pause_began = time.perf_counter()
             job._go.wait()
             self.paused_seconds += time.perf_counter() - pause_began
-        self.publish(force=evaluated, refresh=False)    # a new test score shows at once; the curves keep their pace
+            resumed = True
+        # at its pace (the test score shows with the next curves), but "running" again at once after a pause
+        self.publish(force=resumed, refresh=False)
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if "val_loss" in logs:
@@ -399,7 +408,7 @@ class _LiveCallback(Callback):
             if not self.test["loss"][0] or self.test["loss"][0][-1] != x:
                 _append(self.test["loss"], x, logs["val_loss"])
                 _append(self.test["accuracy"], x, logs.get("val_accuracy", math.nan))
-        self.publish(force=True)
+        self.publish()                                  # at its pace too: every snapshot costs the browser a repaint
 
     def publish(self, force: bool = False, status: str = "running", message: str = "Training…",
                 refresh: bool | None = None, **extra) -> None:
@@ -410,7 +419,7 @@ class _LiveCallback(Callback):
             return
         self.last_publish = now
         refresh = force if refresh is None else refresh
-        if refresh or now - self.last_curves >= self.job.curves_every:
+        if (refresh or now - self.last_curves >= self.job.curves_every) and self.step >= 0:   # once there are any
             self.last_curves = now
             self.curves_version += 1
             self.curves = {"train": _thinned(self.train), "test": _thinned(self.test),
@@ -427,14 +436,19 @@ class _LiveCallback(Callback):
         speed = steps_done / active
         remaining = self.total_steps - steps_done
         eta = remaining / speed if speed > 0 and steps_done else None
+        new = {}
+        if self.sent_versions[0] != self.curves_version:
+            new.update(curves=self.curves, curves_version=self.curves_version)
+        if self.sent_versions[1] != self.picture_version:
+            new.update(picture=self.picture, picture_caption=self.picture_caption,
+                       picture_version=self.picture_version)
+        self.sent_versions = (self.curves_version, self.picture_version)
         self.job._publish_state(
             status=status, message=message, dataset=self.dataset, epoch=self.epoch, epochs=self.epochs,
             step=steps_done, total_steps=self.total_steps, fraction=steps_done / self.total_steps,
             examples_seen=self.examples_seen, examples_per_second=self.examples_seen / active,
             eta_seconds=eta if status in ("running", "paused") else 0.0, elapsed_seconds=active,
-            curves=self.curves, curves_version=self.curves_version, picture=self.picture,
-            picture_caption=self.picture_caption, picture_version=self.picture_version,
-            run_id=self.recorder.run_id, **extra)
+            run_id=self.recorder.run_id, **new, **extra)
 
 
 def _append(series: tuple[list, list], x: float, y: float) -> None:
