@@ -27,6 +27,22 @@ WATCH_LATENCY = """
 }
 """
 
+#: Each live chart's title, the lines it was given, and how many of its canvas pixels carry a line's colour
+READ_LIVE_CHARTS = """
+() => [...document.querySelectorAll('.live-chart')].map(element => {
+    const chart = getElement(element.id.slice(1));
+    const canvas = element.querySelector('canvas');
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const colours = chart.series.map(line => [1, 3, 5].map(i => parseInt(line.color.slice(i, i + 2), 16)));
+    let inked = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+        if (colours.some(([r, g, b]) => Math.abs(pixels[i] - r) + Math.abs(pixels[i + 1] - g)
+                                        + Math.abs(pixels[i + 2] - b) < 30 && pixels[i + 3] > 200)) inked++;
+    }
+    return {title: chart.options.title, series: chart.series, inked};
+})
+"""
+
 
 def test_bad_input_is_answered_inline_and_nothing_starts(lab_page):
     page = lab_page.open("/mnist")
@@ -59,6 +75,33 @@ def test_one_click_trains_mnist_to_97_percent_and_the_page_shows_evaluate(lab_pa
 
     latencies = page.evaluate("window.__latencies")
     assert len(latencies) >= 5
+
+    # the live charts (canvases of our own): their lines are the run's, drawn, and readable under the pointer
+    charts = page.evaluate(READ_LIVE_CHARTS)
+    assert [chart["title"] for chart in charts] == ["Loss", "Accuracy", "Gradient flow", "Update ratio",
+                                                    "A recorded run"]
+    charts = charts[:4]                                  # the live ones (the last shows a run chosen from the store)
+    accuracy_lines = {line["name"]: line for line in charts[1]["series"]}
+    assert list(accuracy_lines) == ["train batch", "test set"]
+    assert accuracy_lines["test set"]["ys"][-1] == pytest.approx(accuracy, abs=5e-5)   # the final evaluation
+    steps = 469                                          # 60,000 images in batches of 128: evaluated every 117
+    assert accuracy_lines["test set"]["xs"] == pytest.approx([117 / steps, 234 / steps, 351 / steps, 468 / steps, 1])
+    assert [line["name"] for line in charts[2]["series"]] == ["layer 1", "layer 2", "layer 3 (output)"]
+    assert charts[3]["series"][-1]["name"] == "healthy ≈ 1e-3" and charts[3]["series"][-1]["dashed"]
+    for chart in charts:
+        assert chart["inked"] > 200, f"{chart['title']}: its lines are not drawn"
+    accuracy_chart = page.locator(".live-chart").nth(1)
+    accuracy_chart.scroll_into_view_if_needed()
+    box = accuracy_chart.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    readout = accuracy_chart.locator(".live-chart-readout")
+    value, x = readout.inner_text().split("test set: ")[1].split(" at ")           # the test point nearest the pointer
+    test_line = accuracy_lines["test set"]
+    assert (float(x), float(value)) in {(float(f"{x:.4g}"), float(f"{y:.4g}")) for x, y in zip(test_line["xs"],
+                                                                                               test_line["ys"])}
+    assert abs(float(x) - 0.5) < 0.15                                               # near the middle
+    page.mouse.move(0, 0)
+    assert readout.inner_text() == ""
     print(f"\nUI latency over {len(latencies)} snapshots: median {statistics.median(latencies):.0f} ms, "
           f"max {max(latencies)} ms")
     assert statistics.median(latencies) < 200

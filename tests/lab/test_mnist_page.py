@@ -5,10 +5,13 @@ import asyncio
 import time
 
 import numpy as np
+import pytest
 from nicegui import ui
 
+from learnscope.lab.components.curves import LiveChart, live_series
+from learnscope.lab.components.live_progress import LiveProgress
 from learnscope.lab.pages.mnist import JOB, TEXT_FIELDS
-from learnscope.lessons.mnist_lab import past_runs
+from learnscope.lessons.mnist_lab import past_runs, run_curves, run_progress
 from learnscope.model import Sequential
 
 
@@ -45,8 +48,8 @@ async def test_page_opens_with_the_mnist_recipe_and_every_control_explained(user
                    "resume", "stop", "save", "past-runs"):
         assert tooltips.get(f"#{_only(user, marker).html_id}"), f"{marker} has no tooltip"
     assert not _only(user, "pause").enabled and not _only(user, "save").enabled
-    titles = [chart.options["title"]["text"] for chart in user.find(ui.echart).elements]
-    assert {"Loss", "Accuracy", "Gradient flow", "Update ratio"} <= set(titles)
+    titles = [chart.options["title"] for chart in user.find(LiveChart).elements]
+    assert sorted(titles) == ["A recorded run", "Accuracy", "Gradient flow", "Loss", "Update ratio"]
     for caption in ("learning signal reaching each layer", "Around 1e-3 (dashed) is healthy",
                     "Confusion matrix (test set)", "Most confident mistakes", "What the first layer looks for"):
         await user.should_see(caption)
@@ -63,6 +66,16 @@ async def test_a_run_trains_live_and_ends_with_the_confusion_matrix_and_mistakes
     assert job.board.latest()["status"] == "finished"
     await user.should_see("Finished: epoch 1 of 1")
     await user.should_see(f"Test accuracy {job.result.accuracy:.2%}")
+
+    # the progress line and the live charts show the final snapshot (sent to the browser in place, see LiveProgress)
+    final = job.board.latest()
+    assert user.find(LiveProgress).elements.pop().view == run_progress(final).live
+    charts = {chart.options["title"]: chart for chart in user.find(LiveChart).elements}
+    curves = final["curves"]
+    assert charts["Loss"].series == live_series({"train batch": curves["train"]["loss"],
+                                                 "test set": curves["test"]["loss"]})
+    assert charts["Accuracy"].series[1]["ys"][-1] == pytest.approx(job.result.accuracy)
+    assert [line["name"] for line in charts["Update ratio"].series][-1] == "healthy ≈ 1e-3"
 
     # the matrix shows evaluate()'s counts, one cell per (true, predicted) pair
     cells = [element for element in user.find(marker="confusion").elements.pop().descendants()
@@ -105,6 +118,14 @@ async def test_a_run_trains_live_and_ends_with_the_confusion_matrix_and_mistakes
     runs = past_runs(lab.config.store_path())
     assert runs[0]["id"] == job.run_id
     assert job.run_id in _only(user, "past-runs").options
+
+    # choosing it draws its recorded curves, read back from the run store
+    _only(user, "past-runs").value = job.run_id
+    recorded = run_curves(lab.config.store_path(), job.run_id)
+    assert charts["A recorded run"].series == live_series({label: (steps.tolist(), values.tolist()) for label,
+                                                           (steps, values) in recorded.items()
+                                                           if "epoch end" not in label})
+    assert len(charts["A recorded run"].series) >= 2
 
 
 async def test_pause_resume_and_stop_from_the_page(user, lab):

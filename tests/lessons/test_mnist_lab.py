@@ -18,6 +18,7 @@ from learnscope.lessons.mnist_lab import (
     parse_form,
     past_runs,
     run_curves,
+    run_progress,
     softmax_confidence,
 )
 from learnscope.lessons.pictures import NEGATIVE, POSITIVE
@@ -104,6 +105,23 @@ def test_mnist_status_without_the_files_says_how_to_get_them_and_offers_digits(t
     assert "8×8 digits" in status.message
     downloading = mnist_status(tmp_path, allow_download=True)
     assert "downloads it" in downloading.message
+
+
+def test_run_progress_puts_the_epoch_in_the_headline_and_the_moving_numbers_in_the_live_line():
+    wall = 1_795_488_225.868                                  # a snapshot's server time, in seconds
+    snapshot = {"status": "running", "epoch": 1, "epochs": 3, "step": 985, "total_steps": 1407, "fraction": 0.7,
+                "examples_per_second": 23_456.7, "eta_seconds": 3.4, "wall_time": wall}
+    progress = run_progress(snapshot)
+    assert progress.headline == "Running: epoch 2 of 3"      # changes a few times per run, not with every step
+    assert progress.live["detail"] == "step 985 of 1,407 · 23,457 images/s · about 3 s left"
+    assert progress.live["fraction"] == 0.7 and progress.live["wall_ms"] == 1_795_488_225_868
+    assert progress.live["stamp"].startswith("snapshot ") and progress.live["stamp"].endswith(".868")
+    finished = run_progress({**snapshot, "status": "finished", "epoch": 3, "step": 1407, "fraction": 1.0,
+                             "eta_seconds": 0.0, "training_seconds": 5.04})
+    assert finished.headline == "Finished: epoch 3 of 3"     # the epoch counter stops at the last one
+    assert finished.live["detail"] == "step 1,407 of 1,407 · 23,457 images/s · 5.0 s of training"
+    loading = run_progress({"status": "loading", "wall_time": wall})
+    assert loading.headline == "Loading" and loading.live["fraction"] is None and loading.live["detail"] == ""
 
 
 def _tile(grid, index, side, columns=8):

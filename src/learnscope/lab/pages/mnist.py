@@ -4,17 +4,16 @@ One training per lab server (state.jobs["mnist"]): every tab shows the same run.
 process and publishes snapshots; this page polls them 10 times a second and redraws only what changed.
 """
 
-import time
-
 from nicegui import app, ui
 
 from learnscope.architectures import ACTIVATIONS
 from learnscope.lab.components.confusion import confusion_grid
-from learnscope.lab.components.curves import line_chart, set_curves
+from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.gallery import image_gallery
+from learnscope.lab.components.live_progress import LiveProgress
 from learnscope.lab.layout import explain, page_frame, show_error
 from learnscope.lab.state import LabState, TrainedModel
-from learnscope.lessons.live_training import ENDED, TrainingJob
+from learnscope.lessons.live_training import TrainingJob
 from learnscope.lessons.mnist_lab import (
     DATASETS,
     cell_examples,
@@ -26,14 +25,16 @@ from learnscope.lessons.mnist_lab import (
     parse_form,
     past_runs,
     run_curves,
+    run_progress,
 )
 from learnscope.optim import OPTIMIZERS
 
 JOB = "mnist"
-POLL_SECONDS = 0.1           # 10 Hz: a new snapshot (4 Hz) shows within 100 ms
+POLL_SECONDS = 0.1           # 10 Hz: a new snapshot (2 Hz) shows within 100 ms
 GALLERY_SIZE = 40
 #: The update ratio a healthy layer shows per step (Karpathy's rule of thumb), drawn as a guide line
 HEALTHY_UPDATE_RATIO = 1e-3
+HEALTHY_LABEL = "healthy ≈ 1e-3"
 
 TEXT_FIELDS = {              # field -> (label, tooltip)
     "hidden": ("Hidden layers", "Neurons in each hidden layer of the MLP, separated by commas: '256, 256' is two "
@@ -92,8 +93,9 @@ class MnistPage:
         self.version = self.curves_version = self.picture_version = None
         self.shown_result = None
         self._build(default_form(dataset))
-        self.timer = ui.timer(POLL_SECONDS, self.poll)
         self.refresh_runs()
+        self.poll()                 # a run under way is in the page's first HTML, not one connection + tick later
+        self.timer = ui.timer(POLL_SECONDS, self.poll)
 
     # -- layout ------------------------------------------------------------------------------------------------
     def _build(self, form: dict) -> None:
@@ -134,32 +136,27 @@ class MnistPage:
                                          "folder.")
             self.form_errors = ui.column().classes("gap-1")
         with ui.card().classes("w-full gap-1"):
-            with ui.row().classes("w-full items-center gap-4"):
-                self.status_label = ui.label("No training yet: press Start.").mark("status")
-                self.status_label.classes("run-status text-base font-bold")
-                self.speed_label = ui.label("").classes("text-sm text-slate-600").mark("speed")
-                self.stamp = ui.label("").classes("snapshot-time text-xs text-slate-400 ml-auto").mark("stamp")
-                self.stamp.tooltip("Server time of the snapshot shown (the page checks for new ones 10× a second).")
-            # instant-feedback: no sliding animation, which would repaint the page 60 times a second while training
-            self.progress = ui.linear_progress(0, show_value=False, size="10px").props("instant-feedback")
-            self.progress.mark("progress")
+            self.status_label = ui.label("No training yet: press Start.").mark("status")
+            self.status_label.classes("run-status text-base font-bold")
+            self.progress = LiveProgress("Server time of the snapshot shown (the page checks for new ones 10× a "
+                                         "second).").mark("progress")
             self.message_label = ui.label("").classes("run-message text-sm").mark("message")
             self.saved_label = ui.label("").classes("run-saved text-sm text-green-800").mark("saved")
         with ui.grid(columns=2).classes("w-full gap-3"):
             with ui.column().classes("gap-0"):
-                self.loss_chart = line_chart("Loss", "epochs", "cross-entropy")
+                self.loss_chart = LiveChart("Loss", "epochs", "cross-entropy")
                 explain("How wrong the network is: each training batch (noisy) and the whole test set "
                         "(4 times per epoch). Lower is better.")
             with ui.column().classes("gap-0"):
-                self.accuracy_chart = line_chart("Accuracy", "epochs", "fraction correct")
+                self.accuracy_chart = LiveChart("Accuracy", "epochs", "fraction correct")
                 explain("Share of images classified correctly, on each training batch and on the 10,000 test images "
                         "the network never trains on.")
             with ui.column().classes("gap-0"):
-                self.gradient_chart = line_chart("Gradient flow", "epochs", "gradient RMS per weight", log_y=True)
+                self.gradient_chart = LiveChart("Gradient flow", "epochs", "gradient RMS per weight", log_y=True)
                 explain("How strong the learning signal reaching each layer's weights is (root-mean-square "
                         "gradient per weight, log scale). Layers far below the others barely learn.")
             with ui.column().classes("gap-0"):
-                self.ratio_chart = line_chart("Update ratio", "epochs", "|ΔW| / |W| per step", log_y=True)
+                self.ratio_chart = LiveChart("Update ratio", "epochs", "|ΔW| / |W| per step", log_y=True)
                 explain("How much each step changes each layer's weights, relative to their size (log scale). "
                         "Around 1e-3 (dashed) is healthy; far above it is reckless, far below is stalled.")
         with ui.card().classes("w-full gap-1"):
@@ -195,7 +192,7 @@ class MnistPage:
                 refresh.tooltip("Read the run store again.")
                 self.use_settings = ui.button("Use its settings", on_click=self.use_run_settings).props("flat")
                 self.use_settings.tooltip("Copy the chosen run's settings into the form above.")
-            self.past_chart = line_chart("A recorded run", "step", "loss / accuracy")
+            self.past_chart = LiveChart("A recorded run", "step", "loss / accuracy")
             explain("The chosen run's training loss and accuracy per recorded step, and its test numbers, read back "
                     "from the run store.")
         self.update_buttons(None)
@@ -284,9 +281,8 @@ class MnistPage:
             return
         snapshot = job.board.latest(self.version)
         if snapshot is None:
-            if job.result is not None and self.shown_result is not job and not job.running:
-                self.show_result(job)
-                self.update_buttons(job.board.latest())
+            if self.shown_result is not job and not job.running:
+                self.show_end(job)
             return
         self.version = snapshot["version"]
         self.show_progress(snapshot)
@@ -299,56 +295,47 @@ class MnistPage:
             self.weights_caption.text = (f"What the first layer looks for, redrawn every few seconds: "
                                          f"{snapshot['picture_caption']}. Orange weights add up ink there, blue ones "
                                          "subtract it (each picture scaled to its own largest weight).")
-        if snapshot["status"] in ENDED and job.result is not None and self.shown_result is not job:
-            self.show_result(job)
-        if snapshot["status"] in ENDED and snapshot["status"] != "failed":
-            self.refresh_runs()
+        # an ended run's result is drawn by a later poll (show_end), after this snapshot has reached the browser
         self.update_buttons(snapshot)
 
     def show_progress(self, snapshot: dict) -> None:
-        status = snapshot["status"]
-        wall_ms = int(snapshot["wall_time"] * 1000)
-        self.stamp.text = "snapshot " + time.strftime("%H:%M:%S", time.localtime(snapshot["wall_time"])) + \
-            f".{wall_ms % 1000:03d}"
-        self.stamp.props(f'data-wall-ms="{wall_ms}"')
+        # the labels change a few times per run; the progress line with every snapshot (drawn in place, see
+        # LiveProgress): a changed label makes the browser re-render the whole page
+        progress = run_progress(snapshot)
+        self.status_label.text = progress.headline
         self.message_label.text = snapshot.get("message", "")
-        alarming = status in ("diverged", "failed")
+        alarming = snapshot["status"] in ("diverged", "failed")
         self.message_label.classes(replace="run-message text-sm" + (" text-red-700" if alarming else ""))
-        if "total_steps" not in snapshot:
-            self.status_label.text = status.capitalize()
-            return
-        self.progress.value = snapshot["fraction"]
-        self.status_label.text = (f"{status.capitalize()}: epoch {min(snapshot['epoch'] + 1, snapshot['epochs'])} of "
-                                  f"{snapshot['epochs']}, step {snapshot['step']:,} of {snapshot['total_steps']:,}")
-        eta = snapshot.get("eta_seconds")
-        eta_text = f" · about {eta:.0f} s left" if eta else ""
-        self.speed_label.text = f"{snapshot['examples_per_second']:,.0f} images/s{eta_text}"
-        if snapshot.get("training_seconds"):
-            self.speed_label.text += f" · {snapshot['training_seconds']:.1f} s of training"
+        self.progress.show(progress.live)
 
     def show_curves(self, curves: dict) -> None:
         train, test = curves.get("train", {}), curves.get("test", {})
-        set_curves(self.loss_chart, {label: series for label, series in (("train batch", train.get("loss")),
-                                                                          ("test set", test.get("loss"))) if series})
-        set_curves(self.accuracy_chart, {label: series for label, series in
-                                         (("train batch", train.get("accuracy")),
-                                          ("test set", test.get("accuracy"))) if series})
+        self.loss_chart.show({label: series for label, series in (("train batch", train.get("loss")),
+                                                                  ("test set", test.get("loss"))) if series})
+        self.accuracy_chart.show({label: series for label, series in (("train batch", train.get("accuracy")),
+                                                                      ("test set", test.get("accuracy"))) if series})
         gradients = curves.get("grad_rms", {})
         count = len(gradients)
-        set_curves(self.gradient_chart, {_weight_label(name, index, count): series
-                                         for index, (name, series) in enumerate(gradients.items())})
+        self.gradient_chart.show({_weight_label(name, index, count): series
+                                  for index, (name, series) in enumerate(gradients.items())})
         ratios = {_weight_label(name, index, count): series
                   for index, (name, series) in enumerate(curves.get("update_ratio", {}).items())}
         if ratios:
             xs = [x for series in ratios.values() for x in series[0]]
-            ratios["healthy ≈ 1e-3"] = ([min(xs), max(xs)], [HEALTHY_UPDATE_RATIO, HEALTHY_UPDATE_RATIO])
-        set_curves(self.ratio_chart, ratios)
-        if ratios:
-            self.ratio_chart.options["series"][-1].update(lineStyle={"type": "dashed"}, color="#888888")
-            self.ratio_chart.update()
+            ratios[HEALTHY_LABEL] = ([min(xs), max(xs)], [HEALTHY_UPDATE_RATIO, HEALTHY_UPDATE_RATIO])
+        self.ratio_chart.show(ratios, guides=(HEALTHY_LABEL,))
+
+    def show_end(self, job: TrainingJob) -> None:
+        """Once a run has ended and everything has arrived: its result, the run store's list, the buttons."""
+        self.shown_result = job
+        if job.result is not None:
+            self.show_result(job)
+        last = job.board.latest()
+        if last["status"] != "failed":
+            self.refresh_runs()
+        self.update_buttons(last)
 
     def show_result(self, job: TrainingJob) -> None:
-        self.shown_result = job
         result = job.result
         confusion_grid(self.confusion, result.confusion, result.class_names, self.show_cell)
         mistakes = confident_mistakes(result.labels, result.predicted, result.confidence, limit=GALLERY_SIZE)
@@ -391,8 +378,8 @@ class MnistPage:
         if event.value is None:
             return
         curves = run_curves(self.state.config.store_path(), event.value)
-        set_curves(self.past_chart, {label: (steps.tolist(), values.tolist()) for label, (steps, values)
-                                     in curves.items() if "epoch end" not in label})
+        self.past_chart.show({label: (steps.tolist(), values.tolist()) for label, (steps, values) in curves.items()
+                              if "epoch end" not in label})
 
     def use_run_settings(self) -> None:
         run = self.runs.get(self.runs_select.value)

@@ -13,7 +13,7 @@ import numpy as np
 from fastapi import Request
 from nicegui import Client, ui
 
-from learnscope.lab.components.curves import line_chart, set_curves
+from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.network_diagram import NetworkDiagram
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.state import LabState
@@ -226,9 +226,9 @@ class PlaygroundPage:
         explain("The network's answer at every spot of the plane (colour = class it picks, paler = less sure); "
                 "dots with a white rim are training points, with a black rim test points.")
         self.scores = ui.label("").classes("text-sm font-mono whitespace-pre")
-        self.loss_chart = line_chart("Loss", "epoch", "", height="170px")
+        self.loss_chart = LiveChart("Loss", "epoch", "", height="170px")
         explain("Loss on the training points and on the test points: lower is better; a gap means overfitting.")
-        self.accuracy_chart = line_chart("Accuracy", "epoch", "", height="170px")
+        self.accuracy_chart = LiveChart("Accuracy", "epoch", "", height="170px", y_range=(0, 1))
         self.accuracy_note = explain("Share of points the network classifies correctly.")
 
     def _share_and_teacher(self) -> None:
@@ -492,12 +492,12 @@ class PlaygroundPage:
             lines.append("accuracy  — (regression: a number per point, no classes)")
         self.scores.text = "\n".join(lines)
         curves = snapshot.curves
-        set_curves(self.loss_chart, {"train loss": curves["train_loss"], "test loss": curves["test_loss"]})
-        if regression:
-            set_curves(self.accuracy_chart, {})
-        else:
-            set_curves(self.accuracy_chart, {"train accuracy": curves["train_accuracy"],
-                                             "test accuracy": curves["test_accuracy"]}, y_range=(0, 1))
+        self.loss_chart.show({"train loss": curves["train_loss"], "test loss": curves["test_loss"]})
+        for element in (self.accuracy_chart, self.accuracy_note):      # regression has no classes to get right
+            element.set_visibility(not regression)
+        if not regression:
+            self.accuracy_chart.show({"train accuracy": curves["train_accuracy"],
+                                      "test accuracy": curves["test_accuracy"]})
 
 
 def register(state: LabState) -> None:
