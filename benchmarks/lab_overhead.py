@@ -10,6 +10,10 @@ seconds. Both speeds are fit()'s clock (evaluations excluded), so the ratio is t
 server and the browser. The rounds alternate (headless, lab, headless, lab, ...) so drifting machine load hits both
 alike; on 2 cores single runs swing by ±15%, so compare the medians.
 
+While the lab trains, the page is scrolled to the progress and the live charts (as a learner would watch them), and
+the CPU time of Chromium's processes and of the lab's server process is read from /proc (Linux), reported as a share
+of one core.
+
 Latency: each snapshot carries the server's wall-clock time in a data attribute; a MutationObserver in the page
 notes Date.now() when it changes (same machine, same clock). Second tab: after the speed rounds, a run is started
 and /mnist is opened in a second tab of the same browser (as a learner would), timed until the page shows the run.
