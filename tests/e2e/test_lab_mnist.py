@@ -135,3 +135,33 @@ def test_one_click_trains_mnist_to_97_percent_and_the_page_shows_evaluate(lab_pa
     assert lab_page.horizontal_overflow() <= 0
     lab_page.screenshot("mnist-finished", full_page=True)
     lab_page.screenshot("mnist-finished-viewport", full_page=False)
+
+
+#: Lines a chart may be given that have no nice axis: flat to float precision, gaps, one point, ≤ 0 on a log scale
+AWKWARD_LINES = [
+    [{"name": "flat", "color": "#1f77b4", "dashed": False, "xs": [0, 1, 2],
+      "ys": [2.302585092994046, 2.3025850929940463, 2.302585092994046]}],
+    [{"name": "gaps", "color": "#1f77b4", "dashed": False, "xs": [0, 1, 2, 3, 4], "ys": [1, None, 3, None, 5]}],
+    [{"name": "one point", "color": "#1f77b4", "dashed": False, "xs": [7], "ys": [0.5]}],
+    [{"name": "tiny", "color": "#1f77b4", "dashed": False, "xs": [1e-12, 2e-12], "ys": [1e-300, 2e-300]}],
+    [],
+]
+
+
+def test_live_charts_draw_awkward_lines_without_hanging(lab_page):
+    page = lab_page.open("/mnist")
+    for lines in AWKWARD_LINES:
+        for index in (0, 2):                             # a linear chart (loss) and a log one (gradient flow)
+            drawn = page.evaluate("""([index, lines]) => {
+                const element = document.querySelectorAll('.live-chart')[index];
+                getElement(element.id.slice(1)).show(lines);
+                const canvas = element.querySelector('canvas');
+                const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                let blue = 0;
+                for (let i = 0; i < pixels.length; i += 4) {
+                    if (Math.abs(pixels[i] - 0x1f) + Math.abs(pixels[i + 1] - 0x77) + Math.abs(pixels[i + 2] - 0xb4)
+                        < 30 && pixels[i + 3] > 200) blue++;
+                }
+                return blue;
+            }""", [index, lines])
+            assert drawn > 0 if lines else drawn == 0       # the legend swatch at least; nothing for no lines

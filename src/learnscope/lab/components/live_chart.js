@@ -10,13 +10,17 @@ function finite(values) {
   return values.filter((v) => v !== null && Number.isFinite(v));
 }
 
-// About `count` round steps (1, 2 or 5 × 10^k) covering [low, high]
+// About `count` round steps (1, 2 or 5 × 10^k) covering [low, high]; at most 50, whatever the numbers
 function linearTicks(low, high, count) {
   const raw = (high - low) / count;
   const power = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
   const ticks = [];
-  for (let t = Math.ceil(low / step) * step; t <= high + step * 1e-9; t += step) ticks.push(+t.toPrecision(12));
+  if (!(step > 0) || !Number.isFinite(step)) return ticks;
+  const first = Math.ceil(low / step);
+  for (let i = 0; i < 50 && (first + i) * step <= high + step * 1e-9; i++) {
+    ticks.push(+((first + i) * step).toPrecision(12));
+  }
   return ticks;
 }
 
@@ -86,13 +90,15 @@ export default {
       if (!xs.length || !ys.length) return null;
       let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
       let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-      if (x1 === x0) [x0, x1] = [x0 - 0.5, x1 + 0.5];
+      if (x1 - x0 <= 1e-9 * Math.max(Math.abs(x0), Math.abs(x1))) [x0, x1] = [x0 - 0.5, x1 + 0.5];
       if (this.options.y_range) {
         [y0, y1] = this.options.y_range;
       } else if (logScale) {
         [y0, y1] = [y0 / 1.5, y1 * 1.5];
       } else {
-        const pad = y1 > y0 ? (y1 - y0) * 0.06 : Math.abs(y0) * 0.1 || 1;
+        // a flat line (or one flat to float precision) gets a band around it, so the axis still has ticks
+        const flat = y1 - y0 <= 1e-9 * Math.max(Math.abs(y0), Math.abs(y1));
+        const pad = flat ? Math.abs(y0) * 0.1 || 1 : (y1 - y0) * 0.06;
         [y0, y1] = [y0 - pad, y1 + pad];
       }
       return { x0, x1, y0, y1 };
@@ -148,7 +154,8 @@ export default {
       const logScale = this.options.log_y;
       const fy = logScale ? Math.log10 : (v) => v;
       const toX = (x) => plot.left + ((x - range.x0) / (range.x1 - range.x0)) * (plot.right - plot.left);
-      const toY = (y) => plot.bottom - ((fy(y) - fy(range.y0)) / (fy(range.y1) - fy(range.y0))) * (plot.bottom - plot.top);
+      const toY = (y) =>
+        plot.bottom - ((fy(y) - fy(range.y0)) / (fy(range.y1) - fy(range.y0))) * (plot.bottom - plot.top);
 
       // axes: grid lines, tick labels, names
       g.fillStyle = "#555";
@@ -203,7 +210,9 @@ export default {
         if (s.xs.length < 30) {
           g.fillStyle = s.color;
           s.ys.forEach((y, i) => {
-            if (y !== null && Number.isFinite(y) && !(logScale && y <= 0)) g.fillRect(toX(s.xs[i]) - 2, toY(y) - 2, 4, 4);
+            if (y !== null && Number.isFinite(y) && !(logScale && y <= 0)) {
+              g.fillRect(toX(s.xs[i]) - 2, toY(y) - 2, 4, 4);
+            }
           });
         }
       }
