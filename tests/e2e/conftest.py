@@ -24,20 +24,27 @@ VIEWPORT = {"width": 1280, "height": 800}
 SERVER_START_SECONDS = 60
 
 
+def _missing(message: str) -> None:
+    """A missing browser or driver fails the run in CI and skips it, with the fix, on a laptop."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     if not CHROMIUM.exists():
-        message = (f"no browser at {CHROMIUM}: install Debian's package with "
-                   "'apt-get update && apt-get install -y chromium' (not 'playwright install')")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        _missing(f"no browser at {CHROMIUM}: install Debian's package with "
+                 "'apt-get update && apt-get install -y chromium' (not 'playwright install')")
     return str(CHROMIUM)
 
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the 'test' extra)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _missing("no Playwright: pip install -e '.[test]' (it is in the 'test' extra)")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
