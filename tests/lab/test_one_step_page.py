@@ -89,6 +89,12 @@ async def test_the_mnist_source_asks_for_a_model_then_steps_a_test_digit(user, l
     assert _only(user, "loss-change").text == loss_change_sentence(expected)
     assert model is lab.trained_model.model and np.isfinite(model.predict(data.x_test[:1])).all()  # untouched
 
+    # a link past the last test image steps the last one instead of failing
+    await user.open("/step?source=mnist&digit=12000")
+    await user.should_see(f"Test image 9999: a written {data.y_test[9999]}")
+    user.find(marker="take-step").click()
+    await user.should_see("Step 1 of 5")
+
 
 async def test_the_graph_view_matches_a_hand_computation(user):
     await user.open("/step")
@@ -121,6 +127,10 @@ async def test_a_playground_link_brings_its_network_and_a_bad_one_says_so(user):
     await user.should_see("circles points and a 2-5-2 tanh network at its starting weights")
     await user.open("/step?setup=hidden%3Dlots")
     await user.should_see("Showing the default network instead.")
+    user.find(marker="take-step").click()
+    await user.should_see("Step 1 of 5")
+    await user.open("/step?setup=data%3Dsine%26loss%3Dmse")     # regression: no class for the loss to blame
+    await user.should_see("'sine' is a regression set (no classes)")
     user.find(marker="take-step").click()
     await user.should_see("Step 1 of 5")
 

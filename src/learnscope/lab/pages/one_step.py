@@ -67,6 +67,9 @@ class OneStepPage:
             chosen = PlaygroundSetup.from_query(setup) if setup else DEFAULT_SETUP
         except ValueError as error:
             chosen, self.setup_problem = DEFAULT_SETUP, f"{error} Showing the default network instead."
+        if chosen.is_regression:                        # one step here is a classification step: a class to blame
+            chosen, self.setup_problem = DEFAULT_SETUP, (f"'{chosen.dataset}' is a regression set (no classes); "
+                                                         "showing the default network instead.")
         self.session = PlaygroundSession(chosen)
         self.drawing = None                             # a drawn digit, when the learner chose theirs
         self.drawn_label = 0
@@ -170,7 +173,7 @@ class OneStepPage:
             ui.link("Go to the MNIST page", "/mnist")
             return
         data = load_lab_dataset("mnist", self.state.config.data_dir, self.state.config.allow_download)
-        index = min(self.digit_index, len(data.x_test) - 1)
+        self.digit_index = index = min(self.digit_index, len(data.x_test) - 1)     # a link may ask for more
         if self.drawing is not None:
             ui.image(png_data_uri(grayscale(self.drawing, 0, 1), scale=5)).style("width: 140px").mark("digit-image")
             ui.label("Your drawing").mark("example").classes("text-sm")
