@@ -90,6 +90,11 @@ def test_a_broken_gradient_is_caught_by_the_chain_rule_check(graph):
     assert check_graph(graph) > 1e-4
 
 
+def test_a_nan_gradient_fails_the_chain_rule_check(graph):
+    graph.node("z[0]1").grad = float("nan")
+    assert check_graph(graph) == float("inf")
+
+
 def test_big_networks_and_batches_are_refused_with_the_way_out():
     model = Sequential([Dense(2, 16), ReLU(), Dense(16, 3)], seed=0)
     step = step_through(model, MSE(), SGD(lr=0.1), np.ones((1, 2), np.float32), np.ones((1, 3), np.float32))
