@@ -18,7 +18,7 @@ from rich.table import Table
 
 from learnscope import __version__
 from learnscope.data.catalog import DATASET_NAMES, load_training_data
-from learnscope.losses import MSE, SoftmaxCrossEntropy
+from learnscope.losses import MSE, SoftmaxCrossEntropy, softmax
 from learnscope.recipes import MODEL_KINDS, SCHEDULE_NAMES, build_from_recipe, default_recipe, optimizer_from_recipe
 from learnscope.store import RunStore, default_store_path
 from learnscope.train import Callback, Recorder, diagnose, evaluate, fit
@@ -323,8 +323,7 @@ def predict(
               "Use a model trained with 'learnscope train mnist' (or fashion-mnist).")
     pixels = to_mnist_format(load_image(image))
     logits = network.predict(pixels.reshape(1, 1, 28, 28))[0]
-    probabilities = np.exp(logits - logits.max())
-    probabilities /= probabilities.sum()
+    probabilities = softmax(logits)
     names = metadata.get("class_names") or [str(k) for k in range(len(probabilities))]
     best = np.argsort(probabilities)[::-1]
     console.print(f"[bold]{names[best[0]]}[/] ({probabilities[best[0]]:.1%})  "

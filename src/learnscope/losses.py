@@ -10,6 +10,15 @@ from learnscope.core.dtype import resolve_dtype
 from learnscope.core.validation import check_array, check_finite
 
 
+def softmax(scores) -> np.ndarray:
+    """(..., K) scores -> float64 probabilities along the last axis: p_k = e^(z_k − max z) / Σ_j e^(z_j − max z)
+    (shifted by the max, so large scores never overflow). For reading a network's answer; training uses
+    SoftmaxCrossEntropy, which keeps the pieces for its gradient."""
+    scores = np.asarray(scores, dtype=np.float64)
+    exp = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
 class Loss:
     """Base class. Subclasses fill `per_example` (N,) in forward and read their cache in backward."""
 

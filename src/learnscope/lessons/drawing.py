@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from learnscope import losses
 from learnscope.core.validation import check_int, describe
 from learnscope.data.images import to_mnist_format
 from learnscope.layers import Softmax
@@ -94,10 +95,8 @@ class DigitReading:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """(..., K) scores -> probabilities along the last axis (shifted by the max, so large scores don't overflow)."""
-    logits = np.asarray(logits, dtype=np.float64)
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return (shifted / shifted.sum(axis=-1, keepdims=True)).astype(np.float32)
+    """(..., K) scores -> float32 probabilities along the last axis (losses.softmax, in the pictures' dtype)."""
+    return losses.softmax(logits).astype(np.float32)
 
 
 def read_digit(model: Sequential, picture) -> DigitReading:

@@ -15,6 +15,7 @@ from learnscope.architectures import ACTIVATIONS
 from learnscope.data.mnist import load_digits, load_mnist
 from learnscope.data.sources import DATA_ENV, DatasetUnavailable, find_dataset_files
 from learnscope.lessons.pictures import diverging_colors, grayscale, png_data_uri, tile_images
+from learnscope.losses import softmax
 from learnscope.optim import OPTIMIZERS
 from learnscope.recipes import MODEL_KINDS, Recipe, default_recipe
 
@@ -274,11 +275,8 @@ def example_pictures(images: np.ndarray, indices, scale: int = 2) -> list[str]:
 # -- what the test set says -------------------------------------------------------------------------------------
 def softmax_confidence(outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N, K) logits -> (predicted class (N,), probability the model gives it (N,)), computed stably."""
-    outputs = np.asarray(outputs, dtype=np.float64)
-    shifted = outputs - outputs.max(axis=1, keepdims=True)
-    probabilities = np.exp(shifted)
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
-    predicted = outputs.argmax(axis=1)
+    probabilities = softmax(outputs)
+    predicted = np.asarray(outputs).argmax(axis=1)
     return predicted, probabilities[np.arange(len(outputs)), predicted]
 
 

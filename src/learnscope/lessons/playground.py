@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, quote
 
 import numpy as np
 
+from learnscope import losses
 from learnscope.core.dtype import get_default_dtype
 from learnscope.data.splits import train_test_split
 from learnscope.data.table import load_csv
@@ -361,8 +362,7 @@ def class_probabilities(scores: np.ndarray, softmax: bool = True) -> np.ndarray:
     one-hot scores the scores clipped to [0, 1] and normalised (uniform where all are ≤ 0)."""
     scores = np.asarray(scores, dtype=np.float64)
     if softmax:
-        exp = np.exp(scores - scores.max(axis=1, keepdims=True))
-        return exp / exp.sum(axis=1, keepdims=True)
+        return losses.softmax(scores)
     clipped = np.clip(scores, 0.0, 1.0)
     total = clipped.sum(axis=1, keepdims=True)
     uniform = np.full_like(clipped, 1.0 / scores.shape[1])
