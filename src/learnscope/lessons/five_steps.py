@@ -105,12 +105,12 @@ def _forward(step: LearningStep, class_names) -> StepPart:
     for record in step.layers:
         if "W" in record.params:
             dense += 1
-            tensors.append(Tensor(f"z{_sub(dense)} = a W{_sub(dense)} + b{_sub(dense)} ({record.kind})",
+            tensors.append(Tensor(f"z{subscript(dense)} = a W{subscript(dense)} + b{subscript(dense)} ({record.kind})",
                                   record.output, record.index))
         elif record.params or record.kind in ("Flatten", "Standardize"):
             tensors.append(Tensor(f"{record.kind} output", record.output, record.index))
         else:
-            tensors.append(Tensor(f"a{_sub(dense)} = {record.kind.lower()}(z{_sub(dense)})", record.output,
+            tensors.append(Tensor(f"a{subscript(dense)} = {record.kind.lower()}(z{subscript(dense)})", record.output,
                                   record.index))
     summary = (f"The input passes through {len(step.layers)} layers, each computing its output from the one "
                f"before. For this example the network predicts {_predicted(step, step.prediction, class_names)}.")
@@ -178,7 +178,8 @@ def _repeat(step: LearningStep, class_names) -> StepPart:
     return StepPart(5, "Repeat — and the prediction improves", summary, REPEAT_FORMULA, tensors)
 
 
-def _sub(number: int) -> str:
+def subscript(number: int) -> str:
+    """12 -> '₁₂' (names like W₁, x₂ in the formulas and the graph)"""
     return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from learnscope.layers import Dense, LeakyReLU, ReLU, Sigmoid, Tanh
 from learnscope.layers.activations import Identity
+from learnscope.lessons.five_steps import subscript
 from learnscope.lessons.step_through import LearningStep
 
 #: More weights than this make a graph nobody can read; the step-through view shows heatmaps instead
@@ -73,7 +74,7 @@ def graph_from_step(step: LearningStep, model) -> ComputationalGraph:
     current = []                                        # node ids of the values entering the next layer
     for i, value in enumerate(x):
         node_id = f"x{i + 1}"
-        graph.nodes.append(GraphNode(node_id, f"x{_sub(i + 1)}", "input", float(value), float(first_grad[i]), 0))
+        graph.nodes.append(GraphNode(node_id, f"x{subscript(i + 1)}", "input", float(value), float(first_grad[i]), 0))
         current.append(node_id)
     column = 1
     for record, layer in zip(step.layers, model.layers):
@@ -104,14 +105,14 @@ def _dense(graph, record, inputs, column) -> list[str]:
         for i in range(n_in):
             weight_id, product_id = f"w[{layer}]{i + 1}{k + 1}", f"p[{layer}]{i + 1}{k + 1}"
             w = float(W[i, k])
-            graph.nodes.append(GraphNode(weight_id, f"w{_sub(i + 1)}{_sub(k + 1)}", "weight", w,
+            graph.nodes.append(GraphNode(weight_id, f"w{subscript(i + 1)}{subscript(k + 1)}", "weight", w,
                                          float(record.grads["W"][i, k]), column - 1))
             graph.nodes.append(GraphNode(product_id, "×", "multiply", w * float(a[i]), float(delta[k]), column))
             graph.edges += [GraphEdge(weight_id, product_id, float(a[i])),     # ∂(w·a)/∂w = a
                             GraphEdge(inputs[i], product_id, w),               # ∂(w·a)/∂a = w
                             GraphEdge(product_id, sum_id, 1.0)]
         bias_id = f"b[{layer}]{k + 1}"
-        graph.nodes.append(GraphNode(bias_id, f"b{_sub(k + 1)}", "bias", float(b[k]), float(record.grads["b"][k]),
+        graph.nodes.append(GraphNode(bias_id, f"b{subscript(k + 1)}", "bias", float(b[k]), float(record.grads["b"][k]),
                                      column))
         graph.edges.append(GraphEdge(bias_id, sum_id, 1.0))
         graph.nodes.append(GraphNode(sum_id, "+", "add", float(z[k]), float(delta[k]), column + 1))
@@ -142,10 +143,6 @@ def _derivative(layer, z: float, a: float) -> float:
     if isinstance(layer, ReLU):
         return 1.0 if z > 0 else 0.0
     return 1.0                                          # Identity
-
-
-def _sub(number: int) -> str:
-    return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
 def check_graph(graph: ComputationalGraph) -> float:

@@ -161,10 +161,6 @@ class TrainingJob:
         return self
 
     @property
-    def status(self) -> str:
-        return self._status
-
-    @property
     def running(self) -> bool:
         """True from start() until everything has arrived (evaluation, model and the last snapshot)."""
         return self._reader is not None and self._reader.is_alive()
@@ -359,12 +355,8 @@ class _LiveCallback(Callback):
         self.started = time.perf_counter()
         self.paused_seconds = 0.0
         self.last_publish = self.last_picture = self.last_curves = -math.inf
-        self.picture: str | None = None
-        self.picture_caption = ""
         self.picture_version = 0
-        self.curves: dict = {}
         self.curves_version = 0
-        self.sent_versions = (None, None)               # (curves, picture) versions the parent already has
         self.stop_asked = False
 
     def on_train_begin(self, trainer) -> None:
@@ -419,30 +411,26 @@ class _LiveCallback(Callback):
             return
         self.last_publish = now
         refresh = force if refresh is None else refresh
+        new = {}                                        # the curves and picture travel only when rebuilt (STICKY)
         if (refresh or now - self.last_curves >= self.job.curves_every) and self.step >= 0:   # once there are any
             self.last_curves = now
             self.curves_version += 1
-            self.curves = {"train": _thinned(self.train), "test": _thinned(self.test),
-                           "grad_rms": _thinned(self.grad_rms), "update_ratio": _thinned(self.update_ratio)}
+            new.update(curves_version=self.curves_version, curves={
+                "train": _thinned(self.train), "test": _thinned(self.test), "grad_rms": _thinned(self.grad_rms),
+                "update_ratio": _thinned(self.update_ratio)})
         if refresh or now - self.last_picture >= self.job.picture_every:
             self.last_picture = now
             drawn = first_layer_picture(self.job.model)
             if drawn is not None:
-                grid, self.picture_caption = drawn
-                self.picture = png_data_uri(grid)          # drawn larger by the browser, pixelated
+                grid, caption = drawn
                 self.picture_version += 1
+                new.update(picture=png_data_uri(grid), picture_caption=caption,   # drawn larger, pixelated
+                           picture_version=self.picture_version)
         active = max(now - self.started - self.paused_seconds, 1e-9)
         steps_done = self.step + 1
         speed = steps_done / active
         remaining = self.total_steps - steps_done
         eta = remaining / speed if speed > 0 and steps_done else None
-        new = {}
-        if self.sent_versions[0] != self.curves_version:
-            new.update(curves=self.curves, curves_version=self.curves_version)
-        if self.sent_versions[1] != self.picture_version:
-            new.update(picture=self.picture, picture_caption=self.picture_caption,
-                       picture_version=self.picture_version)
-        self.sent_versions = (self.curves_version, self.picture_version)
         self.job._publish_state(
             status=status, message=message, dataset=self.dataset, epoch=self.epoch, epochs=self.epochs,
             step=steps_done, total_steps=self.total_steps, fraction=steps_done / self.total_steps,

@@ -307,9 +307,6 @@ def confusion_cell_style(confusion: np.ndarray, true_class: int, predicted_class
 
 
 # -- runs recorded earlier ----------------------------------------------------------------------------------------
-PAST_RUN_DATASETS = ("mnist", "digits")
-
-
 def past_runs(store_path) -> list[dict]:
     """The recorded MNIST and digits runs, newest first: id, label (for a picker), status, config."""
     from learnscope.store import RunStore
@@ -317,7 +314,7 @@ def past_runs(store_path) -> list[dict]:
     if not Path(store_path).exists():
         return []
     with RunStore(store_path) as store:
-        runs = [run for run in store.runs() if run["dataset"] in PAST_RUN_DATASETS]
+        runs = [run for run in store.runs() if run["dataset"] in DATASETS]
         listed = []
         for run in reversed(runs):
             _, accuracies = store.metrics(run["id"], "epoch/val_accuracy").get("epoch/val_accuracy", (None, []))

@@ -6,7 +6,6 @@ learner sees is what the network gets. `version` grows with every change; the pa
 keeps predictions at the timer's rate however fast the pointer moves.
 """
 
-from collections.abc import Callable
 
 from nicegui import ui
 
@@ -17,14 +16,13 @@ MIN_STEP = 1.5
 
 
 class DrawingPad:
-    """ui.interactive_image of size×size pixels holding `strokes`: [[(x, y), ...], ...] in pad pixels."""
+    """ui.interactive_image of CANVAS_SIZE² pixels holding `strokes`: [[(x, y), ...], ...] in pad pixels."""
 
-    def __init__(self, on_change: Callable[[], None] | None = None, size: int = CANVAS_SIZE):
-        self.size = size
+    def __init__(self):
+        size = CANVAS_SIZE                      # the size strokes_to_digit rasterizes at
         self.strokes: list[list[tuple[float, float]]] = []
         self.version = 0
         self._drawing = False
-        self._on_change = on_change
         self.image = ui.interactive_image(
             size=(size, size), on_mouse=self._handle, sanitize=False,      # the SVG is ours: numbers only
             events=["pointerdown", "pointermove", "pointerup", "pointerleave", "pointercancel"],
@@ -71,8 +69,6 @@ class DrawingPad:
     def _changed(self) -> None:
         self.version += 1
         self.image.content = self.svg()
-        if self._on_change is not None:
-            self._on_change()
 
     def svg(self) -> str:
         """The ink: one round-capped polyline per stroke (a dot for a single click), black on the white pad."""

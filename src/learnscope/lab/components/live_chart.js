@@ -118,7 +118,6 @@ export default {
       const g = canvas.getContext("2d");
       g.setTransform(ratio, 0, 0, ratio, 0, 0);
       g.clearRect(0, 0, width, height);
-      g.font = FONT;
       g.fillStyle = "#333";
       g.textBaseline = "alphabetic";
       g.font = "bold 13px system-ui, sans-serif";

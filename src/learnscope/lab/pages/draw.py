@@ -56,7 +56,6 @@ class DrawPage:
     def __init__(self, state: LabState):
         self.state = state
         self.model = None                   # the Sequential reading the drawing (never one being trained)
-        self.model_name = ""
         self.lab_model_seen = None          # the TrainedModel last offered as the "lab" option
         self.read_version = -1              # pad version (and model) last read
         self.ticks = 0
@@ -170,13 +169,13 @@ class DrawPage:
                 if isinstance(accuracy, (int, float)):
                     name += f" ({accuracy:.1%} test accuracy)"
         except (ValueError, TypeError, OSError) as err:
-            self.model, self.model_name = None, ""
+            self.model = None
             self._show_error(f"{err}")
             self.status.set_text("No model in use: the chosen one cannot read digits (see the message below).")
             self._build_layer_views()
             self.read_version = -1
             return
-        self.model, self.model_name = model, name
+        self.model = model
         self._clear_error()
         self.status.set_text(f"Reading with: {name}")
         self._build_layer_views()

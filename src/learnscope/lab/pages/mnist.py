@@ -77,7 +77,7 @@ def _stop_job(state: LabState) -> None:
         job.stop(wait=True, timeout=10)
 
 
-def _weight_label(name: str, index: int, count: int) -> str:
+def _weight_label(index: int, count: int) -> str:
     return f"layer {index + 1}{' (output)' if index == count - 1 else ''}"
 
 
@@ -316,10 +316,10 @@ class MnistPage:
                                                                       ("test set", test.get("accuracy"))) if series})
         gradients = curves.get("grad_rms", {})
         count = len(gradients)
-        self.gradient_chart.show({_weight_label(name, index, count): series
-                                  for index, (name, series) in enumerate(gradients.items())})
-        ratios = {_weight_label(name, index, count): series
-                  for index, (name, series) in enumerate(curves.get("update_ratio", {}).items())}
+        self.gradient_chart.show({_weight_label(index, count): series
+                                  for index, series in enumerate(gradients.values())})
+        ratios = {_weight_label(index, count): series
+                  for index, series in enumerate(curves.get("update_ratio", {}).values())}
         if ratios:
             xs = [x for series in ratios.values() for x in series[0]]
             ratios[HEALTHY_LABEL] = ([min(xs), max(xs)], [HEALTHY_UPDATE_RATIO, HEALTHY_UPDATE_RATIO])
