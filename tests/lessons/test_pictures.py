@@ -9,6 +9,7 @@ from learnscope.lessons.pictures import (
     POSITIVE,
     diverging_colors,
     grayscale,
+    hex_color,
     png_bytes,
     png_data_uri,
     tile_images,
@@ -52,3 +53,8 @@ def test_png_round_trips_pixels_and_scales_them_crisply():
     uri = png_data_uri(np.zeros((2, 2, 3), dtype=np.uint8))
     assert uri.startswith("data:image/png;base64,")
     assert Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).size == (2, 2)
+
+
+def test_hex_color_writes_the_sign_colours_as_css():
+    assert hex_color(POSITIVE) == "#f59322" and hex_color(NEGATIVE) == "#0877bd"
+    assert hex_color(diverging_colors([0.0])[0]) == "#ffffff"

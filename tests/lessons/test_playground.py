@@ -29,6 +29,7 @@ from learnscope.lessons.playground import (
     pixel_to_plane,
     plane_grid,
     plane_to_pixel,
+    point_colors,
     read_points_csv,
 )
 from learnscope.lessons.playground_worker import PlaygroundWorker
@@ -349,3 +350,9 @@ def test_the_worker_trains_stops_after_n_epochs_and_applies_commands_between_ste
     finally:
         worker.stop()
     assert not worker.alive
+
+
+def test_points_take_their_class_colour_or_their_value_on_the_diverging_scale():
+    assert point_colors([0, 1, 0], regression=False) == ["#0877bd", "#f59322", "#0877bd"]
+    assert point_colors([-2.0, 0.0, 1.0], regression=True) == ["#0877bd", "#ffffff", "#fac990"]  # 1 of 2: half orange
+    assert point_colors([], regression=True) == []

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from learnscope.architectures import ACTIVATIONS
-from learnscope.data.mnist import load_digits, load_mnist
+from learnscope.data.mnist import load_dataset
 from learnscope.data.sources import DATA_ENV, DatasetUnavailable, find_dataset_files
 from learnscope.lessons.pictures import diverging_colors, grayscale, png_data_uri, tile_images
 from learnscope.losses import softmax
@@ -228,9 +228,7 @@ def run_progress(snapshot: dict) -> RunProgress:
 
 @functools.lru_cache(maxsize=2)
 def _load(dataset: str, data_dir: str | None, download: bool):
-    if dataset == "digits":
-        return load_digits()
-    return load_mnist(data_dir, download=download, progress=False)
+    return load_dataset(dataset, data_dir, download=download, progress=False)
 
 
 def load_lab_dataset(dataset: str, data_dir=None, download: bool = True):

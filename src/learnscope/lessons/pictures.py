@@ -29,6 +29,12 @@ def diverging_colors(values: np.ndarray, limit: float | None = None) -> np.ndarr
     return np.rint(rgb).astype(np.uint8)
 
 
+def hex_color(rgb) -> str:
+    """(r, g, b) 0..255 -> '#rrggbb', for SVG and CSS."""
+    red, green, blue = (int(c) for c in rgb)
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
 def grayscale(values: np.ndarray, low: float | None = None, high: float | None = None) -> np.ndarray:
     """(H, W) values -> (H, W) uint8, low -> 0 (black) and high -> 255 (white); default: the min and max."""
     values = np.asarray(values, dtype=np.float32)

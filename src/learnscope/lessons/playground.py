@@ -25,7 +25,7 @@ from learnscope.data.splits import train_test_split
 from learnscope.data.table import load_csv
 from learnscope.data.toy2d import make_toy
 from learnscope.layers import BatchNorm, Dense, Dropout, Identity, ReLU, Sigmoid, Tanh
-from learnscope.lessons.pictures import NEGATIVE, POSITIVE, diverging_colors, png_data_uri
+from learnscope.lessons.pictures import NEGATIVE, POSITIVE, diverging_colors, hex_color, png_data_uri
 from learnscope.losses import MSE, SoftmaxCrossEntropy
 from learnscope.model import Sequential
 from learnscope.optim import get_optimizer
@@ -78,8 +78,17 @@ CLASS_COLORS = np.array([NEGATIVE, POSITIVE, [44, 160, 44], [214, 39, 40], [148,
 
 def class_color_hex(label: int) -> str:
     """'#rrggbb' of class `label` (points and legend use the same colour as the boundary)."""
-    red, green, blue = (int(c) for c in CLASS_COLORS[label % len(CLASS_COLORS)])
-    return f"#{red:02x}{green:02x}{blue:02x}"
+    return hex_color(CLASS_COLORS[label % len(CLASS_COLORS)])
+
+
+def point_colors(labels, regression: bool) -> list[str]:
+    """'#rrggbb' per point: its class colour, or for regression its value on the diverging scale (orange +,
+    blue −) scaled to the largest |value| among these points."""
+    labels = np.asarray(labels)
+    if not regression:
+        return [class_color_hex(int(label)) for label in labels]
+    limit = max(1e-6, float(np.abs(labels).max())) if labels.size else 1.0
+    return [hex_color(rgb) for rgb in diverging_colors(labels, limit=limit)]
 
 
 # ---- the setup --------------------------------------------------------------------------------

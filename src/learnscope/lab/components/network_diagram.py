@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from learnscope.lessons.pictures import diverging_colors
+from learnscope.lessons.pictures import NEGATIVE, POSITIVE, diverging_colors, hex_color
 from learnscope.lessons.playground import check_weight, diagram_height, diagram_layout, edge_width
 
 WIDTH, MIN_HEIGHT, MAX_HEIGHT = 600, 220, 460
@@ -23,8 +23,7 @@ def diagram_size(sizes) -> tuple[float, float]:
 
 
 def _hex(value: float, limit: float = 1.0) -> str:
-    red, green, blue = (int(c) for c in diverging_colors([value], limit=limit)[0])
-    return f"#{red:02x}{green:02x}{blue:02x}"
+    return hex_color(diverging_colors([value], limit=limit)[0])
 
 
 def node_name(diagram: dict, column: int, index: int) -> str:
@@ -50,7 +49,7 @@ def diagram_svg(diagram: dict, input_maps=(), neuron_maps=()) -> str:
             for j, w in enumerate(row):
                 x2, y2 = positions[layer + 1][j]
                 start, end = x1 + node / 2, x2 - node / 2
-                color = "#f59322" if w >= 0 else "#0877bd"
+                color = hex_color(POSITIVE if w >= 0 else NEGATIVE)
                 edges.append(f'<line x1="{start:.1f}" y1="{y1:.1f}" x2="{end:.1f}" y2="{y2:.1f}" stroke="{color}" '
                              f'stroke-width="{edge_width(w):.2f}" stroke-opacity="0.75"/>')
                 title = html.escape(f"weight {w:+.3f}: {node_name(diagram, layer, i)} → "

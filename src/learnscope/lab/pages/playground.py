@@ -17,7 +17,6 @@ from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.network_diagram import NetworkDiagram
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.state import LabState
-from learnscope.lessons.pictures import diverging_colors
 from learnscope.lessons.playground import (
     CONTROLS,
     DATASETS,
@@ -28,11 +27,11 @@ from learnscope.lessons.playground import (
     MAX_NEURONS,
     MULTI_CLASS_SETS,
     PlaygroundSetup,
-    class_color_hex,
     format_hidden,
     parse_field,
     pixel_to_plane,
     plane_to_pixel,
+    point_colors,
     read_points_csv,
 )
 from learnscope.lessons.playground_worker import PlaygroundWorker
@@ -455,12 +454,7 @@ class PlaygroundPage:
             if not rows:
                 continue
             xy = plane_to_pixel(np.array([(a, b) for a, b, _ in rows]), PLANE_PIXELS)
-            labels = np.array([label for _, _, label in rows])
-            if regression:
-                limit = max(1e-6, float(np.abs(labels).max()))
-                colors = ["#{:02x}{:02x}{:02x}".format(*c) for c in diverging_colors(labels, limit=limit)]
-            else:
-                colors = [class_color_hex(int(label)) for label in labels]
+            colors = point_colors([label for _, _, label in rows], regression)
             circles += [f'<circle cx="{x:.2f}" cy="{y:.2f}" r="{POINT_RADIUS}" fill="{color}" stroke="{rim}" '
                         'stroke-width="0.25"/>' for (x, y), color in zip(xy, colors)]
         self.plane.content = "".join(circles)
