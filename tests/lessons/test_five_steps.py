@@ -86,6 +86,7 @@ def test_a_broken_step_says_the_network_broke():
 def test_each_optimizer_gets_its_own_update_rule(optimizer, expected):
     step = run_step(optimizer=optimizer)
     assert expected in optimizer_formula(step, optimizer)
+    assert five_steps(step, optimizer=optimizer)[3].formula == optimizer_formula(step, optimizer)   # step 4's
 
 
 def test_tensors_become_matrices_for_display():

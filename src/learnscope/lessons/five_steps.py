@@ -54,9 +54,10 @@ class StepPart:
     tensors: list[Tensor] = field(default_factory=list)
 
 
-def five_steps(step: LearningStep, class_names=None) -> list[StepPart]:
-    """The five parts of one learning step, in order."""
-    return [_forward(step, class_names), _error(step, class_names), _backward(step), _update(step),
+def five_steps(step: LearningStep, class_names=None, optimizer=None) -> list[StepPart]:
+    """The five parts of one learning step, in order; `optimizer` (the one that made the step) picks step 4's
+    formula: plain SGD, momentum and Nesterov share a name but not a rule."""
+    return [_forward(step, class_names), _error(step, class_names), _backward(step), _update(step, optimizer),
             _repeat(step, class_names)]
 
 
@@ -154,7 +155,7 @@ def _backward(step: LearningStep) -> StepPart:
                     BACKWARD_FORMULA, tensors)
 
 
-def _update(step: LearningStep) -> StepPart:
+def _update(step: LearningStep, optimizer) -> StepPart:
     tensors = []
     for update in step.updates:
         tensors += [Tensor(f"{update.name} before", update.before), Tensor(f"{update.name} gradient", update.grad)]
@@ -165,7 +166,7 @@ def _update(step: LearningStep) -> StepPart:
                f"{step.lr:.3g}.")
     if biggest is not None:
         summary += f" The largest change is {float(np.abs(biggest.change).max()):.3g}, in {biggest.name}."
-    return StepPart(4, "Each weight is nudged", summary, "", tensors)
+    return StepPart(4, "Each weight is nudged", summary, optimizer_formula(step, optimizer), tensors)
 
 
 def _repeat(step: LearningStep, class_names) -> StepPart:

@@ -18,7 +18,7 @@ from learnscope.lab.layout import explain, page_frame, show_error
 from learnscope.lab.state import LabState
 from learnscope.layers import Dense, Tanh
 from learnscope.lessons.five_steps import five_steps as tell_five_steps
-from learnscope.lessons.five_steps import format_number, loss_change_sentence, nearest_point, optimizer_formula
+from learnscope.lessons.five_steps import format_number, loss_change_sentence, nearest_point
 from learnscope.lessons.graph import graph_from_step
 from learnscope.lessons.mnist_lab import confident_mistakes, load_lab_dataset, softmax_confidence
 from learnscope.lessons.pictures import grayscale, png_data_uri
@@ -276,7 +276,7 @@ class OneStepPage:
         loss = SoftmaxCrossEntropy() if self.loss_select.value == "cross-entropy" else MSE()
         x, y, names = self._example()
         self.step = step_through(self.model, loss, self.optimizer, x, y)
-        self.parts = tell_five_steps(self.step, class_names=names)
+        self.parts = tell_five_steps(self.step, class_names=names, optimizer=self.optimizer)
         self.change_label.text = loss_change_sentence(self.step)
         self.change_label.classes(replace="text-base font-bold " + ("text-green-800" if self.step.loss_decreased
                                                                    else "text-red-700"))
@@ -294,8 +294,7 @@ class OneStepPage:
         with self.part_view:
             ui.label(f"Step {part.number} of 5: {part.title}").classes("text-xl font-bold").mark("part-title")
             ui.label(part.summary).classes("text-base max-w-4xl").mark("part-summary")
-            latex = optimizer_formula(self.step, self.optimizer) if part.number == 4 else part.formula
-            formula(latex).mark("part-formula")
+            formula(part.formula).mark("part-formula")
             ui.html(step_diagram_svg(self.step, PHASES[index]), sanitize=False).mark("diagram") \
                 .classes("overflow-x-auto max-w-full")
             explain("Forward steps show each neuron's value and the weights (orange +, blue −; thicker = larger); "
