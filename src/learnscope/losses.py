@@ -19,6 +19,12 @@ def softmax(scores) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
+def one_hot(labels, n_classes: int, dtype=None) -> np.ndarray:
+    """(N,) class labels -> (N, n_classes) rows of 0 with a 1 at the label: the targets MSE compares class scores
+    with."""
+    return np.eye(n_classes, dtype=resolve_dtype(dtype))[np.asarray(labels, dtype=np.int64)]
+
+
 class Loss:
     """Base class. Subclasses fill `per_example` (N,) in forward and read their cache in backward."""
 

@@ -545,7 +545,7 @@ class PlaygroundSession:
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         if isinstance(self.loss, MSE) and not self.setup.is_regression:
-            return np.eye(self.n_outputs, dtype=get_default_dtype())[y]       # one-hot: mse on class scores
+            return losses.one_hot(y, self.n_outputs)                          # mse on class scores
         return y
 
     def step(self) -> float:

@@ -31,7 +31,7 @@ from learnscope.lessons.playground import (
     plane_to_pixel,
 )
 from learnscope.lessons.step_through import step_through
-from learnscope.losses import MSE, SoftmaxCrossEntropy
+from learnscope.losses import MSE, SoftmaxCrossEntropy, one_hot
 from learnscope.model import Sequential
 from learnscope.optim import get_optimizer
 
@@ -238,7 +238,7 @@ class OneStepPage:
             if self.drawing is not None:
                 x, label = self.drawing[None, None], np.array([self.drawn_label])
         if self.loss_select.value == "mse":
-            return x, np.eye(len(names), dtype=np.float32)[label], names
+            return x, one_hot(label, len(names)), names
         return x, label, names
 
     def _start_over(self, *_) -> None:

@@ -1,9 +1,9 @@
-"""losses.softmax, the one function that reads probabilities off a network's scores."""
+"""losses.softmax (reading probabilities off a network's scores) and losses.one_hot (MSE's class targets)."""
 
 import numpy as np
 
 from learnscope.layers import Softmax
-from learnscope.losses import SoftmaxCrossEntropy, softmax
+from learnscope.losses import SoftmaxCrossEntropy, one_hot, softmax
 
 
 def test_softmax_agrees_with_the_layer_and_the_loss_and_never_overflows():
@@ -16,3 +16,9 @@ def test_softmax_agrees_with_the_layer_and_the_loss_and_never_overflows():
     assert np.allclose(probabilities, loss.probabilities)
     assert np.allclose(softmax(scores + 1000.0), probabilities)          # shifted by the max: no overflow
     assert np.allclose(softmax(scores[0]), probabilities[0])             # any leading shape, the last axis
+
+
+def test_one_hot_puts_a_single_one_at_each_label():
+    targets = one_hot([2, 0, 2], 3)
+    assert targets.dtype == np.float32 and targets.tolist() == [[0, 0, 1], [1, 0, 0], [0, 0, 1]]
+    assert one_hot(np.array([1]), 2, dtype=np.float64).dtype == np.float64
