@@ -21,7 +21,7 @@ from learnscope.data.catalog import DATASET_NAMES, load_training_data
 from learnscope.losses import MSE, SoftmaxCrossEntropy, softmax
 from learnscope.recipes import MODEL_KINDS, SCHEDULE_NAMES, build_from_recipe, default_recipe, optimizer_from_recipe
 from learnscope.store import RunStore, default_store_path
-from learnscope.train import Callback, Recorder, diagnose, evaluate, fit
+from learnscope.train import Callback, Recorder, diagnose, evaluate, fit, log_test_confusion
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="See how a neural network learns: train, evaluate and predict from the terminal.")
@@ -115,9 +115,7 @@ def train(
         _fail(history.message)
     result = evaluate(network, loss, data.x_test, data.y_test)
     if recorder is not None and result.confusion is not None:   # for `learnscope report`
-        with RunStore(recorder.store.path) as runs:
-            last_step = max(history.outcome.get("steps_completed", 1) - 1, 0)
-            runs.log_tensor(recorder.run_id, last_step, "confusion/test", result.confusion)
+        log_test_confusion(recorder.store.path, recorder.run_id, history, result.confusion)
     path = output or Path(f"{data.name}-{recipe.model}.safetensors")
     network.save(path, metadata={**data.metadata(), "recipe": recipe.to_dict(), "test_loss": result.loss,
                                  "test_accuracy": result.accuracy, "status": history.status,

@@ -40,8 +40,7 @@ from learnscope.lessons.series import thin_series
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential
 from learnscope.recipes import build_from_recipe, optimizer_from_recipe
-from learnscope.store import RunStore
-from learnscope.train import Callback, Recorder, evaluate, fit
+from learnscope.train import Callback, Recorder, evaluate, fit, log_test_confusion
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +300,8 @@ class _Worker:
                 return
             live.publish(force=True, status="evaluating", message=f"{message} Evaluating on the test set…")
             result = self._evaluate(model, loss, data)
-            self._log_confusion(result, max(history.outcome.get("steps_completed", 1) - 1, 0))
+            if self.run_id is not None:                 # for `learnscope report`, as the CLI records it
+                log_test_confusion(self.store_path, self.run_id, history, result.confusion)
             accuracy = result.accuracy
             name = f"{recipe.model.upper()} trained on the MNIST page ({data.name}, {accuracy:.1%} test accuracy)"
             metadata = {"dataset": data.name, "family": data.name, "class_names": list(data.class_names),
@@ -328,12 +328,6 @@ class _Worker:
         _, confidence = softmax_confidence(model.predict(data.x_test))
         return TrainingResult(evaluation.loss, evaluation.accuracy, evaluation.confusion, evaluation.predictions,
                               confidence, data.y_test, data.x_test, list(data.class_names))
-
-    def _log_confusion(self, result: TrainingResult, step: int) -> None:
-        if self.run_id is None:
-            return
-        with RunStore(self.store_path) as store:        # for `learnscope report`, as the CLI records it
-            store.log_tensor(self.run_id, step, "confusion/test", result.confusion)
 
 
 class _LiveCallback(Callback):

@@ -11,7 +11,7 @@ from learnscope.train.callbacks import (
 from learnscope.train.diagnostics import Diagnosis, diagnose
 from learnscope.train.evaluate import Evaluation, evaluate
 from learnscope.train.loop import Trainer, fit
-from learnscope.train.recorder import Recorder
+from learnscope.train.recorder import Recorder, log_test_confusion
 
 __all__ = [
     "Callback",
@@ -27,4 +27,5 @@ __all__ = [
     "diagnose",
     "evaluate",
     "fit",
+    "log_test_confusion",
 ]

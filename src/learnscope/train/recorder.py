@@ -253,3 +253,11 @@ def _square_sum(array: np.ndarray) -> float:
     """Σ a² as one BLAS dot product (no temporary array), accumulated in the array's dtype."""
     flat = array.reshape(-1)
     return float(np.dot(flat, flat))
+
+
+def log_test_confusion(store_path, run_id: int, history, confusion: np.ndarray) -> None:
+    """Store the test set's confusion matrix with a finished run, at its last step, where `learnscope report` reads
+    it ("confusion/test"). Called after fit(): the Recorder has closed its store by then."""
+    last_step = max(history.outcome.get("steps_completed", 1) - 1, 0)
+    with RunStore(store_path) as store:
+        store.log_tensor(run_id, last_step, "confusion/test", confusion)
