@@ -49,21 +49,20 @@ ACTIVATION_LABELS = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid", "line
 LOSS_LABELS = {"cross-entropy": "cross-entropy", "mse": "mean squared error"}
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 
-#: text field -> (setup attribute, label, tooltip)
+#: text field (a PlaygroundSetup attribute) -> (label, tooltip)
 TEXT_FIELDS = {
-    "lr": ("lr", "Learning rate", "How big a step each weight takes downhill per batch. Too big: the loss jumps "
-                                  "around or explodes; too small: learning crawls."),
-    "batch_size": ("batch_size", "Batch size", "How many training points are averaged for one update: 1 is "
-                                               "stochastic, 'full' uses every point at once."),
-    "l2": ("l2", "L2", "Pulls every weight towards zero a little each step, so the network prefers simple "
-                       "boundaries (0 = off)."),
-    "dropout": ("dropout", "Dropout", "While training, switch off this share of hidden neurons at random each "
-                                      "step (0 = off), so no neuron can rely on one partner."),
-    "stop_after": ("stop_after", "Stop after (epochs)", "Pause by itself after this many epochs (0 = never)."),
-    "noise": ("noise", "Noise", "How much the points are jittered away from the clean shape (0 to 1)."),
-    "train_fraction": ("train_fraction", "Training share", "The share of points the network learns from "
-                                                           "(0.1 to 0.9); the rest are test points it never "
-                                                           "trains on."),
+    "lr": ("Learning rate", "How big a step each weight takes downhill per batch. Too big: the loss jumps around "
+                            "or explodes; too small: learning crawls."),
+    "batch_size": ("Batch size", "How many training points are averaged for one update: 1 is stochastic, 'full' "
+                                 "uses every point at once."),
+    "l2": ("L2", "Pulls every weight towards zero a little each step, so the network prefers simple boundaries "
+                 "(0 = off)."),
+    "dropout": ("Dropout", "While training, switch off this share of hidden neurons at random each step (0 = off), "
+                           "so no neuron can rely on one partner."),
+    "stop_after": ("Stop after (epochs)", "Pause by itself after this many epochs (0 = never)."),
+    "noise": ("Noise", "How much the points are jittered away from the clean shape (0 to 1)."),
+    "train_fraction": ("Training share", "The share of points the network learns from (0.1 to 0.9); the rest are "
+                                         "test points it never trains on."),
 }
 
 
@@ -138,7 +137,7 @@ class PlaygroundPage:
         self._share_and_teacher()
 
     def _text_field(self, key: str, width: str) -> ui.input:
-        _, label, tip = TEXT_FIELDS[key]
+        label, tip = TEXT_FIELDS[key]
         field = ui.input(label).props("dense outlined").classes(width).tooltip(tip).mark(f"field-{key}")
         field.on("keydown.enter", lambda _, key=key: self._field_changed(key))
         field.on("blur", lambda _, key=key: self._field_changed(key))
@@ -270,21 +269,19 @@ class PlaygroundPage:
         return True
 
     def _field_changed(self, key: str) -> None:
-        attribute = TEXT_FIELDS[key][0] if key in TEXT_FIELDS else key
-        field = self.fields[key]
+        """key: the field's PlaygroundSetup attribute."""
         try:
-            value = parse_field(attribute, field.value or "")
+            value = parse_field(key, self.fields[key].value or "")
         except ValueError as err:
             self.show_message(str(err))
-            self._mark_fields({attribute: str(err)})
+            self._mark_fields({key: str(err)})
             return
-        self._apply(**{attribute: value})
+        self._apply(**{key: value})
 
     def _mark_fields(self, problems: dict) -> None:
         """Outline the fields in red whose value is the problem (the message itself is in the alert line)."""
         for key, field in self.fields.items():
-            attribute = TEXT_FIELDS[key][0] if key in TEXT_FIELDS else key
-            field.error = "" if attribute in problems else None
+            field.error = "" if key in problems else None
 
     def _dataset_changed(self, name: str) -> None:
         if name and name != self.setup.dataset:
@@ -370,12 +367,11 @@ class PlaygroundPage:
         setup = self.setup
         self._syncing = True
         try:
-            for key, field in self.fields.items():
-                attribute = TEXT_FIELDS[key][0] if key in TEXT_FIELDS else key
-                value = getattr(setup, attribute)
-                if attribute == "hidden":
+            for key, field in self.fields.items():         # each field is named by its setup attribute
+                value = getattr(setup, key)
+                if key == "hidden":
                     field.value = format_hidden(value)
-                elif attribute == "batch_size":
+                elif key == "batch_size":
                     field.value = "full" if value is None else str(value)
                 else:
                     field.value = f"{value:g}" if isinstance(value, float) else str(value)
