@@ -23,7 +23,7 @@ from learnscope import losses
 from learnscope.core.dtype import get_default_dtype
 from learnscope.data.splits import train_test_split
 from learnscope.data.table import load_csv
-from learnscope.data.toy2d import make_toy
+from learnscope.data.toy2d import TOY_DATASETS, make_toy
 from learnscope.layers import BatchNorm, Dense, Dropout, Identity, ReLU, Sigmoid, Tanh
 from learnscope.lessons.pictures import NEGATIVE, POSITIVE, diverging_colors, hex_color, png_data_uri
 from learnscope.losses import MSE, SoftmaxCrossEntropy
@@ -40,10 +40,11 @@ MAX_STOP_AFTER = 1_000_000
 MAX_WEIGHT = 100.0           # an edited weight beyond this would only saturate every unit after it
 MAX_POINTS = 2000            # points a learner may add or upload
 
-CLASSIFICATION_SETS = ("xor", "circles", "gaussians", "spiral", "moons")
-REGRESSION_SETS = ("plane", "sine")
+#: the toy sets of data.toy2d, as the playground groups them
+CLASSIFICATION_SETS = tuple(name for name, entry in TOY_DATASETS.items() if entry.is_classification)
+REGRESSION_SETS = tuple(name for name, entry in TOY_DATASETS.items() if not entry.is_classification)
 DATASETS = CLASSIFICATION_SETS + REGRESSION_SETS
-MULTI_CLASS_SETS = ("gaussians", "spiral")      # the only sets whose number of classes can be chosen
+MULTI_CLASS_SETS = tuple(name for name, entry in TOY_DATASETS.items() if "n_classes" in entry.options)
 
 #: feature key (used in URLs) -> label shown to the learner
 FEATURES = {
