@@ -1,29 +1,20 @@
-"""Smoke tests that learn: the classics every learner meets first."""
+"""Smoke tests that learn, through the real fit(): the classics every learner meets first."""
 
 import numpy as np
 
-from learnscope.data.batches import minibatch_indices
 from learnscope.data.toy2d import make_spiral, make_xor
 from learnscope.layers import Dense, Perceptron, ReLU, Sigmoid, Step, Tanh
 from learnscope.losses import MSE, SoftmaxCrossEntropy
 from learnscope.model import Sequential
 from learnscope.optim import SGD, Adam
-
-
-def fit(model, loss, optimizer, x, y, epochs, batch_size, seed=0):
-    rng = np.random.default_rng(seed)
-    for _ in range(epochs):
-        for rows in minibatch_indices(len(x), batch_size, rng):
-            loss.forward(model.forward(x[rows], train=True), y[rows])
-            model.backward(loss.backward(), need_input_grad=False)
-            optimizer.step(model.named_params())
+from learnscope.train import fit
 
 
 def test_xor_2_4_1_tanh_with_mse_reaches_100_percent():
     x, labels = make_xor(n_samples=4)                   # the exact truth table on {-1, 1}²
     model = Sequential([Dense(2, 4), Tanh(), Dense(4, 1), Tanh()], seed=0)
     targets = (2.0 * labels - 1).reshape(-1, 1)         # tanh output: -1 for 0, +1 for 1
-    fit(model, MSE(), SGD(lr=0.1, momentum=0.9), x, targets, epochs=500, batch_size=4)
+    fit(model, MSE(), SGD(lr=0.1, momentum=0.9), x, targets, epochs=500, batch_size=4, seed=0)
     predicted = (model.predict(x)[:, 0] > 0).astype(int)
     np.testing.assert_array_equal(predicted, labels)
 
@@ -31,7 +22,7 @@ def test_xor_2_4_1_tanh_with_mse_reaches_100_percent():
 def test_spiral_3_classes_reaches_95_percent_train_accuracy():
     x, y = make_spiral(n_samples=300, n_classes=3, noise=0.1, seed=0)
     model = Sequential([Dense(2, 64), ReLU(), Dense(64, 64), ReLU(), Dense(64, 3)], seed=0)
-    fit(model, SoftmaxCrossEntropy(), Adam(lr=1e-2), x, y, epochs=300, batch_size=32)
+    fit(model, SoftmaxCrossEntropy(), Adam(lr=1e-2), x, y, epochs=300, batch_size=32, seed=0)
     accuracy = (model.predict(x).argmax(axis=1) == y).mean()
     assert accuracy >= 0.95, accuracy
 
@@ -61,5 +52,5 @@ def test_step_unit_refuses_backpropagation_and_explains_why():
 def test_sigmoid_network_learns_xor_with_cross_entropy_style_targets():
     x, labels = make_xor(n_samples=4)
     model = Sequential([Dense(2, 8), Sigmoid(), Dense(8, 2)], seed=1)
-    fit(model, SoftmaxCrossEntropy(), Adam(lr=0.05), x, labels, epochs=300, batch_size=4)
+    fit(model, SoftmaxCrossEntropy(), Adam(lr=0.05), x, labels, epochs=300, batch_size=4, seed=0)
     np.testing.assert_array_equal(model.predict(x).argmax(axis=1), labels)

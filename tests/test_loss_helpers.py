@@ -1,9 +1,10 @@
-"""losses.softmax (reading probabilities off a network's scores) and losses.one_hot (MSE's class targets)."""
+"""core.functions.softmax (reading probabilities off a network's scores) and losses.one_hot (MSE's class targets)."""
 
 import numpy as np
 
+from learnscope.core.functions import softmax
 from learnscope.layers import Softmax
-from learnscope.losses import SoftmaxCrossEntropy, one_hot, softmax
+from learnscope.losses import SoftmaxCrossEntropy, one_hot
 
 
 def test_softmax_agrees_with_the_layer_and_the_loss_and_never_overflows():

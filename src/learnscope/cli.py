@@ -17,8 +17,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from learnscope import __version__
+from learnscope.core.functions import softmax
 from learnscope.data.catalog import DATASET_NAMES, load_training_data
-from learnscope.losses import MSE, SoftmaxCrossEntropy, softmax
+from learnscope.losses import MSE, SoftmaxCrossEntropy
 from learnscope.recipes import MODEL_KINDS, SCHEDULE_NAMES, build_from_recipe, default_recipe, optimizer_from_recipe
 from learnscope.store import RunStore, default_store_path
 from learnscope.train import Callback, Recorder, diagnose, evaluate, fit, log_test_confusion

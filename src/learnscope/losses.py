@@ -1,22 +1,16 @@
 """Loss functions: one number that says how wrong the network is, and its gradient.
 
 `loss.forward(output, y)` returns the mean loss over the batch and keeps `per_example` (the lab
-shows each example's share); `loss.backward()` returns d(mean loss)/d(output).
+shows each example's share); `loss.backward()` returns d(mean loss)/d(output). Each loss also owns how it is
+taught: `formula` and `gradient_formula` (LaTeX, for the pages) and `prediction(output)`, what the network's
+output means in its terms (probabilities for the cross-entropies).
 """
 
 import numpy as np
 
 from learnscope.core.dtype import resolve_dtype
+from learnscope.core.functions import sigmoid
 from learnscope.core.validation import check_array, check_finite
-
-
-def softmax(scores) -> np.ndarray:
-    """(..., K) scores -> float64 probabilities along the last axis: p_k = e^(z_k − max z) / Σ_j e^(z_j − max z)
-    (shifted by the max, so large scores never overflow). For reading a network's answer; training uses
-    SoftmaxCrossEntropy, which keeps the pieces for its gradient."""
-    scores = np.asarray(scores, dtype=np.float64)
-    exp = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return exp / exp.sum(axis=-1, keepdims=True)
 
 
 def one_hot(labels, n_classes: int, dtype=None) -> np.ndarray:
@@ -28,7 +22,10 @@ def one_hot(labels, n_classes: int, dtype=None) -> np.ndarray:
 class Loss:
     """Base class. Subclasses fill `per_example` (N,) in forward and read their cache in backward."""
 
+    #: the loss (LaTeX)
     formula = ""
+    #: d(loss)/d(output), where backward starts (LaTeX)
+    gradient_formula = ""
 
     def __init__(self, dtype=None):
         self.dtype = resolve_dtype(dtype)
@@ -40,6 +37,10 @@ class Loss:
 
     def backward(self) -> np.ndarray:
         raise NotImplementedError
+
+    def prediction(self, output) -> np.ndarray:
+        """What the network predicts for `output`, in this loss's terms: the output itself, as a copy."""
+        return np.array(output, copy=True)
 
     def _check_output(self, output, ndim) -> np.ndarray:
         name = type(self).__name__
@@ -67,7 +68,8 @@ class Loss:
 class MSE(Loss):
     """L = mean over all entries of (ŷ - y)²;  dL/dŷ = 2(ŷ - y) / (N·K).   ŷ, y: (N, K) or (N,)"""
 
-    formula = "L = (1/NK) Σ (ŷ − y)²"
+    formula = r"L = \frac{1}{NK}\sum_{n,k} (\hat y_{nk} - y_{nk})^2"
+    gradient_formula = r"\frac{\partial L}{\partial \hat y} = \frac{2}{NK}(\hat y - y)"
 
     def forward(self, output, y):
         output = self._check_output(output, ndim=(1, 2))
@@ -97,14 +99,24 @@ class SoftmaxCrossEntropy(Loss):
     """p = softmax(z);  L = −mean log p[y];  dL/dz = (p − onehot(y)) / N.   z: (N, K) logits, y: (N,) labels
     or (N, K) probabilities. Softmax is fused in so that log p never takes the log of 0."""
 
-    formula = "L = −(1/N) Σ log softmax(z)[y]"
+    formula = r"p = \mathrm{softmax}(z),\quad L = -\frac{1}{N}\sum_n \log p_{n, y_n}"
+    gradient_formula = r"\frac{\partial L}{\partial z} = \frac{1}{N}\,(p - \mathrm{onehot}(y))"
+
+    def prediction(self, output) -> np.ndarray:
+        """p = softmax(z) per row, computed exactly as forward computes it."""
+        _, exp, sum_exp = self._exponentials(np.asarray(output))
+        return exp / sum_exp
+
+    @staticmethod
+    def _exponentials(z):
+        shifted = z - z.max(axis=1, keepdims=True)      # stability: the largest logit becomes 0
+        exp = np.exp(shifted)
+        return shifted, exp, exp.sum(axis=1, keepdims=True)
 
     def forward(self, output, y):
         z = self._check_output(output, ndim=2)
         n_samples, n_classes = z.shape
-        shifted = z - z.max(axis=1, keepdims=True)      # stability: the largest logit becomes 0
-        exp = np.exp(shifted)
-        sum_exp = exp.sum(axis=1, keepdims=True)
+        shifted, exp, sum_exp = self._exponentials(z)
         log_p = shifted - np.log(sum_exp)
         self.probabilities = exp / sum_exp
         target = self._targets(y, n_samples, n_classes)
@@ -159,7 +171,12 @@ class BinaryCrossEntropy(Loss):
     """p = σ(z);  L = −mean[y log p + (1−y) log(1−p)];  dL/dz = (p − y) / N.   z, y: (N,) or (N, 1)
     Works on logits: max(z,0) − z·y + log(1 + e^(−|z|)) is the same loss without overflow."""
 
-    formula = "L = −(1/N) Σ [y log σ(z) + (1−y) log(1−σ(z))]"
+    formula = r"p = \sigma(z),\quad L = -\frac{1}{N}\sum_n \big[y_n \log p_n + (1 - y_n)\log(1 - p_n)\big]"
+    gradient_formula = r"\frac{\partial L}{\partial z} = \frac{1}{N}\,(p - y)"
+
+    def prediction(self, output) -> np.ndarray:
+        """p = σ(z), the probability of class 1."""
+        return sigmoid(output)
 
     def forward(self, output, y):
         z = self._check_output(output, ndim=(1, 2))
@@ -176,7 +193,7 @@ class BinaryCrossEntropy(Loss):
                              "Use 0/1 labels.")
         losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
         self.per_example = losses.reshape(len(losses), -1).mean(axis=1)
-        self._cache = (0.5 * (1 + np.tanh(0.5 * z)), y)   # σ(z), written so it cannot overflow
+        self._cache = (sigmoid(z), y)
         return float(losses.mean())
 
     def backward(self):

@@ -95,6 +95,11 @@ class Sequential:
         outputs = [self.forward(x[start:start + batch_size]) for start in range(0, len(x), batch_size)]
         return np.concatenate(outputs)
 
+    @property
+    def min_batch_size(self) -> int:
+        """The fewest examples a training batch may hold: 2 with batch norm, else 1 (see minibatch_indices)."""
+        return max(layer.min_batch_size for layer in self.layers)
+
     # -- parameters ----------------------------------------------------------------------------
     @property
     def _first_trainable(self) -> int:

@@ -1,31 +1,56 @@
 """Element-wise non-linearities, each forward formula beside its derivative.
-Without them a stack of Dense layers collapses into one linear map and cannot learn XOR."""
+Without them a stack of Dense layers collapses into one linear map and cannot learn XOR.
+
+Each activation owns its maths three ways: the code (forward, and backward through `local_gradient`), the
+formulas for the pages (`formula`, `derivative_formula`, LaTeX) and the short `symbol` a graph node prints.
+"""
 
 import numpy as np
 
+from learnscope.core.functions import sigmoid
 from learnscope.core.validation import check_range
 from learnscope.layers.base import Layer
 
 
 class Activation(Layer):
-    """Shape-preserving, parameter-free layer: (N, ...) -> (N, ...)"""
+    """Shape-preserving, parameter-free layer a = f(z): (N, ...) -> (N, ...)"""
+
+    #: a = f(z) and f'(z), in LaTeX
+    formula = ""
+    derivative_formula = ""
+    #: what a node of the computational graph prints
+    symbol = "f"
 
     def _check(self, x):
         return self._check_input(x, ndim=(1, 2, 3, 4))
+
+    def local_gradient(self, z, a):
+        """da/dz = f'(z), element-wise, given the input z and the output a = f(z) (each activation reads the one
+        its textbook derivative is written in)."""
+        raise NotImplementedError
 
 
 class Identity(Activation):
     """a = z;  da/dz = 1 (the output of a regression net)."""
 
+    formula, derivative_formula, symbol = "a = z", "f'(z) = 1", "id"
+
     def forward(self, x, train=False):
         return self._check(x)
 
+    def local_gradient(self, z, a):
+        return np.ones_like(a)
+
     def backward(self, grad_out, need_input_grad=True):
-        return grad_out
+        return grad_out                                  # × 1, without the multiplication
 
 
 class ReLU(Activation):
     """a = max(0, z);  da/dz = 1 where z > 0, else 0 (a unit stuck below 0 is 'dead')."""
+
+    formula = r"a = \max(0, z)"
+    derivative_formula = r"f'(z) = \begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}"
+    symbol = "relu"
 
     def __init__(self, dtype=None):
         super().__init__(dtype)
@@ -35,13 +60,20 @@ class ReLU(Activation):
         self._out = np.maximum(self._check(x), 0)
         return self._out
 
+    def local_gradient(self, z, a):
+        return a > 0                                    # a > 0 exactly where z > 0
+
     def backward(self, grad_out, need_input_grad=True):
         self._require_forward(self._out)
-        return grad_out * (self._out > 0)
+        return grad_out * self.local_gradient(None, self._out)
 
 
 class LeakyReLU(Activation):
     """a = z if z > 0 else alpha·z;  da/dz = 1 or alpha (a small slope keeps units alive)."""
+
+    formula = r"a = \max(\alpha z, z)"
+    derivative_formula = r"f'(z) = \begin{cases} 1 & z > 0 \\ \alpha & z \le 0 \end{cases}"
+    symbol = "leaky relu"
 
     def __init__(self, alpha: float = 0.01, dtype=None):
         super().__init__(dtype)
@@ -52,8 +84,12 @@ class LeakyReLU(Activation):
         self._x = self._check(x)
         return np.where(self._x > 0, self._x, self._x * self.dtype.type(self.alpha))
 
+    def local_gradient(self, z, a):
+        return np.where(z > 0, 1, self.alpha).astype(np.asarray(z).dtype)
+
     def backward(self, grad_out, need_input_grad=True):
         self._require_forward(self._x)
+        # the same as grad_out * local_gradient, without building the slope array
         return np.where(self._x > 0, grad_out, grad_out * self.dtype.type(self.alpha))
 
     def config(self):
@@ -63,22 +99,32 @@ class LeakyReLU(Activation):
 class Sigmoid(Activation):
     """a = 1 / (1 + e^(-z));  da/dz = a·(1 - a) ≤ 0.25, why deep sigmoid nets' gradients vanish."""
 
+    formula = r"a = \sigma(z) = \frac{1}{1 + e^{-z}}"
+    derivative_formula = r"f'(z) = \sigma(z)\,(1 - \sigma(z)) = a\,(1 - a)"
+    symbol = "σ"
+
     def __init__(self, dtype=None):
         super().__init__(dtype)
         self._out = None
 
     def forward(self, x, train=False):
-        # NOTE: 0.5·(1 + tanh(z/2)) is the same function but never overflows, unlike e^(-z) for z ≪ 0.
-        self._out = 0.5 * (1 + np.tanh(0.5 * self._check(x)))
+        self._out = sigmoid(self._check(x))             # NOTE: written so that e^(-z) never overflows
         return self._out
+
+    def local_gradient(self, z, a):
+        return a * (1 - a)
 
     def backward(self, grad_out, need_input_grad=True):
         self._require_forward(self._out)
-        return grad_out * self._out * (1 - self._out)
+        return grad_out * self.local_gradient(None, self._out)
 
 
 class Tanh(Activation):
     """a = tanh(z);  da/dz = 1 - a²."""
+
+    formula = r"a = \tanh(z)"
+    derivative_formula = r"f'(z) = 1 - \tanh^2(z) = 1 - a^2"
+    symbol = "tanh"
 
     def __init__(self, dtype=None):
         super().__init__(dtype)
@@ -88,9 +134,12 @@ class Tanh(Activation):
         self._out = np.tanh(self._check(x))
         return self._out
 
+    def local_gradient(self, z, a):
+        return 1 - a * a
+
     def backward(self, grad_out, need_input_grad=True):
         self._require_forward(self._out)
-        return grad_out * (1 - self._out * self._out)
+        return grad_out * self.local_gradient(None, self._out)
 
 
 class Softmax(Layer):

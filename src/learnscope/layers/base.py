@@ -16,6 +16,8 @@ class Layer:
 
     #: False for units without a derivative (the perceptron's step); the model refuses backward.
     differentiable = True
+    #: the fewest examples a training batch may hold (batch norm needs 2: one example has no spread)
+    min_batch_size = 1
 
     def __init__(self, dtype=None):
         self.dtype = resolve_dtype(dtype)

@@ -16,6 +16,8 @@ class BatchNorm(Layer):
     """y = γ·x̂ + β,  x̂ = (x − μ) / √(σ² + eps), per feature of (N, C) or per channel of (N, C, H, W)
     (statistics over N, or over N, H, W).   (N, C) -> (N, C),  (N, C, H, W) -> (N, C, H, W)"""
 
+    min_batch_size = 2
+
     def __init__(self, n_features: int, momentum: float = 0.1, eps: float = 1e-5, dtype=None):
         super().__init__(dtype)
         self.n_features = check_int(n_features, "n_features", "BatchNorm", minimum=1, maximum=1_000_000)

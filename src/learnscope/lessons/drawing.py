@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from learnscope import losses
+from learnscope.core import functions
 from learnscope.core.validation import check_int, describe
 from learnscope.data.images import to_mnist_format
 from learnscope.layers import Softmax
@@ -95,8 +95,8 @@ class DigitReading:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """(..., K) scores -> float32 probabilities along the last axis (losses.softmax, in the pictures' dtype)."""
-    return losses.softmax(logits).astype(np.float32)
+    """(..., K) scores -> float32 probabilities along the last axis (core.functions.softmax, in the pictures' dtype)."""
+    return functions.softmax(logits).astype(np.float32)
 
 
 def read_digit(model: Sequential, picture) -> DigitReading:

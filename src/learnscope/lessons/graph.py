@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from learnscope.layers import Dense, LeakyReLU, ReLU, Sigmoid, Tanh
-from learnscope.layers.activations import Identity
+from learnscope.layers import Dense
+from learnscope.layers.activations import Activation
 from learnscope.lessons.five_steps import subscript
 from learnscope.lessons.step_through import LearningStep
 
 #: More weights than this make a graph nobody can read; the step-through view shows heatmaps instead
 MAX_GRAPH_WEIGHTS = 40
-ACTIVATIONS = {"Tanh": "tanh", "Sigmoid": "σ", "ReLU": "relu", "LeakyReLU": "leaky relu", "Identity": "id"}
 
 
 @dataclass
@@ -81,7 +80,7 @@ def graph_from_step(step: LearningStep, model) -> ComputationalGraph:
         if isinstance(layer, Dense):
             current = _dense(graph, record, current, column)
             column += 2
-        elif isinstance(layer, (Tanh, Sigmoid, ReLU, LeakyReLU, Identity)):
+        elif isinstance(layer, Activation):
             current = _activation(graph, record, layer, current, column)
             column += 1
         else:
@@ -122,27 +121,13 @@ def _dense(graph, record, inputs, column) -> list[str]:
 
 def _activation(graph, record, layer, inputs, column) -> list[str]:
     z, a, grad_a = record.input.reshape(-1), record.output.reshape(-1), record.grad_output.reshape(-1)
-    name = ACTIVATIONS[record.kind]
     outputs = []
     for k, source in enumerate(inputs):
         node_id = f"a[{record.index}]{k + 1}"
-        graph.nodes.append(GraphNode(node_id, name, "activation", float(a[k]), float(grad_a[k]), column))
-        graph.edges.append(GraphEdge(source, node_id, _derivative(layer, float(z[k]), float(a[k]))))
+        graph.nodes.append(GraphNode(node_id, layer.symbol, "activation", float(a[k]), float(grad_a[k]), column))
+        graph.edges.append(GraphEdge(source, node_id, float(layer.local_gradient(z[k], a[k]))))   # f'(z), asked
         outputs.append(node_id)
     return outputs
-
-
-def _derivative(layer, z: float, a: float) -> float:
-    """f'(z), written with the value a = f(z) where that is the textbook form."""
-    if isinstance(layer, Tanh):
-        return 1.0 - a * a
-    if isinstance(layer, Sigmoid):
-        return a * (1.0 - a)
-    if isinstance(layer, LeakyReLU):
-        return 1.0 if z > 0 else layer.alpha
-    if isinstance(layer, ReLU):
-        return 1.0 if z > 0 else 0.0
-    return 1.0                                          # Identity
 
 
 def check_graph(graph: ComputationalGraph) -> float:

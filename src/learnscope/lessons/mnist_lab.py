@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from learnscope.architectures import ACTIVATIONS
+from learnscope.core.functions import softmax
 from learnscope.data.mnist import load_dataset
 from learnscope.data.sources import DATA_ENV, DatasetUnavailable, find_dataset_files
 from learnscope.lessons.pictures import diverging_colors, grayscale, png_data_uri, tile_images
-from learnscope.losses import softmax
 from learnscope.optim import OPTIMIZERS
 from learnscope.recipes import MODEL_KINDS, Recipe, default_recipe
 

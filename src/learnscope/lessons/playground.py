@@ -13,14 +13,16 @@ lives in; picture row 0 is its top (x₂ = +PLANE_LIMIT), column 0 its left edge
 import dataclasses
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, quote
 
 import numpy as np
 
 from learnscope import losses
+from learnscope.core import functions
 from learnscope.core.dtype import get_default_dtype
+from learnscope.data.batches import minibatch_indices
 from learnscope.data.splits import train_test_split
 from learnscope.data.table import load_csv
 from learnscope.data.toy2d import TOY_DATASETS, make_toy
@@ -29,6 +31,8 @@ from learnscope.lessons.pictures import NEGATIVE, POSITIVE, diverging_colors, he
 from learnscope.losses import MSE, SoftmaxCrossEntropy
 from learnscope.model import Sequential
 from learnscope.optim import get_optimizer
+from learnscope.train import History, evaluate
+from learnscope.train.step import train_step
 
 PLANE_LIMIT = 1.8            # the drawn plane is [-1.8, 1.8]²: noisy xor corners and moons stay inside
 N_SAMPLES = 300              # points per generated set (train + test)
@@ -372,7 +376,7 @@ def class_probabilities(scores: np.ndarray, softmax: bool = True) -> np.ndarray:
     one-hot scores the scores clipped to [0, 1] and normalised (uniform where all are ≤ 0)."""
     scores = np.asarray(scores, dtype=np.float64)
     if softmax:
-        return losses.softmax(scores)
+        return functions.softmax(scores)
     clipped = np.clip(scores, 0.0, 1.0)
     total = clipped.sum(axis=1, keepdims=True)
     uniform = np.full_like(clipped, 1.0 / scores.shape[1])
@@ -441,24 +445,6 @@ class Metrics:
     test_accuracy: float | None
 
 
-@dataclass
-class History:
-    """One row per recorded moment (every epoch end and every single step)."""
-
-    epoch: list[float] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    train_accuracy: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
-
-    def add(self, epoch: float, metrics: Metrics) -> None:
-        self.epoch.append(epoch)
-        self.train_loss.append(metrics.train_loss)
-        self.test_loss.append(metrics.test_loss)
-        self.train_accuracy.append(math.nan if metrics.train_accuracy is None else metrics.train_accuracy)
-        self.test_accuracy.append(math.nan if metrics.test_accuracy is None else metrics.test_accuracy)
-
-
 class PlaygroundSession:
     """Data + model + optimizer of one setup, trained one mini-batch at a time.
     Not thread-safe: one owner (the lab's worker thread) calls everything."""
@@ -507,7 +493,7 @@ class PlaygroundSession:
             self.y_train = np.concatenate([self.y_train, np.array([label], dtype=self.y_train.dtype)])
         self.x_train = np.concatenate([self.x_train, np.array([[x1, x2]], dtype=self.x_train.dtype)])
         self._inputs_train = feature_map(self.x_train, self.setup.features)
-        self._order, self._cursor = None, 0       # the next step starts a fresh epoch order including the point
+        self._batches, self._cursor = None, 0     # the next step starts a fresh epoch order including the point
 
     def load_points_from_csv(self, path) -> None:
         """Replace the data with a CSV of two feature columns and a label (see read_points_csv)."""
@@ -528,11 +514,11 @@ class PlaygroundSession:
         self._inputs_train = feature_map(self.x_train, setup.features)
         self._inputs_test = feature_map(self.x_test, setup.features)
         self._rng = np.random.default_rng(setup.seed)
-        self._order, self._cursor = None, 0
+        self._batches, self._cursor = None, 0
         self.epoch, self.steps = 0, 0
         self.diverged: str | None = None
-        self.history = History()
-        self.history.add(0.0, self.metrics())
+        self.history = History()            # rows: epochs done, then loss / val_loss (test) / accuracy / val_accuracy
+        self.record()
 
     def update_live(self, setup: PlaygroundSetup) -> None:
         """Settings that apply without starting over: learning rate, L2, stop-after, hidden controls."""
@@ -550,36 +536,28 @@ class PlaygroundSession:
         return y
 
     def step(self) -> float:
-        """One mini-batch: forward, loss, backward, update. Returns the batch loss (NaN once diverged)."""
+        """One mini-batch through train_step (forward, loss, backward, update). Returns the batch loss (NaN once
+        diverged). The batches of an epoch are minibatch_indices', so batch norm never gets a lone example."""
         if self.diverged:
             return math.nan
-        n_train, size = len(self.x_train), self._batch_size()
-        if self._order is None:
-            self._order, self._cursor = self._rng.permutation(n_train), 0
-        rows = self._order[self._cursor:self._cursor + size]
-        self._cursor += size
-        remaining = n_train - self._cursor
-        if self.setup.batch_norm and 0 < remaining < 2:
-            # NOTE: batch norm cannot normalise a final batch of one example: it joins this batch instead
-            rows = self._order[self._cursor - size:]
-            self._cursor = n_train
-        with np.errstate(over="ignore", invalid="ignore"):
-            output = self.model.forward(self._inputs_train[rows], train=True)
-            if not np.isfinite(output).all():
-                return self._diverge()
-            value = self.loss.forward(output, self._targets(self.y_train[rows]))
-            self.model.backward(self.loss.backward(), need_input_grad=False)
-            self.optimizer.step(self.model.named_params())
+        if self._batches is None:
+            self._batches = list(minibatch_indices(len(self.x_train), self._batch_size(), self._rng,
+                                                   min_batch_size=self.model.min_batch_size))
+            self._batches.reverse()                             # pop() from the end takes them in order
+        rows = self._batches.pop()
+        outcome = train_step(self.model, self.loss, self.optimizer, self._inputs_train[rows],
+                             self._targets(self.y_train[rows]))
+        if outcome.diverged:
+            self.diverged = (f"Training diverged at epoch {self.epoch}: the {DIVERGED_WHAT[outcome.diverged]}. "
+                             "Lower the learning rate and press reset.")
+            self._batches = None
+            return math.nan
         self.steps += 1
-        if self._cursor >= n_train:
-            self._order = None
+        self._cursor += len(rows)
+        if not self._batches:
+            self._batches, self._cursor = None, 0
             self.epoch += 1
-        return value
-
-    def _diverge(self) -> float:
-        self.diverged = (f"Training diverged at epoch {self.epoch}: the outputs grew to infinity. Lower the "
-                         "learning rate and press reset.")
-        return math.nan
+        return outcome.loss
 
     def train_epochs(self, n_epochs: int = 1) -> None:
         """Finish the current epoch, then n_epochs - 1 more; records metrics at each epoch end."""
@@ -594,28 +572,26 @@ class PlaygroundSession:
     def record(self) -> Metrics:
         """Measure now and add a row to the history (x = epochs done, fractional after single steps)."""
         metrics = self.metrics()
-        done = self.epoch + (self._cursor / len(self.x_train) if self._order is not None else 0.0)
-        self.history.add(round(done, 4), metrics)
+        done = self.epoch + self._cursor / len(self.x_train)
+        logs = {"loss": metrics.train_loss, "val_loss": metrics.test_loss}
+        if not self.setup.is_regression:
+            logs.update(accuracy=_or_nan(metrics.train_accuracy), val_accuracy=_or_nan(metrics.test_accuracy))
+        self.history.add(round(done, 4), logs)
         return metrics
 
     def metrics(self) -> Metrics:
-        """Loss and accuracy on the training and the test part (eval mode: no dropout, running BN stats)."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            results = [self._measure(x, y) for x, y in ((self._inputs_train, self.y_train),
-                                                        (self._inputs_test, self.y_test))]
-        (train_loss, train_acc), (test_loss, test_acc) = results
-        return Metrics(train_loss, test_loss, train_acc, test_acc)
+        """Loss and accuracy on the training and the test part (evaluate(): eval mode, no dropout, running BN
+        statistics); accuracies are None for regression or once the outputs are not finite."""
+        train_loss, train_accuracy = self._measure(self._inputs_train, self.y_train)
+        test_loss, test_accuracy = self._measure(self._inputs_test, self.y_test)
+        return Metrics(train_loss, test_loss, train_accuracy, test_accuracy)
 
     def _measure(self, inputs, y) -> tuple[float, float | None]:
         if len(inputs) == 0:
             return math.nan, None
-        output = self.model.predict(inputs)
-        if not np.isfinite(output).all():
-            return math.nan, None
-        loss_value = float(self.loss.forward(output, self._targets(y)))
-        if self.setup.is_regression:
-            return loss_value, None
-        return loss_value, float((output.argmax(axis=1) == y).mean())
+        labels = None if self.setup.is_regression else y
+        result = evaluate(self.model, self.loss, inputs, self._targets(y), labels=labels)
+        return result.loss, result.accuracy if math.isfinite(result.loss) else None
 
     # ---- pictures and numbers ----
     def _outputs_over_plane(self, resolution: int) -> np.ndarray:
@@ -679,6 +655,15 @@ class PlaygroundSession:
                              f"got i={i!r}, j={j!r}.")
         value = check_weight(value)
         weights[i, j] = value                   # in place: the optimizer's state keeps pointing at this array
+
+
+#: train_step's reason -> what the learner is told went wrong
+DIVERGED_WHAT = {"output": "outputs grew to infinity", "loss": "loss became infinite or NaN",
+                 "exploded": "loss exploded"}
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def check_weight(value) -> float:

@@ -24,6 +24,9 @@ from learnscope.lessons.series import thin_series
 
 #: settings that change how training continues but not what is trained: no reset needed
 LIVE_FIELDS = ("lr", "l2", "stop_after", "hidden_controls")
+#: the page's curve names -> the History keys they are read from (the test part is fit's "validation" data)
+CURVE_KEYS = {"train_loss": "loss", "test_loss": "val_loss", "train_accuracy": "accuracy",
+              "test_accuracy": "val_accuracy"}
 PUBLISH_INTERVAL = 1 / 15          # seconds between snapshots while training
 TRAIN_SLICE = 0.04                 # seconds of training between looks at the command queue
 
@@ -182,8 +185,7 @@ class PlaygroundWorker:
     def _publish(self) -> None:
         session = self._session
         history = session.history
-        curves = {name: thin_series(history.epoch, getattr(history, name))
-                  for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy")}
+        curves = {name: thin_series(history.epoch, _column(history, key)) for name, key in CURVE_KEYS.items()}
         metrics = _last_metrics(history)
         hidden_maps = session.neuron_maps(self.map_resolution)
         limit = 1.0 if session.setup.activation in ("tanh", "sigmoid") else None
@@ -209,12 +211,17 @@ class PlaygroundWorker:
             self._snapshot = snapshot
 
 
+def _column(history, key: str) -> list[float]:
+    """A History column; NaN per row for a metric this task does not have (accuracy in regression)."""
+    return history.history.get(key) or [math.nan] * len(history.epoch)
+
+
 def _last_metrics(history) -> Metrics:
-    def value(values):
+    def value(key):
+        values = _column(history, key)
         return values[-1] if values and math.isfinite(values[-1]) else None
 
-    return Metrics(value(history.train_loss), value(history.test_loss),
-                   value(history.train_accuracy), value(history.test_accuracy))
+    return Metrics(*(value(key) for key in CURVE_KEYS.values()))
 
 
 def _points(session: PlaygroundSession) -> dict:

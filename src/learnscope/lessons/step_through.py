@@ -22,22 +22,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from learnscope.core.validation import describe
-from learnscope.losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy
+from learnscope.losses import Loss
 from learnscope.model import Sequential
 from learnscope.optim import Optimizer
-
-#: What each loss computes, for the page beside the numbers (LaTeX)
-LOSS_FORMULAS = {
-    "MSE": r"L = \frac{1}{NK}\sum_{n,k} (\hat y_{nk} - y_{nk})^2",
-    "SoftmaxCrossEntropy": r"p = \mathrm{softmax}(z),\quad L = -\frac{1}{N}\sum_n \log p_{n, y_n}",
-    "BinaryCrossEntropy": r"p = \sigma(z),\quad L = -\frac{1}{N}\sum_n \big[y_n \log p_n + (1 - y_n)\log(1 - p_n)\big]",
-}
-#: d(loss)/d(output), the start of the backward pass (LaTeX)
-LOSS_GRADIENTS = {
-    "MSE": r"\frac{\partial L}{\partial \hat y} = \frac{2}{NK}(\hat y - y)",
-    "SoftmaxCrossEntropy": r"\frac{\partial L}{\partial z} = \frac{1}{N}\,(p - \mathrm{onehot}(y))",
-    "BinaryCrossEntropy": r"\frac{\partial L}{\partial z} = \frac{1}{N}\,(p - y)",
-}
+from learnscope.train.step import train_step
 
 
 @dataclass
@@ -141,50 +129,37 @@ def step_through(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, trai
         record = layers[index]
         record.grad_output = grad.copy()
         record.grad_input = None if grad_in is None else grad_in.copy()
-        record.grads = {key: value.copy() for key, value in layer.grads.items()}
-
-    handles = [model.register_hook("forward", on_forward), model.register_hook("backward", on_backward)]
-    try:
-        output = model.forward(x, train=train)
-        loss_value = loss.forward(output, y)
-        prediction = _prediction(loss, output)
-        per_example = loss.per_example.copy()
-        grad_loss = loss.backward()
-        model.backward(grad_loss, need_input_grad=True)
-    finally:
-        for handle in handles:
-            handle.remove()
+        record.grads = {key: value.copy() for key, value in layer.grads.items()}   # before clipping changes them
 
     named = model.named_params()
     before = {name: param.copy() for name, param, _ in named}
-    grads = {name: grad.copy() for name, _, grad in named}
     lr = optimizer.current_lr
-    optimizer.step(named)
-    updates = [ParameterUpdate(name, before[name], grads[name],
+    handles = [model.register_hook("forward", on_forward), model.register_hook("backward", on_backward)]
+    try:
+        outcome = train_step(model, loss, optimizer, x, y, train=train, need_input_grad=True)
+    finally:
+        for handle in handles:
+            handle.remove()
+    if outcome.diverged:
+        raise ValueError(f"{owner} could not take the step: the network's {outcome.diverged} is not finite. "
+                         "Lower the learning rate and start over.")
+    output, per_example = outcome.output, loss.per_example.copy()      # before the check below overwrites them
+    grad_loss = layers[-1].grad_output                                  # what the last layer's backward was given
+    updates = [ParameterUpdate(name, before[name], layers[int(name.split(".")[0])].grads[name.rsplit(".", 1)[1]],
                                {key: value.copy() for key, value in optimizer.state.get(name, {}).items()},
                                param.copy())
                for name, param, _ in named]
 
     output_after = model.forward(x, train=False)
     loss_after = loss.forward(output_after, y)
-    name = type(loss).__name__
     return LearningStep(
-        x=x.copy(), y=y.copy(), train=train, layers=layers, output=output.copy(), prediction=prediction,
-        loss=loss_value, per_example_loss=per_example, loss_name=name, loss_formula=LOSS_FORMULAS.get(name, ""),
-        loss_gradient_formula=LOSS_GRADIENTS.get(name, ""), grad_loss=grad_loss.copy(),
+        x=x.copy(), y=y.copy(), train=train, layers=layers, output=output.copy(), prediction=loss.prediction(output),
+        loss=outcome.loss, per_example_loss=per_example, loss_name=type(loss).__name__,
+        loss_formula=loss.formula, loss_gradient_formula=loss.gradient_formula, grad_loss=grad_loss,
         optimizer_name=type(optimizer).__name__, optimizer_formula=_first_line(type(optimizer).__doc__), lr=lr,
-        updates=updates, output_after=output_after.copy(), prediction_after=_prediction(loss, output_after),
-        loss_before=loss_value if loss_before is None else loss_before, loss_after=loss_after,
+        updates=updates, output_after=output_after.copy(), prediction_after=loss.prediction(output_after),
+        loss_before=outcome.loss if loss_before is None else loss_before, loss_after=loss_after,
     )
-
-
-def _prediction(loss: Loss, output: np.ndarray) -> np.ndarray:
-    """What the network predicts, in the loss's own terms: probabilities for the cross-entropies."""
-    if isinstance(loss, SoftmaxCrossEntropy):
-        return loss.probabilities.copy()       # the softmax the loss itself computed
-    if isinstance(loss, BinaryCrossEntropy):
-        return 0.5 * (1 + np.tanh(0.5 * output))   # σ(z), as the loss computes it
-    return output.copy()                        # MSE: the output is the prediction
 
 
 def _layer_name(index: int, layer) -> str:

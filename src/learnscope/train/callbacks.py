@@ -77,6 +77,10 @@ class History(Callback):
             self.evaluations.append(dict(logs, step=step))
 
     def on_epoch_end(self, epoch, logs) -> None:
+        self.add(epoch, logs)
+
+    def add(self, epoch, logs: dict) -> None:
+        """One row: `epoch` (an index; a step-by-step trainer may log fractions of an epoch) and its metrics."""
         self.epoch.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)

@@ -63,9 +63,11 @@ def predicted_classes(kind: str, output: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def evaluate(model: Sequential, loss: Loss, x, y, batch_size: int = 1000) -> Evaluation:
+def evaluate(model: Sequential, loss: Loss, x, y, batch_size: int = 1000, labels=None) -> Evaluation:
     """Loss, accuracy, confusion matrix and predictions of `model` on (x, y), in eval mode.
-    x: (N, ...) inputs, y: (N,) integer labels or (N, ...) targets."""
+    x: (N, ...) inputs, y: (N,) integer labels or (N, ...) targets.
+    labels: (N,) class labels to score the outputs' argmax against when y holds other targets (one-hot rows
+      for MSE on class scores); by default they are read from y where the loss says it is a classifier."""
     owner = "evaluate"
     if not isinstance(model, Sequential):
         raise TypeError(f"{owner} expected model to be a Sequential, got {describe(model)}.")
@@ -86,7 +88,13 @@ def evaluate(model: Sequential, loss: Loss, x, y, batch_size: int = 1000) -> Eva
         # a shallow copy: forward() writes per_example and its cache on the copy, not on fit's loss
         mean_loss = float(copy.copy(loss).forward(outputs, y)) if finite else math.nan
 
-    kind, labels = classification_labels(loss, y)
+    if labels is None:
+        kind, labels = classification_labels(loss, y)
+    else:
+        kind, labels = "argmax", check_array(labels, "labels", owner, ndim=1).astype(np.int64, copy=False)
+        if len(labels) != len(x):
+            raise ValueError(f"{owner} expected one label per example, got {len(labels)} labels for {len(x)} "
+                             "examples.")
     predicted = None if kind is None else predicted_classes(kind, outputs)
     if predicted is None:
         return Evaluation(mean_loss, None, None, outputs, None, len(x))

@@ -1,16 +1,10 @@
 """fit(): the training loop, with events for callbacks.
 
-The heart of it is the four-line step every lesson shows:
-
-    output = model.forward(x[idx], train=True)
-    loss_value = loss.forward(output, y[idx])
-    model.backward(loss.backward(), need_input_grad=False)
-    optimizer.step(model.named_params())
-
-Around it fit() adds only what is cheap per step: a finiteness test of the output (it is (batch, n_classes),
-tiny next to the weights) before the loss sees it, one comparison of the loss with the divergence limit,
-the batch accuracy from the output's argmax, a logs dict and the callbacks. Everything that costs a pass over
-the weights (the NaN/inf check of all parameters, validation) runs once per epoch, or every `eval_every` steps.
+The heart of it is train_step (train/step.py), the four-line step every lesson shows. Around it fit() adds only
+what is cheap per step: train_step's finiteness test of the output (it is (batch, n_classes), tiny next to the
+weights) and its comparison of the loss with the divergence limit, the batch accuracy from the output's argmax,
+a logs dict and the callbacks. Everything that costs a pass over the weights (the NaN/inf check of all
+parameters, validation) runs once per epoch, or every `eval_every` steps.
 """
 
 import contextlib
@@ -20,13 +14,14 @@ import time
 import numpy as np
 
 from learnscope.core.rng import make_rng
-from learnscope.core.validation import check_array, check_finite, check_int, describe, is_finite
-from learnscope.data.batches import minibatch_indices
+from learnscope.core.validation import check_array, check_finite, check_int, describe
+from learnscope.data.batches import minibatch_indices, steps_per_epoch
 from learnscope.losses import Loss
 from learnscope.model import Sequential
 from learnscope.optim.base import Optimizer
 from learnscope.train.callbacks import Callback, DivergenceGuard, History, _state_arrays, all_finite
 from learnscope.train.evaluate import Evaluation, classification_labels, evaluate, predicted_classes
+from learnscope.train.step import train_step
 
 #: Batch size of the validation passes (eval mode, no gradients: larger batches are fine)
 EVAL_BATCH_SIZE = 1000
@@ -46,7 +41,7 @@ class Trainer:
                  is_classifier, input_rms, history):
         self.model, self.loss, self.optimizer = model, loss, optimizer
         self.epochs, self.batch_size, self.n_samples = epochs, batch_size, n_samples
-        self.steps_per_epoch = math.ceil(n_samples / batch_size)
+        self.steps_per_epoch = steps_per_epoch(n_samples, batch_size, model.min_batch_size)
         self.validation_data = validation_data
         self.is_classifier = is_classifier
         self.input_rms = input_rms          # root-mean-square of x: the divergence advice spots unscaled inputs
@@ -173,22 +168,14 @@ def _train(trainer, callbacks, guard, clock, x, y, kind, labels, rng, shuffle, e
             return
         epoch_start = clock.training_seconds()
         loss_sum, n_correct, n_scored, n_seen = 0.0, 0, 0, 0
-        for idx in minibatch_indices(trainer.n_samples, trainer.batch_size, rng, shuffle):
+        for idx in minibatch_indices(trainer.n_samples, trainer.batch_size, rng, shuffle, model.min_batch_size):
             trainer.step = step
             x_batch, y_batch = x[idx], y[idx]
-            # NOTE: overflow is how divergence starts; the guard below names it clearly instead of NumPy warning
-            with np.errstate(over="ignore", invalid="ignore"):
-                output = model.forward(x_batch, train=True)
-                if not is_finite(output):                       # before the loss, which refuses NaN/inf
-                    guard.diverged(trainer, "output", output=output, batch=x_batch)
-                    return
-                loss_value = loss.forward(output, y_batch)
-                if not loss_value <= limit:                     # NaN compares False: one test for NaN, inf, blow-up
-                    reason = "exploded" if math.isfinite(loss_value) else "loss"
-                    guard.diverged(trainer, reason, value=loss_value, output=output, batch=x_batch)
-                    return
-                model.backward(loss.backward(), need_input_grad=False)
-                optimizer.step(model.named_params())
+            outcome = train_step(model, loss, optimizer, x_batch, y_batch, loss_limit=limit)
+            if outcome.diverged:
+                guard.diverged(trainer, outcome.diverged, value=outcome.loss, output=outcome.output, batch=x_batch)
+                return
+            loss_value, output = outcome.loss, outcome.output
             if check_grad_norm and not math.isfinite(optimizer.last_grad_norm):
                 guard.diverged(trainer, "grad_norm", value=optimizer.last_grad_norm, batch=x_batch)
                 return
