@@ -20,9 +20,9 @@ from learnscope import __version__
 from learnscope.core.functions import softmax
 from learnscope.data.catalog import DATASET_NAMES, load_training_data
 from learnscope.losses import MSE, SoftmaxCrossEntropy
-from learnscope.recipes import MODEL_KINDS, SCHEDULE_NAMES, build_from_recipe, default_recipe, optimizer_from_recipe
+from learnscope.recipes import MODEL_KINDS, SCHEDULE_NAMES, default_recipe
 from learnscope.store import RunStore, default_store_path
-from learnscope.train import Callback, Recorder, diagnose, evaluate, fit, log_test_confusion
+from learnscope.train import Callback, Recorder, diagnose, evaluate, train_recipe
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="See how a neural network learns: train, evaluate and predict from the terminal.")
@@ -94,33 +94,24 @@ def train(
         hidden=_parse_sizes(hidden), activation=activation, optimizer=optimizer, lr=lr, schedule=schedule,
         batch_size=_parse_batch_size(batch_size, len(data.x_train)), epochs=epochs, weight_decay=l2,
         dropout=dropout, batch_norm=batch_norm or None, seed=seed)
-    network = build_from_recipe(recipe, data.input_shape, data.n_outputs, x_train=data.x_train)
-    steps_per_epoch = -(-len(data.x_train) // recipe.batch_size)
-    loss = SoftmaxCrossEntropy() if data.is_classification else MSE()
     console.print(f"[bold]{data.name}[/]: {len(data.x_train):,} training and {len(data.x_test):,} test examples "
                   f"({data.source})")
-    console.print(f"{recipe.model.upper()} with {network.n_params():,} weights; {recipe.optimizer}, lr {recipe.lr}, "
-                  f"{recipe.schedule} schedule, batch {recipe.batch_size}, {recipe.epochs} epochs, seed {seed}")
+    intro = (f"{recipe.model.upper()} with {{n_weights:,}} weights; {recipe.optimizer}, lr {recipe.lr}, "
+             f"{recipe.schedule} schedule, batch {recipe.batch_size}, {recipe.epochs} epochs, seed {seed}")
     recorder = Recorder(store or default_store_path(), run_name=f"{data.name} {recipe.model} seed {seed}",
                         config={**recipe.to_dict(), "n_classes": len(data.class_names) or None,
                                 "class_names": data.class_names},
                         dataset=data.name) if record else None
-    start = time.perf_counter()
     with _progress() as progress:
-        callbacks = [ProgressBar(progress, recipe.epochs * steps_per_epoch, recipe.batch_size)]
-        history = fit(network, loss, optimizer_from_recipe(recipe, steps_per_epoch), data.x_train, data.y_train,
-                      epochs=recipe.epochs, batch_size=recipe.batch_size, seed=seed,
-                      callbacks=callbacks + ([recorder] if recorder else []))
-    seconds = time.perf_counter() - start
+        callbacks = [ProgressBar(progress, intro)] + ([recorder] if recorder else [])
+        trained = train_recipe(data, recipe, callbacks=callbacks)
+    history, result, seconds = trained.history, trained.evaluation, trained.seconds
     if history.status == "diverged":
         _fail(history.message)
-    result = evaluate(network, loss, data.x_test, data.y_test)
-    if recorder is not None and result.confusion is not None:   # for `learnscope report`
-        log_test_confusion(recorder.store.path, recorder.run_id, history, result.confusion)
     path = output or Path(f"{data.name}-{recipe.model}.safetensors")
-    network.save(path, metadata={**data.metadata(), "recipe": recipe.to_dict(), "test_loss": result.loss,
-                                 "test_accuracy": result.accuracy, "status": history.status,
-                                 "training_seconds": round(seconds, 2)})
+    trained.model.save(path, metadata={**data.metadata(), "recipe": recipe.to_dict(), "test_loss": result.loss,
+                                       "test_accuracy": result.accuracy, "status": history.status,
+                                       "training_seconds": round(seconds, 2)})
     table = Table(title=f"{data.name}, after {len(history.epoch)} epoch(s), {seconds:.1f} s of training")
     table.add_column("")
     table.add_column("loss", justify="right")
@@ -143,11 +134,16 @@ def train(
 
 
 class ProgressBar(Callback):
-    """A live progress bar: epoch, loss, accuracy, speed and time left."""
+    """A live progress bar: epoch, loss, accuracy, speed and time left; first the `intro` line about the model
+    (its {n_weights} filled in)."""
 
-    def __init__(self, progress: Progress, total_steps: int, batch_size: int):
-        self.progress, self.batch_size = progress, batch_size
-        self.task = progress.add_task("training", total=total_steps, info="")
+    def __init__(self, progress: Progress, intro: str = ""):
+        self.progress, self.intro = progress, intro
+
+    def on_train_begin(self, trainer):
+        if self.intro:
+            self.progress.console.print(self.intro.format(n_weights=trainer.model.n_params()))
+        self.task = self.progress.add_task("training", total=trainer.epochs * trainer.steps_per_epoch, info="")
         self.started = time.perf_counter()
 
     def on_batch_end(self, step, logs):

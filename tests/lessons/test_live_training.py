@@ -84,8 +84,9 @@ def _watch(job, timeout=120):
 
 def test_an_mnist_run_publishes_the_recorders_numbers_and_ends_with_evaluate(tmp_path, shared_data_dir):
     published = []
+    # snapshots every 50 ms: on an idle machine the 48 steps take about half a second, one default interval
     job = TrainingJob(_settings(samples="3000", epochs="2"), tmp_path / "runs.sqlite", data_dir=shared_data_dir,
-                      download=False, on_model=lambda *args: published.append(args))
+                      download=False, on_model=lambda *args: published.append(args), publish_every=0.05)
     job.start()
     snapshots = _watch(job)
     final = snapshots[-1]

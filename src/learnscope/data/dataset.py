@@ -49,6 +49,14 @@ class Dataset:
     def n_classes(self) -> int:
         return len(self.class_names)
 
+    #: images with class labels: always a classification (as TrainingData says of itself)
+    is_classification = True
+
+    @property
+    def n_outputs(self) -> int:
+        """Units of the last layer: one per class."""
+        return self.n_classes
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         """The shape of one example, e.g. (1, 28, 28)."""

@@ -8,7 +8,6 @@ drawings prepared the way its training digits were, which is why the 28×28 pict
 
 import math
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -254,10 +253,8 @@ def train_quick_digit_model(data_dir=None, seed: int = 0, download: bool = False
     8×8 digits blown up to 28×28 look nothing like a drawing, so they are no stand-in here."""
     from learnscope.data import load_mnist
     from learnscope.data.sources import DatasetUnavailable
-    from learnscope.losses import SoftmaxCrossEntropy
-    from learnscope.recipes import build_from_recipe, default_recipe, optimizer_from_recipe
-    from learnscope.train import evaluate, fit
-    from learnscope.train.callbacks import Callback
+    from learnscope.recipes import default_recipe
+    from learnscope.train import Callback, train_recipe
 
     try:
         data = load_mnist(data_dir, download=download, progress=False)
@@ -265,23 +262,16 @@ def train_quick_digit_model(data_dir=None, seed: int = 0, download: bool = False
         raise DatasetUnavailable(f"{err} The quick model needs MNIST: run 'learnscope data fetch mnist' in a "
                                  "terminal, or start the lab without --no-download.") from None
     recipe = default_recipe("mnist").with_options(hidden=QUICK_HIDDEN, epochs=QUICK_EPOCHS, seed=seed)
-    model = build_from_recipe(recipe, data.input_shape, data.n_classes, x_train=data.x_train)
-    steps_per_epoch = -(-len(data.x_train) // recipe.batch_size)
-    total = recipe.epochs * steps_per_epoch
 
     class Report(Callback):
         def on_batch_end(self, step, logs):
             if progress is not None:
-                progress((step + 1) / total)
+                progress((step + 1) / (self.trainer.epochs * self.trainer.steps_per_epoch))
             if should_stop is not None and should_stop():
                 self.trainer.stop("stopped on request")
 
-    loss = SoftmaxCrossEntropy()
-    start = time.perf_counter()
-    fit(model, loss, optimizer_from_recipe(recipe, steps_per_epoch), data.x_train, data.y_train,
-        epochs=recipe.epochs, batch_size=recipe.batch_size, seed=seed, callbacks=[Report()])
-    seconds = time.perf_counter() - start
-    return QuickModel(model, float(evaluate(model, loss, data.x_test, data.y_test).accuracy), seconds)
+    trained = train_recipe(data, recipe, callbacks=[Report()])
+    return QuickModel(trained.model, float(trained.evaluation.accuracy), trained.seconds)
 
 
 @dataclass

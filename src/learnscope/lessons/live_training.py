@@ -37,10 +37,8 @@ from learnscope.lessons.mnist_lab import (
 )
 from learnscope.lessons.pictures import png_data_uri
 from learnscope.lessons.series import thin_series
-from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential
-from learnscope.recipes import build_from_recipe, optimizer_from_recipe
-from learnscope.train import Callback, Recorder, evaluate, fit, log_test_confusion
+from learnscope.train import Callback, Recorder, train_recipe
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +53,7 @@ PICTURE_EVERY = 3.0
 CURVES_EVERY = 3.0
 #: The Recorder samples gradients and update ratios every this many steps
 RECORD_EVERY = 10
-#: Test-set evaluations per epoch (fit(eval_every=steps_per_epoch // this))
+#: Test-set evaluations per epoch, for the live test curves (train_recipe(test_evals_per_epoch=this))
 EVALS_PER_EPOCH = 4
 ENDED = ("finished", "stopped", "diverged", "failed", "interrupted")
 #: Snapshot keys that change at their own slower pace: the child sends them only when they are new (pickling ~70 kB
@@ -277,31 +275,21 @@ class _Worker:
             data = load_lab_dataset(settings.dataset, self.data_dir, self.download)
             if settings.samples is not None and settings.samples < len(data.x_train):
                 data = data.subset(settings.samples, seed=recipe.seed)
-            model = build_from_recipe(recipe, data.input_shape, data.n_classes, x_train=data.x_train)
-            self.model = model
-            n_train = len(data.x_train)
-            batch_size = min(recipe.batch_size, n_train)
-            steps_per_epoch = math.ceil(n_train / batch_size)
-            optimizer = optimizer_from_recipe(recipe, steps_per_epoch)
-            loss = SoftmaxCrossEntropy()
             recorder = Recorder(self.store_path, run_name=f"{data.name} {recipe.model} (lab) seed {recipe.seed}",
                                 every=self.record_every, dataset=data.name, checkpoints=False,
                                 config={**recipe.to_dict(), "n_classes": data.n_classes, "class_names":
                                         list(data.class_names), "samples": settings.samples, "source": "lab"})
-            live = _LiveCallback(self, recorder, steps_per_epoch, recipe.epochs, n_train, data.name)
-            history = fit(model, loss, optimizer, data.x_train, data.y_train, epochs=recipe.epochs,
-                          batch_size=batch_size, validation_data=(data.x_test, data.y_test),
-                          callbacks=[recorder, live], seed=recipe.seed,
-                          eval_every=max(1, steps_per_epoch // EVALS_PER_EPOCH))
+            live = _LiveCallback(self, recorder, data.name)
+            trained = train_recipe(data, recipe, callbacks=[recorder, live], test_evals_per_epoch=EVALS_PER_EPOCH)
+            model, history, evaluation = trained.model, trained.history, trained.evaluation
             self.run_id = recorder.run_id
             status, message = history.status, history.message
             if status == "diverged":
                 live.publish(force=True, status=status, message=message)
                 return
-            live.publish(force=True, status="evaluating", message=f"{message} Evaluating on the test set…")
-            result = self._evaluate(model, loss, data)
-            if self.run_id is not None:                 # for `learnscope report`, as the CLI records it
-                log_test_confusion(self.store_path, self.run_id, history, result.confusion)
+            _, confidence = softmax_confidence(evaluation.outputs)
+            result = TrainingResult(evaluation.loss, evaluation.accuracy, evaluation.confusion, evaluation.predictions,
+                                    confidence, data.y_test, data.x_test, list(data.class_names))
             accuracy = result.accuracy
             name = f"{recipe.model.upper()} trained on the MNIST page ({data.name}, {accuracy:.1%} test accuracy)"
             metadata = {"dataset": data.name, "family": data.name, "class_names": list(data.class_names),
@@ -322,23 +310,14 @@ class _Worker:
             else:
                 self._publish_state(**values)
 
-    @staticmethod
-    def _evaluate(model, loss, data) -> TrainingResult:
-        evaluation = evaluate(model, loss, data.x_test, data.y_test)
-        _, confidence = softmax_confidence(model.predict(data.x_test))
-        return TrainingResult(evaluation.loss, evaluation.accuracy, evaluation.confusion, evaluation.predictions,
-                              confidence, data.y_test, data.x_test, list(data.class_names))
-
 
 class _LiveCallback(Callback):
     """Collects the curves step by step and publishes snapshots; holds training while the job is paused and
     stops it when asked. Runs in the worker, right after the Recorder."""
 
-    def __init__(self, job: "_Worker", recorder: Recorder, steps_per_epoch: int, epochs: int, n_train: int,
-                 dataset: str):
-        self.job, self.recorder = job, recorder
-        self.steps_per_epoch, self.epochs, self.n_train, self.dataset = steps_per_epoch, epochs, n_train, dataset
-        self.total_steps = steps_per_epoch * epochs
+    def __init__(self, job: "_Worker", recorder: Recorder, dataset: str):
+        self.job, self.recorder, self.dataset = job, recorder, dataset
+        self.steps_per_epoch, self.epochs, self.total_steps = 1, 1, 1     # known from on_train_begin
         self.train = {"loss": ([], []), "accuracy": ([], [])}
         self.test = {"loss": ([], []), "accuracy": ([], [])}
         self.grad_rms: dict[str, tuple[list, list]] = {}
@@ -354,8 +333,15 @@ class _LiveCallback(Callback):
         self.stop_asked = False
 
     def on_train_begin(self, trainer) -> None:
+        self.job.model = trainer.model                  # the first-layer picture reads it
+        self.steps_per_epoch, self.epochs = trainer.steps_per_epoch, trainer.epochs
+        self.total_steps = self.steps_per_epoch * self.epochs
         self.started = time.perf_counter()
         self.publish(force=True, status="running", message="Training…")
+
+    def on_train_end(self, logs: dict) -> None:
+        if logs["status"] != "diverged":                # train_recipe evaluates the test set next
+            self.publish(force=True, status="evaluating", message=f"{logs['message']} Evaluating on the test set…")
 
     def on_batch_end(self, step: int, logs: dict) -> None:
         self.step, self.epoch, self.examples_seen = step, logs["epoch"], logs["examples_seen"]

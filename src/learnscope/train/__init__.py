@@ -1,4 +1,5 @@
-"""Training: fit() with Keras-style callbacks, evaluate(), the Recorder, and diagnose() for recorded runs."""
+"""Training: train_step (the one learning step), fit() with Keras-style callbacks, train_recipe, evaluate(), the
+Recorder, and diagnose() for recorded runs."""
 
 from learnscope.train.callbacks import (
     Callback,
@@ -11,7 +12,9 @@ from learnscope.train.callbacks import (
 from learnscope.train.diagnostics import Diagnosis, diagnose
 from learnscope.train.evaluate import Evaluation, evaluate
 from learnscope.train.loop import Trainer, fit
+from learnscope.train.recipe import TrainedRecipe, train_recipe
 from learnscope.train.recorder import Recorder, log_test_confusion
+from learnscope.train.step import StepOutcome, train_step
 
 __all__ = [
     "Callback",
@@ -23,9 +26,13 @@ __all__ = [
     "LearningRateScheduler",
     "ModelCheckpoint",
     "Recorder",
+    "StepOutcome",
+    "TrainedRecipe",
     "Trainer",
     "diagnose",
     "evaluate",
     "fit",
     "log_test_confusion",
+    "train_recipe",
+    "train_step",
 ]

@@ -24,6 +24,7 @@ class Evaluation:
     confusion: (n_classes, n_classes) int64 counts; rows = true class, columns = predicted class
     predictions: (N,) predicted class per example for classifiers, else the raw outputs (N, ...)
     per_class_accuracy: (n_classes,) confusion[k, k] / (examples of class k); NaN for a class absent from y
+    outputs: (N, ...) the model's raw outputs (the logits of a classifier: how sure it was)
     """
 
     loss: float
@@ -32,6 +33,7 @@ class Evaluation:
     predictions: np.ndarray
     per_class_accuracy: np.ndarray | None
     n_samples: int
+    outputs: np.ndarray | None = None
 
     def __str__(self) -> str:
         text = f"loss {self.loss:.4g}"
@@ -97,7 +99,7 @@ def evaluate(model: Sequential, loss: Loss, x, y, batch_size: int = 1000, labels
                              "examples.")
     predicted = None if kind is None else predicted_classes(kind, outputs)
     if predicted is None:
-        return Evaluation(mean_loss, None, None, outputs, None, len(x))
+        return Evaluation(mean_loss, None, None, outputs, None, len(x), outputs)
     n_classes = 2 if kind == "threshold" else outputs.shape[1]
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= n_classes:
@@ -110,4 +112,4 @@ def evaluate(model: Sequential, loss: Loss, x, y, batch_size: int = 1000, labels
     with np.errstate(invalid="ignore", divide="ignore"):   # 0/0 = NaN for a class with no examples
         per_class = np.diag(confusion) / per_class_total
     accuracy = float(np.trace(confusion) / len(x))
-    return Evaluation(mean_loss, accuracy, confusion, predicted, per_class, len(x))
+    return Evaluation(mean_loss, accuracy, confusion, predicted, per_class, len(x), outputs)
