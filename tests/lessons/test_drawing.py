@@ -227,7 +227,7 @@ def test_quick_training_runs_in_a_thread_and_hands_over_the_model(shared_data_di
     job.start()
     with pytest.raises(RuntimeError, match="already running"):
         job.start()
-    job._thread.join(timeout=120)
+    assert job.wait(timeout=120)
     assert job.status == "done" and job.progress == pytest.approx(1.0)
     assert handed == [job.result] and job.result.test_accuracy > 0.95
 

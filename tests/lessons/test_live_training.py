@@ -4,6 +4,7 @@ Recorder's and evaluate()'s, pause/resume/stop, divergence, missing data, and sa
 import math
 import multiprocessing
 import os
+import signal
 import threading
 import time
 
@@ -11,35 +12,13 @@ import numpy as np
 import pytest
 
 from learnscope.data.mnist import load_mnist
-from learnscope.lessons.live_training import STICKY, SnapshotBoard, TrainingJob, _train_in_child, _Worker
+from learnscope.lessons.jobs import JobControl
+from learnscope.lessons.live_training import STICKY, TrainingJob, _train_in_child, _Worker
 from learnscope.lessons.mnist_lab import default_form, parse_form
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential
 from learnscope.store import RunStore
 from learnscope.train import evaluate
-
-
-def test_board_hands_out_each_version_once_per_reader():
-    board = SnapshotBoard()
-    assert board.latest() is None and board.version == 0
-    before = time.time()
-    assert board.publish({"step": 1}) == 1
-    first = board.latest()
-    assert first["step"] == 1 and first["version"] == 1 and before <= first["wall_time"] <= time.time()
-    assert board.latest(since_version=1) is None            # unchanged: the poller skips it
-    board.publish({"step": 2})
-    assert board.latest(since_version=1)["step"] == 2
-    assert first["step"] == 1                                # published snapshots are never changed afterwards
-
-
-def test_board_versions_stay_in_order_under_concurrent_publishers():
-    board = SnapshotBoard()
-    threads = [threading.Thread(target=lambda: [board.publish({"n": i}) for i in range(200)]) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert board.version == 800 and board.latest()["version"] == 800
 
 
 def _settings(**fields):
@@ -183,8 +162,8 @@ def test_saving_before_the_end_is_refused(tmp_path, shared_data_dir):
 
 def test_training_runs_in_its_own_process_and_a_crash_there_leaves_a_message(tmp_path, shared_data_dir):
     job = _long_run_under_way(tmp_path, shared_data_dir)
-    assert job._process.pid != os.getpid() and job._process.is_alive()     # not a thread of the lab's process
-    job._process.kill()                                                     # e.g. the OS ended it
+    assert job.child_pid != os.getpid()                                     # not a thread of the lab's process
+    os.kill(job.child_pid, signal.SIGKILL)                                  # e.g. the OS ended it
     assert job.wait(30)
     final = job.board.latest()
     assert final["status"] == "failed" and "ended unexpectedly" in final["message"]
@@ -200,12 +179,10 @@ def test_the_trainer_sends_curves_and_pictures_only_when_new_and_the_job_carries
     worker = _Worker(_settings(samples="3000", epochs="2"), tmp_path / "runs.sqlite", shared_data_dir, False,
                      publish_every=0.0, picture_every=0.2, curves_every=0.1, record_every=10,
                      model_path=tmp_path / "model.safetensors")
-    go, stop_requested = threading.Event(), threading.Event()
-    go.set()
     messages = []
     reader = threading.Thread(target=lambda: _read_all(receiver, messages))
     reader.start()
-    _train_in_child(worker, go, stop_requested, sender)
+    _train_in_child(worker, JobControl(), sender)
     reader.join(30)
     snapshots = [payload for kind, payload in messages if kind == "snapshot" and "step" in payload]
     assert len(snapshots) >= 2 * math.ceil(3000 / 128)                  # one per step at least
@@ -219,7 +196,7 @@ def test_the_trainer_sends_curves_and_pictures_only_when_new_and_the_job_carries
     job = TrainingJob(_settings(), tmp_path / "unused.sqlite")
     latest = {}
     for snapshot in snapshots:
-        job._publish_state(snapshot)
+        job.publish(snapshot)
         latest.update({key: snapshot[key] for key in STICKY if key in snapshot})
         on_board = job.board.latest()
         assert all(on_board[key] is latest[key] for key in latest) and on_board["step"] == snapshot["step"]

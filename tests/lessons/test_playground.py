@@ -349,7 +349,7 @@ def test_the_worker_trains_stops_after_n_epochs_and_applies_commands_between_ste
         wait_until(lambda: "class must be" in worker.snapshot().message)
     finally:
         worker.stop()
-    assert not worker.alive
+    assert not worker.running
 
 
 def test_points_take_their_class_colour_or_their_value_on_the_diverging_scale():

@@ -7,8 +7,7 @@ drawings prepared the way its training digits were, which is why the 28×28 pict
 """
 
 import math
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from learnscope.core.validation import check_int, describe
 from learnscope.data.images import to_mnist_format
 from learnscope.layers import Softmax
 from learnscope.layers.activations import Activation
+from learnscope.lessons.jobs import BackgroundJob
 from learnscope.lessons.pictures import diverging_colors, tile_images
 from learnscope.model import Sequential
 
@@ -274,54 +274,48 @@ def train_quick_digit_model(data_dir=None, seed: int = 0, download: bool = False
     return QuickModel(trained.model, float(trained.evaluation.accuracy), trained.seconds)
 
 
-@dataclass
-class QuickTraining:
-    """train_quick_digit_model in a background thread: the page polls `progress`, `status`, `result`, `error`.
-    on_done(result) runs in the worker thread when training succeeds (the page publishes the model there)."""
+class QuickTraining(BackgroundJob):
+    """train_quick_digit_model as a background job: the page polls `progress`, `status`, `result` and `error`.
+    on_done(result) runs in the job's thread when training succeeds (the page publishes the model there)."""
 
-    data_dir: object = None
-    seed: int = 0
-    download: bool = False
-    on_done: object = None
-    progress: float = 0.0
-    status: str = "idle"                    # idle | running | done | failed | stopped
-    result: QuickModel | None = None
-    error: str = ""
-    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
-    _thread: threading.Thread | None = field(default=None, repr=False)
+    def __init__(self, data_dir=None, seed: int = 0, download: bool = False, on_done=None):
+        super().__init__("quick-digit-model")
+        self.data_dir, self.seed, self.download, self.on_done = data_dir, seed, download, on_done
+        self.result: QuickModel | None = None
+        self.error = ""
+        self.publish({"status": "idle", "progress": 0.0})
 
     @property
-    def running(self) -> bool:
-        return self.status == "running"
+    def status(self) -> str:
+        """idle | running | done | failed | stopped"""
+        return self.latest()["status"]
 
-    def start(self) -> None:
-        if self.running:
-            raise RuntimeError("QuickTraining.start: training is already running; wait for it or stop() it first.")
-        self._stop.clear()
-        self.progress, self.status, self.result, self.error = 0.0, "running", None, ""
-        self._thread = threading.Thread(target=self._work, name="quick-digit-model", daemon=True)
-        self._thread.start()
+    @property
+    def progress(self) -> float:
+        return self.latest()["progress"]
 
-    def stop(self, wait: bool = False) -> None:
-        self._stop.set()
-        if wait and self._thread is not None:
-            self._thread.join()
-
-    def _work(self) -> None:
+    def run(self) -> None:
         from learnscope.data.sources import DatasetUnavailable
 
+        self.publish({"status": "running", "progress": 0.0})
         try:
-            result = train_quick_digit_model(self.data_dir, self.seed, self.download,
-                                             progress=self._set_progress, should_stop=self._stop.is_set)
+            result = train_quick_digit_model(self.data_dir, self.seed, self.download, progress=self._set_progress,
+                                             should_stop=lambda: self.control.stop_requested)
         except (DatasetUnavailable, ValueError, OSError) as err:
-            self.error, self.status = str(err), "failed"
+            self.error = str(err)
+            self.publish({"status": "failed", "progress": self.progress})
             return
-        if self._stop.is_set():
-            self.status = "stopped"
+        if self.control.stop_requested:
+            self.publish({"status": "stopped", "progress": self.progress})
             return
         if self.on_done is not None:
             self.on_done(result)
-        self.result, self.status = result, "done"
+        self.result = result
+        self.publish({"status": "done", "progress": self.progress})
+
+    def failed(self, message: str) -> None:
+        self.error = message
+        self.publish({"status": "failed", "progress": self.progress})
 
     def _set_progress(self, fraction: float) -> None:
-        self.progress = fraction
+        self.publish({"status": "running", "progress": fraction})

@@ -1,20 +1,21 @@
-"""Training you can watch: fit() in a child process that publishes snapshots for the lab to poll.
+"""Training you can watch: train_recipe in a child process that publishes snapshots for the lab to poll.
 
 The worker owns the model from start to end. It runs in its own process (spawned, not forked), so the lab's web
 server never competes with it for Python's GIL, and a crash in training cannot take the lab down. After each step
-a callback may publish a snapshot (at most every `publish_every` seconds): plain numbers, lists and a small PNG,
-sent through a pipe; a reader thread in the lab's process puts each one on the SnapshotBoard. Each snapshot
-carries a version and the server's wall-clock time; a poller asks `board.latest(since_version)` and gets None when
-nothing changed. When training ends, the worker saves the model (safetensors) and sends the test-set result; the
-lab's process loads both, so `job.model` and `job.result` are ordinary objects there.
+a callback may send a snapshot (at most every `publish_every` seconds): plain numbers, lists and a small PNG,
+through a pipe. TrainingJob is a BackgroundJob (lessons/jobs.py) whose thread spawns the child and puts each
+snapshot on the job's board; a poller asks `job.latest(since_version)` and gets None when nothing changed. When
+training ends, the worker saves the model (safetensors) and sends the test-set result; the lab's process loads
+both, so `job.model` and `job.result` are ordinary objects there.
 
     job = TrainingJob(settings, store_path="runs.sqlite", on_model=publish)
-    job.start(); ...; job.board.latest()         # {"status": "running", "step": 120, "train": {...}, ...}
+    job.start(); ...; job.latest()               # {"status": "running", "step": 120, "train": {...}, ...}
     job.pause(); job.resume(); job.stop(wait=True)
 
-The numbers come from the engine: the loss and accuracy from fit()'s logs, the test curves from
-fit(eval_every=...), gradient RMS per weight and update ratios from the Recorder (which also writes the run to
-the store, so it can be picked up later), the confusion matrix from evaluate() on the test set at the end.
+The numbers come from the engine: the loss and accuracy from fit()'s logs, the test curves from fit's
+evaluations during training (train_recipe(test_evals_per_epoch=...)), gradient RMS per weight and update ratios
+from the Recorder (which also writes the run to the store, so it can be picked up later), the confusion matrix
+from evaluate() on the test set at the end.
 """
 
 import logging
@@ -22,13 +23,13 @@ import math
 import multiprocessing
 import shutil
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from learnscope.lessons.jobs import BackgroundJob, JobControl
 from learnscope.lessons.mnist_lab import (
     TrainingSettings,
     first_layer_picture,
@@ -61,35 +62,6 @@ ENDED = ("finished", "stopped", "diverged", "failed", "interrupted")
 STICKY = ("curves", "curves_version", "picture", "picture_caption", "picture_version")
 
 
-class SnapshotBoard:
-    """The latest snapshot and its version number, under a lock. Writers publish whole dicts; readers get the
-    dict itself (never modified after publishing), or None if they have already seen this version."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._snapshot: dict | None = None
-        self._version = 0
-
-    def publish(self, snapshot: dict) -> int:
-        """Store `snapshot` with the next version and the wall-clock time; returns the version."""
-        with self._lock:
-            self._version += 1
-            self._snapshot = {**snapshot, "version": self._version, "wall_time": time.time()}
-            return self._version
-
-    def latest(self, since_version: int | None = None) -> dict | None:
-        """The newest snapshot, or None if there is none or its version is `since_version` (unchanged)."""
-        with self._lock:
-            if self._snapshot is None or self._version == since_version:
-                return None
-            return self._snapshot
-
-    @property
-    def version(self) -> int:
-        with self._lock:
-            return self._version
-
-
 @dataclass
 class TrainingResult:
     """The trained model on the test set, once training has ended: evaluate()'s numbers plus how confident
@@ -105,88 +77,44 @@ class TrainingResult:
     class_names: list
 
 
-class TrainingJob:
-    """One training run in a child process: start(), pause(), resume(), stop(); `board` holds its snapshots,
-    `result` the test-set evaluation once it has ended, `model` the trained model, `run_id` its run in the store.
-    on_model(model, name, class_names, test_accuracy) is called (in this process, from the reader thread) when a
-    run ends with a usable model (not diverged)."""
+class TrainingJob(BackgroundJob):
+    """One training run in a child process (a BackgroundJob whose thread reads the child): start(), pause(),
+    resume(), stop(); `board` holds its snapshots, `result` the test-set evaluation once it has ended, `model` the
+    trained model, `run_id` its run in the store. on_model(model, name, class_names, test_accuracy) is called (in
+    this process, from the job's thread) when a run ends with a usable model (not diverged)."""
 
     def __init__(self, settings: TrainingSettings, store_path, *, data_dir=None, download: bool = True,
                  on_model=None, publish_every: float = PUBLISH_EVERY, picture_every: float = PICTURE_EVERY,
                  curves_every: float = CURVES_EVERY, record_every: int = RECORD_EVERY):
         if not isinstance(settings, TrainingSettings):
             raise TypeError(f"TrainingJob expected TrainingSettings (from parse_form), got {type(settings).__name__}.")
+        # NOTE: spawn, not fork: the lab's process runs threads (the web server), which a fork would copy mid-step
+        self._context = multiprocessing.get_context("spawn")
+        super().__init__("learnscope-training", JobControl(self._context))
         self.settings = settings
         self.store_path = Path(store_path)
         self.data_dir, self.download, self.on_model = data_dir, bool(download), on_model
         self.publish_every, self.picture_every, self.curves_every = publish_every, picture_every, curves_every
         self.record_every = record_every
-        self.board = SnapshotBoard()
         self.result: TrainingResult | None = None
         self.run_id: int | None = None
         self.model: Sequential | None = None
         self._metadata: dict = {}
-        # NOTE: spawn, not fork: the lab's process runs threads (the web server), which a fork would copy mid-step
-        self._context = multiprocessing.get_context("spawn")
-        self._go = self._context.Event()
-        self._go.set()
-        self._stop_requested = self._context.Event()
         self._process = None
-        self._reader: threading.Thread | None = None
         self._status = "created"
         self._carried: dict = {}                        # the curves and picture last sent (see STICKY)
-        self._publish_state({"status": "created", "message": "Not started yet."})
+        self.publish({"status": "created", "message": "Not started yet."})
 
-    # -- control (any thread) ------------------------------------------------------------------------------------
     def start(self) -> "TrainingJob":
-        if self._process is not None:
-            raise RuntimeError("TrainingJob.start() was called twice; make a new TrainingJob for another run.")
-        receiver, sender = self._context.Pipe(duplex=False)
-        folder = Path(tempfile.mkdtemp(prefix="learnscope-training-"))
-        worker = _Worker(self.settings, self.store_path, self.data_dir, self.download, self.publish_every,
-                         self.picture_every, self.curves_every, self.record_every, folder / "model.safetensors")
-        self._process = self._context.Process(target=_train_in_child, args=(worker, self._go, self._stop_requested,
-                                                                            sender),
-                                              name="learnscope-training", daemon=True)
-        self._process.start()
-        sender.close()                                  # the child holds the other end; EOF when it exits
-        # after the (slow) spawn and before the reader thread, so that the child's own snapshots come after it
-        self._publish_state({"status": "starting", "message": "Starting the training process…"})
-        self._reader = threading.Thread(target=self._read, args=(receiver, folder), name="learnscope-training-reader",
-                                        daemon=True)
-        self._reader.start()
-        return self
+        # before the job's thread spawns the child (slow), so a page shows it at once and the child's come after
+        if self._thread is None:                        # a second start() only raises
+            self.publish({"status": "starting", "message": "Starting the training process…"})
+        return super().start()
 
     @property
-    def running(self) -> bool:
-        """True from start() until everything has arrived (evaluation, model and the last snapshot)."""
-        return self._reader is not None and self._reader.is_alive()
-
-    @property
-    def paused(self) -> bool:
-        return not self._go.is_set()
-
-    def pause(self) -> None:
-        """Hold training after the current step (the worker waits; nothing is lost)."""
-        if self.running and not self._stop_requested.is_set():
-            self._go.clear()
-
-    def resume(self) -> None:
-        self._go.set()
-
-    def stop(self, wait: bool = False, timeout: float = 60.0) -> None:
-        """Ask training to end after the current step (the epoch is closed, the test set evaluated);
-        wait=True blocks until the worker has finished."""
-        self._stop_requested.set()
-        self._go.set()
-        if wait:
-            self.wait(timeout)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run has ended; True if it has."""
-        if self._reader is not None:
-            self._reader.join(timeout)
-        return not self.running
+    def child_pid(self) -> int | None:
+        """The training process's id once it has been spawned."""
+        return None if self._process is None else self._process.pid
 
     def save(self, path) -> Path:
         """Save the trained model (safetensors + JSON metadata, as `learnscope train` does) once training has
@@ -201,18 +129,40 @@ class TrainingJob:
         self.model.save(path, metadata=self._metadata)
         return path
 
-    # -- what the child sends ------------------------------------------------------------------------------------
-    def _publish_state(self, values: dict) -> None:
+    def publish(self, values: dict) -> int:
+        """Put what the child sent on the board, with the latest curves and picture (the child sends those only
+        when they change)."""
         self._status = values.get("status", self._status)
         if values.get("run_id") is not None:
             self.run_id = values["run_id"]
-        # the child sends the curves and the picture only when they change: every snapshot carries the latest
         self._carried.update({key: values[key] for key in STICKY if key in values})
-        self.board.publish({**self._carried, **values})
+        return super().publish({**self._carried, **values})
 
-    def _read(self, receiver, folder: Path) -> None:
-        """Reader thread: snapshots go to the board, the result and the model into this job; blocks in recv()
-        (without the GIL) between messages."""
+    # -- the job's thread: spawn the child, then read what it sends ---------------------------------------------
+    def run(self) -> None:
+        receiver, sender = self._context.Pipe(duplex=False)
+        folder = Path(tempfile.mkdtemp(prefix="learnscope-training-"))
+        worker = _Worker(self.settings, self.store_path, self.data_dir, self.download, self.publish_every,
+                         self.picture_every, self.curves_every, self.record_every, folder / "model.safetensors")
+        try:
+            self._process = self._context.Process(target=_train_in_child, args=(worker, self.control, sender),
+                                                  name="learnscope-training", daemon=True)
+            self._process.start()
+            sender.close()                              # the child holds the other end; EOF when it exits
+            self._read(receiver)
+        finally:
+            receiver.close()
+            if self._process is not None:
+                self._process.join(timeout=30)
+            shutil.rmtree(folder, ignore_errors=True)
+            if self._status not in ENDED:
+                code = None if self._process is None else self._process.exitcode
+                self.publish({"status": "failed", "message": "The training process ended unexpectedly "
+                              f"(exit code {code}); the lab is fine, start again."})
+
+    def _read(self, receiver) -> None:
+        """Snapshots go to the board, the result and the model into this job; blocks in recv() (without the GIL)
+        between messages."""
         try:
             while True:
                 try:
@@ -222,17 +172,10 @@ class TrainingJob:
                 if kind == "result":
                     self._receive_result(payload)
                 else:
-                    self._publish_state(payload)
+                    self.publish(payload)
         except Exception as error:                      # a broken message: say so on the page, keep the lab alive
             log.warning("reading the training process failed", exc_info=True)
-            self._publish_state({"status": "failed", "message": f"Training failed: {type(error).__name__}: {error}"})
-        finally:
-            receiver.close()
-            self._process.join(timeout=30)
-            shutil.rmtree(folder, ignore_errors=True)
-            if self._status not in ENDED:
-                self._publish_state({"status": "failed", "message": "The training process ended unexpectedly "
-                                     f"(exit code {self._process.exitcode}); the lab is fine, start again."})
+            self.publish({"status": "failed", "message": f"Training failed: {type(error).__name__}: {error}"})
 
     def _receive_result(self, payload: dict) -> None:
         self.model = Sequential.load(payload["model_path"])
@@ -242,9 +185,9 @@ class TrainingJob:
             self.on_model(self.model, payload["name"], list(self.result.class_names), self.result.accuracy)
 
 
-def _train_in_child(worker: "_Worker", go, stop_requested, sender) -> None:
+def _train_in_child(worker: "_Worker", control: JobControl, sender) -> None:
     """The child process's whole life: train, send snapshots and the result, exit."""
-    worker._go, worker._stop_requested, worker._sender = go, stop_requested, sender
+    worker.control, worker._sender = control, sender
     try:
         worker.run()
     finally:
@@ -261,9 +204,10 @@ class _Worker:
         self.record_every, self.model_path = record_every, model_path
         self.model = None
         self.run_id = None
-        self._go = self._stop_requested = self._sender = None
+        self.control: JobControl | None = None          # set in the child by _train_in_child
+        self._sender = None
 
-    def _publish_state(self, **values) -> None:
+    def send_snapshot(self, **values) -> None:
         self._sender.send(("snapshot", values))
 
     def run(self) -> None:
@@ -271,7 +215,7 @@ class _Worker:
         live = None
         try:
             what = "the 8×8 digits" if settings.dataset == "digits" else "MNIST"
-            self._publish_state(status="loading", message=f"Loading {what}…")
+            self.send_snapshot(status="loading", message=f"Loading {what}…")
             data = load_lab_dataset(settings.dataset, self.data_dir, self.download)
             if settings.samples is not None and settings.samples < len(data.x_train):
                 data = data.subset(settings.samples, seed=recipe.seed)
@@ -308,7 +252,7 @@ class _Worker:
             if live is not None:
                 live.publish(force=True, **values)
             else:
-                self._publish_state(**values)
+                self.send_snapshot(**values)
 
 
 class _LiveCallback(Callback):
@@ -359,16 +303,16 @@ class _LiveCallback(Callback):
                     kind, name = key.split("/", 1)
                     target = self.grad_rms if kind == "grad_rms" else self.update_ratio
                     _append(target.setdefault(name, ([], [])), x, value)
-        job = self.job
+        control = self.job.control
         resumed = False
-        if job._stop_requested.is_set() and not self.stop_asked:
+        if control.stop_requested and not self.stop_asked:
             self.stop_asked = True
             self.trainer.stop(f"Stopped from the lab at epoch {self.epoch + 1}, step {step + 1} of "
                               f"{self.total_steps}.")
-        elif not job._go.is_set():
+        elif control.paused:
             self.publish(force=True, status="paused", message=f"Paused at step {step + 1} of {self.total_steps}.")
             pause_began = time.perf_counter()
-            job._go.wait()
+            control.wait_while_paused()
             self.paused_seconds += time.perf_counter() - pause_began
             resumed = True
         # at its pace (the test score shows with the next curves), but "running" again at once after a pause
@@ -411,7 +355,7 @@ class _LiveCallback(Callback):
         speed = steps_done / active
         remaining = self.total_steps - steps_done
         eta = remaining / speed if speed > 0 and steps_done else None
-        self.job._publish_state(
+        self.job.send_snapshot(
             status=status, message=message, dataset=self.dataset, epoch=self.epoch, epochs=self.epochs,
             step=steps_done, total_steps=self.total_steps, fraction=steps_done / self.total_steps,
             examples_seen=self.examples_seen, examples_per_second=self.examples_seen / active,

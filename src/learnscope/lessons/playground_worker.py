@@ -1,18 +1,19 @@
-"""The playground's trainer thread: it owns a PlaygroundSession, applies commands between mini-batches and
-publishes snapshots (numbers and small PNGs) under a lock with a version number, at most ~15 times a second.
+"""The playground's trainer: a BackgroundJob (lessons/jobs.py) that owns a PlaygroundSession, applies commands
+between mini-batches and publishes snapshots (numbers and small PNGs) to its board, at most ~15 times a second.
 
-Nothing outside the thread touches the model: the page sends commands (play, step, set a weight, ...) and
-reads `snapshot()`, which is an immutable copy.
+Nothing outside the job's thread touches the model: the page sends commands (play, step, set a weight, ...) and
+reads `snapshot()`, an immutable copy. Play and pause are commands, part of what the page shows; the job's own
+pause() holds the whole thread.
 """
 
 import math
 import queue
-import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from learnscope.lessons.jobs import BackgroundJob
 from learnscope.lessons.pictures import png_data_uri
 from learnscope.lessons.playground import (
     Metrics,
@@ -53,48 +54,40 @@ class Snapshot:
     message: str = ""                   # why training stopped or a command failed ("" if nothing to say)
 
 
-class PlaygroundWorker:
-    """One per browser tab: `send(...)` commands, `snapshot()` the latest state, `stop()` when the tab closes."""
+class PlaygroundWorker(BackgroundJob):
+    """One per browser tab, started at once: `send(...)` commands, `snapshot()` the latest state, `stop()` when
+    the tab closes."""
 
     def __init__(self, setup: PlaygroundSetup, boundary_resolution: int = 60, map_resolution: int = 20):
+        super().__init__("playground-trainer")
         self.boundary_resolution, self.map_resolution = boundary_resolution, map_resolution
         self._session = PlaygroundSession(setup)     # built here so a bad setup fails in the caller
         self._commands: queue.Queue = queue.Queue()
-        self._lock = threading.Lock()
-        self._stopped = threading.Event()
         self._playing = False
         self._message = ""
-        self._version = 0
         self._data_version = 1
-        self._snapshot: Snapshot | None = None
         self._publish()
-        self._thread = threading.Thread(target=self._run, name="playground-trainer", daemon=True)
-        self._thread.start()
+        self.start()
 
     # ---- the page's side ----
     def snapshot(self) -> Snapshot:
-        with self._lock:
-            return self._snapshot
+        return self.latest()
 
     def send(self, command: str, *args) -> None:
         """play, pause, step, reset, setup(PlaygroundSetup), set_weight(layer, i, j, value),
         add_point(x1, x2, label), points(x, y, class_names)."""
         self._commands.put((command, args))
 
-    def stop(self, wait: bool = True) -> None:
-        self._stopped.set()
-        self._commands.put(("wake", ()))
-        if wait and self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout=5)
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
+    def stop(self, wait: bool = True, timeout: float | None = 5.0) -> None:
+        self.control.stop()
+        self._commands.put(("wake", ()))            # the idle loop waits on the queue
+        super().stop(wait, timeout)
 
     # ---- the thread's side ----
-    def _run(self) -> None:
+    def run(self) -> None:
         dirty, last_publish = False, 0.0
-        while not self._stopped.is_set():
+        while not self.control.stop_requested:
+            self.control.wait_while_paused()
             idle = not (self._playing or dirty)
             try:
                 command = self._commands.get(timeout=0.5) if idle else self._commands.get_nowait()
@@ -106,7 +99,7 @@ class PlaygroundWorker:
                     command = self._commands.get_nowait()
                 except queue.Empty:
                     command = None
-            if self._stopped.is_set():
+            if self.control.stop_requested:
                 break
             if self._playing:
                 self._train_slice()
@@ -189,8 +182,8 @@ class PlaygroundWorker:
         metrics = _last_metrics(history)
         hidden_maps = session.neuron_maps(self.map_resolution)
         limit = 1.0 if session.setup.activation in ("tanh", "sigmoid") else None
-        snapshot = Snapshot(
-            version=self._version + 1,
+        self.publish(Snapshot(
+            version=0,                      # the board sets it
             data_version=self._data_version,
             setup=session.setup,
             playing=self._playing,
@@ -205,10 +198,7 @@ class PlaygroundWorker:
             neuron_maps=tuple(tuple(map_pictures(maps, limit)) for maps in hidden_maps),
             diagram=session.diagram(),
             message=self._message,
-        )
-        with self._lock:
-            self._version = snapshot.version
-            self._snapshot = snapshot
+        ))
 
 
 def _column(history, key: str) -> list[float]:

@@ -341,6 +341,10 @@ class RunStore:
             self._db.close()
             self._db = None
 
+    @property
+    def closed(self) -> bool:
+        return self._db is None
+
     def __enter__(self) -> "RunStore":
         return self
 
@@ -348,7 +352,7 @@ class RunStore:
         self.close()
 
     def __repr__(self) -> str:
-        return f"RunStore({str(self.path)!r}{', closed' if self._db is None else ''})"
+        return f"RunStore({str(self.path)!r}{', closed' if self.closed else ''})"
 
     def _require_open(self) -> None:
         if self._db is None:

@@ -79,7 +79,7 @@ class Recorder(Callback):
     # -- events ----------------------------------------------------------------------------------------------
     def on_train_begin(self, trainer) -> None:
         self._reset()
-        if self._owns_store and self.store._db is None:  # a second fit(): our store was closed by the first
+        if self._owns_store and self.store.closed:  # a second fit(): our store was closed by the first
             self.store = RunStore(self.store.path)
         model = trainer.model
         self._params = [(name, param, grad, (f"grad_rms/{name}", f"weight_rms/{name}", f"update_ratio/{name}"))
