@@ -122,6 +122,10 @@ async def test_a_run_trains_live_and_ends_with_the_confusion_matrix_and_mistakes
     # choosing it draws its recorded curves, read back from the run store
     _only(user, "past-runs").value = job.run_id
     recorded = run_curves(lab.config.store_path(), job.run_id)
+    for _ in range(100):                                    # the page reads the store off the event loop
+        if charts["A recorded run"].series:
+            break
+        await asyncio.sleep(0.05)
     assert charts["A recorded run"].series == live_series({label: (steps.tolist(), values.tolist()) for label,
                                                            (steps, values) in recorded.items()
                                                            if "epoch end" not in label})

@@ -18,6 +18,9 @@ from learnscope.optim import SGD
 from learnscope.recipes import build_from_recipe, default_recipe, optimizer_from_recipe
 from learnscope.train import fit
 
+#: the page loads MNIST off the event loop, so the digit shows up to ~10 s after the page (0.1 s per retry)
+MNIST_LOADING_RETRIES = 100
+
 
 def _only(user, marker):
     [element] = user.find(marker=marker).elements
@@ -81,7 +84,7 @@ async def test_the_mnist_source_asks_for_a_model_then_steps_a_test_digit(user, l
         epochs=1, batch_size=128, seed=0)
     lab.publish_model(TrainedModel(model, "test MLP", [str(d) for d in range(10)], None))
     await user.open("/step?source=mnist&digit=7")
-    await user.should_see(f"Test image 7: a written {data.y_test[7]}")
+    await user.should_see(f"Test image 7: a written {data.y_test[7]}", retries=MNIST_LOADING_RETRIES)
     user.find(marker="take-step").click()
     await user.should_see("Step 1 of 5")
     expected = step_through(copy.deepcopy(model), SoftmaxCrossEntropy(), SGD(lr=0.1), data.x_test[7:8],
@@ -91,7 +94,7 @@ async def test_the_mnist_source_asks_for_a_model_then_steps_a_test_digit(user, l
 
     # a link past the last test image steps the last one instead of failing
     await user.open("/step?source=mnist&digit=12000")
-    await user.should_see(f"Test image 9999: a written {data.y_test[9999]}")
+    await user.should_see(f"Test image 9999: a written {data.y_test[9999]}", retries=MNIST_LOADING_RETRIES)
     user.find(marker="take-step").click()
     await user.should_see("Step 1 of 5")
 
@@ -144,6 +147,7 @@ async def test_a_drawn_digit_is_stepped_against_the_digit_the_learner_meant(user
     lab.publish_model(TrainedModel(model, "test MLP", [str(d) for d in range(10)], None))
     lab.drawn_digit = data.x_test[3, 0]
     await user.open("/step?source=mnist")
+    await user.should_see(marker="use-drawing", retries=MNIST_LOADING_RETRIES)
     user.find(marker="use-drawing").click()
     await user.should_see("Your drawing")
     _only(user, "meant").value = 4

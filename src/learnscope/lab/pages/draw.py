@@ -7,7 +7,7 @@ polls on a 10 Hz timer for the job's progress, a newly published model and new s
 """
 
 import numpy as np
-from nicegui import app, ui
+from nicegui import app, run, ui
 
 from learnscope.lab.components.drawing_pad import DrawingPad
 from learnscope.lab.layout import explain, page_frame, show_error
@@ -149,12 +149,25 @@ class DrawPage:
             self.status.set_text("No model yet: click 'Train a quick model', train one on the MNIST page, "
                                  "or save one into the models folder.")
 
-    def _on_select(self, event) -> None:
-        if event.value is not None:
-            self._use(event.value)
+    async def _on_select(self, event) -> None:
+        key = event.value
+        if key is None:
+            return
+        loaded = None
+        if key != LAB_MODEL:                            # a model file: read and checked off the event loop
+            try:
+                loaded = await run.io_bound(load_digit_model, self.state.config.models_path() / key[len(FILE_PREFIX):])
+            except (ValueError, TypeError, OSError) as err:
+                if self.select.value == key:
+                    self._refuse(err)
+                return
+            if self.select.value != key:                # chosen again while this one loaded: the newer choice wins
+                return
+        self._use(key, loaded)
 
-    def _use(self, key: str) -> None:
-        """Load the chosen model and check that it reads 28×28 digits; any problem is shown inline."""
+    def _use(self, key: str, loaded=None) -> None:
+        """Use the lab's latest model (checked that it reads 28×28 digits) or a model file `loaded` by
+        load_digit_model; any problem is shown inline."""
         try:
             if key == LAB_MODEL:
                 trained = self.state.trained_model
@@ -163,23 +176,25 @@ class DrawPage:
                 check_digit_model(trained.model, f"The lab's latest model ({trained.name})", trained.class_names)
                 model, name = trained.model, trained.name
             else:
-                name = key[len(FILE_PREFIX):]
-                model, metadata = load_digit_model(self.state.config.models_path() / name)
+                (model, metadata), name = loaded, key[len(FILE_PREFIX):]
                 accuracy = metadata.get("test_accuracy")
                 if isinstance(accuracy, (int, float)):
                     name += f" ({accuracy:.1%} test accuracy)"
         except (ValueError, TypeError, OSError) as err:
-            self.model = None
-            self._show_error(f"{err}")
-            self.status.set_text("No model in use: the chosen one cannot read digits (see the message below).")
-            self._build_layer_views()
-            self.read_version = -1
+            self._refuse(err)
             return
         self.model = model
         self._clear_error()
         self.status.set_text(f"Reading with: {name}")
         self._build_layer_views()
         self.read_version = -1                          # read the drawing again with the new model
+
+    def _refuse(self, error) -> None:
+        self.model = None
+        self._show_error(f"{error}")
+        self.status.set_text("No model in use: the chosen one cannot read digits (see the message below).")
+        self._build_layer_views()
+        self.read_version = -1
 
     def _train(self) -> None:
         job = self.state.jobs.get(JOB)

@@ -4,7 +4,7 @@ One training per lab server (state.jobs["mnist"]): every tab shows the same run.
 process and publishes snapshots; this page polls them 10 times a second and redraws only what changed.
 """
 
-from nicegui import app, ui
+from nicegui import app, run, ui
 
 from learnscope.architectures import ACTIVATIONS
 from learnscope.lab.components.confusion import confusion_grid
@@ -365,28 +365,29 @@ class MnistPage:
     # -- past runs ---------------------------------------------------------------------------------------------
     def refresh_runs(self) -> None:
         try:
-            self.runs = {run["id"]: run for run in past_runs(self.state.config.store_path())}
+            self.runs = {recorded["id"]: recorded for recorded in past_runs(self.state.config.store_path())}
         except (ValueError, OSError) as error:
             self.runs = {}
             self.runs_select.tooltip(f"The run store could not be read: {error}")
-        options = {run_id: run["label"] for run_id, run in self.runs.items()}
+        options = {run_id: recorded["label"] for run_id, recorded in self.runs.items()}
         if options != self.runs_select.options:
             self.runs_select.set_options(options, value=self.runs_select.value if self.runs_select.value in options
                                          else None)
 
-    def show_run(self, event) -> None:
+    async def show_run(self, event) -> None:
         if event.value is None:
             return
-        curves = run_curves(self.state.config.store_path(), event.value)
+        curves = await run.io_bound(run_curves, self.state.config.store_path(), event.value)   # SQLite: off the loop
         self.past_chart.show({label: (steps.tolist(), values.tolist()) for label, (steps, values) in curves.items()
                               if "epoch end" not in label})
 
     def use_run_settings(self) -> None:
-        run = self.runs.get(self.runs_select.value)
-        if run is None:
+        recorded = self.runs.get(self.runs_select.value)
+        if recorded is None:
             return
-        config = run["config"]
-        form = default_form(run["dataset"] if run.get("dataset") in DATASETS else "mnist", config.get("model", "mlp"))
+        config = recorded["config"]
+        form = default_form(recorded["dataset"] if recorded.get("dataset") in DATASETS else "mnist",
+                            config.get("model", "mlp"))
         for key in ("model", "activation", "optimizer", "batch_norm"):
             if key in config:
                 form[key] = config[key]

@@ -8,8 +8,9 @@ stepping again continues from the new weights. Every number comes from lessons.s
 import copy
 
 import numpy as np
-from nicegui import ui
+from nicegui import background_tasks, run, ui
 
+from learnscope.data.sources import DatasetUnavailable
 from learnscope.lab.components.graph_view import graph_svg
 from learnscope.lab.components.maths import formula
 from learnscope.lab.components.step_diagram import FLOW_CSS, step_diagram_svg
@@ -77,6 +78,9 @@ class OneStepPage:
         self.digit_index = max(0, int(digit))
         self.model: Sequential | None = None
         self.optimizer = None
+        self.data = None                                # the MNIST test set, loaded off the event loop
+        self.loading = False
+        self.mistakes = None                            # (model, indices of its most confident mistakes)
         with ui.tabs().classes("w-full") as tabs:
             steps_tab = ui.tab("Five steps").mark("tab-steps")
             graph_tab = ui.tab("Computational graph").mark("tab-graph")
@@ -135,8 +139,28 @@ class OneStepPage:
         with self.example_box:
             if self.source == "playground":
                 self._show_plane()
+            elif self.state.trained_model is not None and self.data is None:
+                ui.label("Loading the 10,000 MNIST test images…").classes("text-sm").mark("loading-digits")
+                if not self.loading:
+                    self.loading = True
+                    background_tasks.create(self._load_digits(), name="one-step-mnist")
             else:
                 self._show_digit()
+
+    async def _load_digits(self) -> None:
+        """MNIST off the event loop (a second or more the first time), then the digit view."""
+        config = self.state.config
+        try:
+            self.data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
+        except (DatasetUnavailable, OSError, ValueError) as error:
+            self.loading = False
+            if not self.example_box.is_deleted:
+                self.example_box.clear()
+                show_error(self.example_box, f"MNIST could not be loaded: {error}")
+            return
+        self.loading = False
+        if not self.example_box.is_deleted and self.source == "mnist":
+            self._show_example()
 
     def _show_plane(self) -> None:
         session = self.session
@@ -172,7 +196,7 @@ class OneStepPage:
                      "then come back.").classes("text-sm text-amber-800 max-w-md").mark("no-model")
             ui.link("Go to the MNIST page", "/mnist")
             return
-        data = load_lab_dataset("mnist", self.state.config.data_dir, self.state.config.allow_download)
+        data = self.data
         self.digit_index = index = min(self.digit_index, len(data.x_test) - 1)     # a link may ask for more
         if self.drawing is not None:
             ui.image(png_data_uri(grayscale(self.drawing, 0, 1), scale=5)).style("width: 140px").mark("digit-image")
@@ -216,11 +240,11 @@ class OneStepPage:
         self._show_example()
         self._start_over()
 
-    def _next_mistake(self) -> None:
-        trained = self.state.trained_model
-        data = load_lab_dataset("mnist", self.state.config.data_dir, self.state.config.allow_download)
-        predicted, confidence = softmax_confidence(trained.model.predict(data.x_test))
-        mistakes = [int(i) for i in confident_mistakes(data.y_test, predicted, confidence, limit=200)]
+    async def _next_mistake(self) -> None:
+        model, data = self.state.trained_model.model, self.data
+        if self.mistakes is None or self.mistakes[0] is not model:     # 10,000 predictions: off the event loop
+            self.mistakes = (model, await run.io_bound(_most_confident_mistakes, model, data))
+        mistakes = self.mistakes[1]
         later = [i for i in mistakes if i > self.digit_index]
         self._use_digit((later or mistakes or [self.digit_index])[0])
 
@@ -232,7 +256,7 @@ class OneStepPage:
             x = feature_map(session.x_train[self.example_index:self.example_index + 1], session.setup.features)
             label, names = session.y_train[self.example_index:self.example_index + 1], session.class_names
         else:
-            data = load_lab_dataset("mnist", self.state.config.data_dir, self.state.config.allow_download)
+            data = self.data
             x = data.x_test[self.digit_index:self.digit_index + 1]
             label, names = data.y_test[self.digit_index:self.digit_index + 1], data.class_names
             if self.drawing is not None:
@@ -261,6 +285,9 @@ class OneStepPage:
         self.errors.clear()
         if self.model is None:
             show_error(self.errors, "There is no network to step yet: train a digit model on the MNIST page first.")
+            return
+        if self.source == "mnist" and self.data is None:
+            show_error(self.errors, "The MNIST test images are still loading: take the step in a moment.")
             return
         try:
             lr = float(str(self.lr_input.value).strip())
@@ -357,6 +384,11 @@ class OneStepPage:
             ui.html('<table class="graph-table text-sm"><tr><th>node</th><th>op</th><th>value v</th>'
                     f'<th>gradient g</th><th>chain rule: Σ g(next) × local</th></tr>{rows}</table>',
                     sanitize=False).mark("graph-table")
+
+
+def _most_confident_mistakes(model, data) -> list[int]:
+    predicted, confidence = softmax_confidence(model.predict(data.x_test))
+    return [int(i) for i in confident_mistakes(data.y_test, predicted, confidence, limit=200)]
 
 
 def tiny_network(seed: int) -> Sequential:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import numpy as np
 from fastapi import Request
-from nicegui import Client, ui
+from nicegui import Client, run, ui
 
 from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.network_diagram import NetworkDiagram
@@ -342,7 +342,7 @@ class PlaygroundPage:
             path = Path(folder) / (Path(file.name).name or "points.csv")
             await file.save(path)
             try:
-                x, y, names = read_points_csv(path, regression=self.setup.is_regression)
+                x, y, names = await run.io_bound(read_points_csv, path, regression=self.setup.is_regression)
             except (ValueError, FileNotFoundError) as err:
                 self.show_message(f"Could not use {file.name}: {err}")
                 return
