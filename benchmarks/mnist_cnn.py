@@ -26,7 +26,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO_ROOT / "src"))
-    from learnscope.model_io import load_model_with_metadata
+    from learnscope.model import load_model_with_metadata
 
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT / "src"),
                                                                      os.environ.get("PYTHONPATH")])))

@@ -6,7 +6,7 @@ from PIL import Image
 
 from learnscope.cli import main
 from learnscope.data.idx import mnist_files, read_idx
-from learnscope.model_io import load_model_with_metadata
+from learnscope.model import load_model_with_metadata
 
 
 def run(capsys, *args):

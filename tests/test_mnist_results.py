@@ -3,7 +3,7 @@
 import pytest
 
 from learnscope.cli import main
-from learnscope.model_io import load_model_with_metadata
+from learnscope.model import load_model_with_metadata
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from learnscope.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
-from learnscope.model import Sequential
-from learnscope.model_io import load_model, load_model_with_metadata, save_model
+from learnscope.model import Sequential, load_model, load_model_with_metadata
+from learnscope.model_io import save_model
 
 
 def cnn(seed=0):

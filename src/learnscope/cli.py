@@ -278,7 +278,7 @@ def evaluate_command(
     download: Annotated[bool, typer.Option(help="Download the dataset if it is not found locally.")] = True,
 ):
     """Test a saved model on the test set of the data it was trained on: loss, accuracy, confusion matrix."""
-    from learnscope.model_io import load_model_with_metadata
+    from learnscope.model import load_model_with_metadata
 
     network, metadata = load_model_with_metadata(model_path)
     if "dataset" not in metadata:
@@ -309,7 +309,7 @@ def predict(
 ):
     """Read a digit from a picture: the image is prepared like MNIST (28×28, centred) and classified."""
     from learnscope.data.images import load_image, to_mnist_format
-    from learnscope.model_io import load_model_with_metadata
+    from learnscope.model import load_model_with_metadata
 
     network, metadata = load_model_with_metadata(model_path)
     shape = tuple(metadata.get("input_shape", ()))

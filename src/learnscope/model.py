@@ -2,6 +2,7 @@
 hooks fire: layers never know they are being watched."""
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -9,6 +10,7 @@ from learnscope.core.dtype import resolve_dtype
 from learnscope.core.rng import make_rng
 from learnscope.core.validation import check_array, check_finite, check_int, describe
 from learnscope.layers.base import Layer
+from learnscope.model_io import fill_model, read_model_file, save_model
 
 HOOK_KINDS = ("forward", "backward")
 
@@ -170,17 +172,34 @@ class Sequential:
     # -- files ---------------------------------------------------------------------------------
     def save(self, path, metadata: dict | None = None):
         """Write architecture and weights to one safetensors file (never pickle), atomically."""
-        from learnscope.model_io import save_model  # model_io imports this module
-
         return save_model(self, path, metadata)
 
     @classmethod
     def load(cls, path) -> "Sequential":
         """Rebuild a model written by save(); damaged or foreign files give a clear ValueError."""
-        from learnscope.model_io import load_model
-
         return load_model(path)
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inner}])"
+
+
+# -- model files (the format itself is learnscope.model_io) -------------------------------------------------------
+def load_model(path) -> Sequential:
+    """Rebuild a model saved by save_model; every kind of damage gives a ValueError naming it."""
+    model, _ = load_model_with_metadata(path)
+    return model
+
+
+def load_model_with_metadata(path) -> tuple[Sequential, dict]:
+    """Like load_model, and also return the metadata dict given to save_model."""
+    model, metadata, _ = load_model_with_extras(path)
+    return model, metadata
+
+
+def load_model_with_extras(path) -> tuple[Sequential, dict, dict]:
+    """Like load_model_with_metadata, and also return the extra_tensors given to save_model."""
+    file = read_model_file(path)
+    model = Sequential(file.layers)
+    fill_model(model, file.tensors, Path(path))
+    return model, file.metadata, file.extras

@@ -1,5 +1,9 @@
 """Model files: weights as safetensors, the architecture as JSON in the same file's header.
 
+This module is the file format only, below the model (it never imports Sequential): save_model writes anything
+with layers, named_params() and named_buffers(); read_model_file checks a file and hands back its parts;
+learnscope.model.load_model builds the Sequential from them.
+
 Never pickle: loading a pickle runs whatever code it holds. A safetensors file is only numbers
 and a JSON header, so a model from a stranger is safe to open. One file, written atomically
 (a temporary file renamed into place), so a crash mid-save never leaves half a model.
@@ -11,6 +15,7 @@ SHA-256 over the tensor bytes so that a tampered or bit-flipped file is caught o
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +26,6 @@ from learnscope import __version__
 from learnscope.core.files import write_atomically
 from learnscope.core.validation import describe
 from learnscope.layers import LAYER_TYPES
-from learnscope.model import Sequential
 
 FORMAT = "learnscope-model"
 FORMAT_VERSION = 1
@@ -30,10 +34,10 @@ FORMAT_VERSION = 1
 EXTRA_PREFIX = "extra/"
 
 
-def save_model(model: Sequential, path, metadata: dict | None = None, extra_tensors: dict | None = None) -> Path:
+def save_model(model, path, metadata: dict | None = None, extra_tensors: dict | None = None) -> Path:
     """Write the model (architecture, weights, batch-norm statistics) to `path`, atomically.
     extra_tensors: more arrays kept in the same file under "extra/<name>" (a checkpoint's optimizer state)."""
-    if not isinstance(model, Sequential):
+    if not all(hasattr(model, name) for name in ("layers", "named_params", "named_buffers", "dtype")):
         raise TypeError(f"save_model expected a Sequential model, got {describe(model)}.")
     path = Path(path)
     tensors = {name: np.ascontiguousarray(param) for name, param, _ in model.named_params()}
@@ -59,20 +63,18 @@ def save_model(model: Sequential, path, metadata: dict | None = None, extra_tens
     return path
 
 
-def load_model(path) -> Sequential:
-    """Rebuild a model saved by save_model; every kind of damage gives a ValueError naming it."""
-    model, _ = load_model_with_metadata(path)
-    return model
+@dataclass
+class ModelFile:
+    """A checked model file's parts: the layers it describes (freshly built), and its tensors by name."""
+
+    layers: list
+    metadata: dict
+    tensors: dict
+    extras: dict                            # the extra_tensors given to save_model
 
 
-def load_model_with_metadata(path) -> tuple[Sequential, dict]:
-    """Like load_model, and also return the metadata dict given to save_model."""
-    model, metadata, _ = load_model_with_extras(path)
-    return model, metadata
-
-
-def load_model_with_extras(path) -> tuple[Sequential, dict, dict]:
-    """Like load_model_with_metadata, and also return the extra_tensors given to save_model."""
+def read_model_file(path) -> ModelFile:
+    """Read and check a file written by save_model; every kind of damage gives a ValueError naming it."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}. Check the path, or train one first.")
@@ -98,16 +100,15 @@ def load_model_with_extras(path) -> tuple[Sequential, dict, dict]:
     try:
         architecture = json.loads(header["architecture"])
         metadata = json.loads(header.get("metadata", "{}"))
-        model = _build(architecture)
+        layers = _build(architecture)
     except (KeyError, TypeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path}: the architecture in the header is malformed ({err}). "
                          "Save the model again.") from None
     extras = {name[len(EXTRA_PREFIX):]: tensors.pop(name) for name in list(tensors) if name.startswith(EXTRA_PREFIX)}
-    _fill(model, tensors, path)
-    return model, metadata, extras
+    return ModelFile(layers, metadata, tensors, extras)
 
 
-def _build(architecture: dict) -> Sequential:
+def _build(architecture: dict) -> list:
     layers = []
     for spec in architecture["layers"]:
         layer_type = LAYER_TYPES.get(spec["type"])
@@ -115,10 +116,12 @@ def _build(architecture: dict) -> Sequential:
             raise ValueError(f"unknown layer type {spec['type']!r}; this learnscope knows {', '.join(LAYER_TYPES)}. "
                              "The file may come from a newer learnscope: upgrade it.")
         layers.append(layer_type(**spec["config"], dtype=architecture["dtype"]))
-    return Sequential(layers)
+    return layers
 
 
-def _fill(model: Sequential, tensors: dict, path: Path) -> None:
+def fill_model(model, tensors: dict, path) -> None:
+    """Copy the file's tensors into the model built from its layers (in place: grads and optimizers keep their
+    references); a missing, misshapen or unused tensor is a ValueError."""
     expected = [(name, param) for name, param, _ in model.named_params()] + model.named_buffers()
     for name, target in expected:
         if name not in tensors:

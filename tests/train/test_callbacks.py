@@ -6,8 +6,7 @@ import pytest
 from learnscope.data.toy2d import make_spiral
 from learnscope.layers import Dense, ReLU
 from learnscope.losses import SoftmaxCrossEntropy
-from learnscope.model import Sequential
-from learnscope.model_io import load_model_with_metadata
+from learnscope.model import Sequential, load_model_with_metadata
 from learnscope.optim import SGD, StepDecay
 from learnscope.train import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint, fit
 

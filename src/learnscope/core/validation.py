@@ -1,6 +1,8 @@
 """Checks used at the boundaries (constructors, forward, losses, loaders). Each error says what was
 expected, what was received and how to fix it, so a learner never sees a traceback from inside NumPy."""
 
+import difflib
+import inspect
 import numbers
 
 import numpy as np
@@ -118,3 +120,34 @@ def check_choice(value, name: str, owner: str, choices, fix: str = "") -> str:
 
 def _with_hint(hint: str) -> str:
     return f" {hint.strip()}" if hint else ""
+
+
+# -- hyperparameters and registries (optimizers, schedules, ...) ----------------------------------------------
+def check_hyperparameter(
+    value, name: str, owner: str, fix: str, *, minimum=None, maximum=None, inclusive=(True, True)
+) -> float:
+    """A finite real number within bounds, returned as a Python float (keeps float32 arrays float32)."""
+    return float(check_range(value, name, owner, minimum=minimum, maximum=maximum, inclusive=inclusive, fix=fix))
+
+
+def check_name(value, owner: str, registry, what: str = "name") -> str:
+    """A registry key (case-insensitive); an unknown one gets the closest known name as a suggestion."""
+    choices = list(registry)
+    if not isinstance(value, str):
+        raise TypeError(f"{owner} expected {what} to be a string, got {describe(value)}. Use one of {choices}.")
+    if value.lower() in choices:
+        return value.lower()
+    close = difflib.get_close_matches(value.lower(), choices, n=1)
+    fix = f"Did you mean {close[0]!r}?" if close else "Pick one of those."
+    return check_choice(value, what, owner, choices, fix=fix)  # raises, naming the value as received
+
+
+def construct(cls, kwargs: dict, owner: str):
+    """Call cls(**kwargs), turning a missing or unknown argument into a message that lists the accepted ones."""
+    signature = inspect.signature(cls)
+    try:
+        signature.bind(**kwargs)
+    except TypeError as err:
+        accepted = ", ".join(signature.parameters)
+        raise TypeError(f"{owner} could not build {cls.__name__}: {err}. Accepted arguments: {accepted}.") from None
+    return cls(**kwargs)

@@ -221,7 +221,7 @@ def list_saved_models(models_dir) -> list[Path]:
 
 def load_digit_model(path) -> tuple[Sequential, dict]:
     """Load a saved model and check that it reads digits; ValueError (with what to do) for any other file."""
-    from learnscope.model_io import load_model_with_metadata
+    from learnscope.model import load_model_with_metadata
 
     path = Path(path)
     try:

@@ -14,9 +14,9 @@ Every optimizer follows one protocol: `opt.step(model.named_params())` walks `(n
 triples and updates each param in place; see `base.py`.
 """
 
-from learnscope.core.validation import check_int
+from learnscope.core.validation import check_int, check_name, construct
 from learnscope.optim.adam import Adam, AdamW
-from learnscope.optim.base import Optimizer, check_name, clip_grad_norm, construct, global_grad_norm
+from learnscope.optim.base import Optimizer, clip_grad_norm, global_grad_norm
 from learnscope.optim.rmsprop import RMSprop
 from learnscope.optim.schedules import SCHEDULES, Constant, Cosine, Schedule, StepDecay, Warmup, get_schedule
 from learnscope.optim.sgd import SGD

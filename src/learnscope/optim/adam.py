@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from learnscope.optim.base import Optimizer, check_decay_rate, check_hyperparameter
+from learnscope.core.validation import check_hyperparameter
+from learnscope.optim.base import Optimizer, check_decay_rate
 
 
 class Adam(Optimizer):

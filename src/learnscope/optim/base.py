@@ -11,48 +11,18 @@ Per-parameter memory (momentum, Adam's moments) lives in `self.state[name]`, a d
 with zeros on first use, so `state_dict()` is plain data: arrays and numbers, no pickle.
 """
 
-import difflib
-import inspect
 import math
 
 import numpy as np
 
-from learnscope.core.validation import check_choice, check_int, check_range, describe
-
-
-def check_hyperparameter(
-    value, name: str, owner: str, fix: str, *, minimum=None, maximum=None, inclusive=(True, True)
-) -> float:
-    """A finite real number within bounds, returned as a Python float (keeps float32 arrays float32)."""
-    return float(check_range(value, name, owner, minimum=minimum, maximum=maximum, inclusive=inclusive, fix=fix))
+from learnscope.core.validation import check_hyperparameter, check_int, describe
+from learnscope.optim.schedules import Schedule, get_schedule
 
 
 def check_decay_rate(value, name: str, owner: str, fix: str) -> float:
     """A moving-average factor (momentum, rho, beta1, beta2) in [0, 1): at 1 the average never forgets."""
     return check_hyperparameter(value, name, owner, fix, minimum=0, maximum=1, inclusive=(True, False))
 
-
-def check_name(value, owner: str, registry, what: str = "name") -> str:
-    """A registry key (case-insensitive); an unknown one gets the closest known name as a suggestion."""
-    choices = list(registry)
-    if not isinstance(value, str):
-        raise TypeError(f"{owner} expected {what} to be a string, got {describe(value)}. Use one of {choices}.")
-    if value.lower() in choices:
-        return value.lower()
-    close = difflib.get_close_matches(value.lower(), choices, n=1)
-    fix = f"Did you mean {close[0]!r}?" if close else "Pick one of those."
-    return check_choice(value, what, owner, choices, fix=fix)  # raises, naming the value as received
-
-
-def construct(cls, kwargs: dict, owner: str):
-    """Call cls(**kwargs), turning a missing or unknown argument into a message that lists the accepted ones."""
-    signature = inspect.signature(cls)
-    try:
-        signature.bind(**kwargs)
-    except TypeError as err:
-        accepted = ", ".join(signature.parameters)
-        raise TypeError(f"{owner} could not build {cls.__name__}: {err}. Accepted arguments: {accepted}.") from None
-    return cls(**kwargs)
 
 
 # -- gradient clipping ----------------------------------------------------------------------------
@@ -280,9 +250,6 @@ class Optimizer:
 
 
 def _resolve_schedule(schedule, owner: str):
-    # imported here because schedules.py uses this module's checks
-    from learnscope.optim.schedules import Schedule, get_schedule
-
     if isinstance(schedule, (Schedule, str, dict)):
         return get_schedule(schedule)
     raise TypeError(

@@ -6,8 +6,7 @@ A schedule is a pure function of that count, so it holds no state and needs noth
 
 import math
 
-from learnscope.core.validation import check_int, describe
-from learnscope.optim.base import check_hyperparameter, check_name, construct
+from learnscope.core.validation import check_hyperparameter, check_int, check_name, construct, describe
 
 
 class Schedule:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from learnscope.model import Sequential
-from learnscope.model_io import load_model_with_extras, save_model
+from learnscope.model import Sequential, load_model_with_extras
+from learnscope.model_io import save_model
 from learnscope.optim import Optimizer, get_optimizer
 from learnscope.store.runs import RunStore
 
