@@ -34,7 +34,7 @@ LAYERS = [
     Flatten, lambda: Conv2D(2, 3, 3, padding=1, rng=0), lambda: MaxPool2D(2), lambda: BatchNorm(2),
     lambda: Dropout(0.5, rng=0), lambda: Standardize(0.1, 0.3),
 ]
-LOSSES = [MSE, SoftmaxCrossEntropy, BinaryCrossEntropy]
+LOSS_TYPES = [MSE, SoftmaxCrossEntropy, BinaryCrossEntropy]
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=6)
 numeric_dtypes = st.sampled_from([np.float32, np.float64, np.float16, np.int32, np.uint8, np.bool_])
@@ -86,7 +86,7 @@ def test_layer_forward_and_backward_fail_only_with_explained_errors(factory, x, 
         assert grad.shape == np.shape(x)
 
 
-@pytest.mark.parametrize("loss_type", LOSSES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("loss_type", LOSS_TYPES, ids=lambda c: c.__name__)
 @given(output=anything, y=anything)
 @relaxed
 def test_losses_fail_only_with_explained_errors(loss_type, output, y):

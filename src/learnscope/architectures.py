@@ -12,6 +12,7 @@ from learnscope.layers import (
     Dense,
     Dropout,
     Flatten,
+    Identity,
     LeakyReLU,
     MaxPool2D,
     ReLU,
@@ -21,9 +22,10 @@ from learnscope.layers import (
 )
 from learnscope.model import Sequential
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid, "linear": Identity}
 #: The initializer each activation wants: He for the ReLU family, Glorot for the saturating ones.
-INIT_FOR = {"relu": "he_normal", "leaky_relu": "he_normal", "tanh": "xavier_uniform", "sigmoid": "xavier_uniform"}
+INIT_FOR = {"relu": "he_normal", "leaky_relu": "he_normal", "tanh": "xavier_uniform", "sigmoid": "xavier_uniform",
+            "linear": "xavier_uniform"}
 
 
 def build_mlp(input_shape, n_classes: int, hidden=(256, 128), activation: str = "relu", dropout: float = 0.0,

@@ -11,19 +11,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from learnscope.lab.components.network_diagram import diagram_layout, edge_width
 from learnscope.lessons.playground import (
     CLASS_COLORS,
-    CONTROLS,
-    FEATURES,
+    CONTROL_LABELS,
+    FEATURE_LABELS,
     MAX_NEURONS,
     PLANE_LIMIT,
     PlaygroundSession,
     PlaygroundSetup,
+    PlaygroundWorker,
     check_weight,
     class_colors_from_probabilities,
     class_probabilities,
-    diagram_layout,
-    edge_width,
     feature_map,
     parse_field,
     pixel_to_plane,
@@ -32,7 +32,6 @@ from learnscope.lessons.playground import (
     point_colors,
     read_points_csv,
 )
-from learnscope.lessons.playground_worker import PlaygroundWorker
 
 XOR_4_TANH = PlaygroundSetup(dataset="xor", hidden=(4,), activation="tanh")
 
@@ -61,7 +60,7 @@ setups = st.builds(
     noise=st.floats(0, 1),
     train_fraction=st.floats(0.1, 0.9),
     seed=st.integers(0, 2**31 - 1),
-    features=st.lists(st.sampled_from(list(FEATURES)), min_size=1, max_size=7, unique=True).map(tuple),
+    features=st.lists(st.sampled_from(list(FEATURE_LABELS)), min_size=1, max_size=7, unique=True).map(tuple),
     hidden=st.lists(st.integers(1, MAX_NEURONS), max_size=6).map(tuple),
     activation=st.sampled_from(["tanh", "relu", "sigmoid", "linear"]),
     loss=st.sampled_from(["cross-entropy", "mse"]),
@@ -72,7 +71,7 @@ setups = st.builds(
     dropout=st.floats(0, 0.9),
     batch_norm=st.booleans(),
     stop_after=st.integers(0, 1_000_000),
-    hidden_controls=st.lists(st.sampled_from(list(CONTROLS)), unique=True).map(tuple),
+    hidden_controls=st.lists(st.sampled_from(list(CONTROL_LABELS)), unique=True).map(tuple),
 )
 
 
@@ -183,7 +182,7 @@ def test_xor_with_one_hidden_layer_of_four_tanh_reaches_95_percent_test_accuracy
     PlaygroundSetup(dataset="spiral", n_classes=5, hidden=(12,) * 6, activation="relu", optimizer="adam",
                     batch_norm=True, dropout=0.2, l2=0.001, batch_size=7, lr=0.01),
     PlaygroundSetup(dataset="sine", loss="mse", hidden=(8,), optimizer="rmsprop", lr=0.01, batch_size=None,
-                    features=tuple(FEATURES)),
+                    features=tuple(FEATURE_LABELS)),
     PlaygroundSetup(dataset="circles", loss="mse", hidden=(), optimizer="momentum", features=("x1sq", "x2sq")),
 ])
 def test_every_part_of_a_setup_builds_and_trains(setup):

@@ -19,7 +19,7 @@ from learnscope.lessons.pictures import diverging_colors, grayscale, png_data_ur
 from learnscope.optim import OPTIMIZERS
 from learnscope.recipes import MODEL_KINDS, Recipe, default_recipe
 
-DATASETS = {"mnist": "MNIST (28×28)",
+DIGIT_DATASET_LABELS = {"mnist": "MNIST (28×28)",
             "digits": "8×8 digits (offline)"}
 #: Limits of the form: wide enough to explore, narrow enough that one click cannot freeze the lab
 MAX_UNITS = 4096
@@ -70,7 +70,7 @@ def parse_form(form: dict) -> tuple[TrainingSettings | None, dict[str, str]]:
             errors[name] = str(error)
             return None
 
-    dataset = field("dataset", lambda v: _choice(v, "Data", DATASETS))
+    dataset = field("dataset", lambda v: _choice(v, "Data", DIGIT_DATASET_LABELS))
     model = field("model", lambda v: _choice(v, "Network", MODEL_KINDS))
     hidden = field("hidden", _hidden)
     activation = field("activation", lambda v: _choice(v, "Activation", ACTIVATIONS))
@@ -312,7 +312,7 @@ def past_runs(store_path) -> list[dict]:
     if not Path(store_path).exists():
         return []
     with RunStore(store_path) as store:
-        runs = [run for run in store.runs() if run["dataset"] in DATASETS]
+        runs = [run for run in store.runs() if run["dataset"] in DIGIT_DATASET_LABELS]
         listed = []
         for run in reversed(runs):
             _, accuracies = store.metrics(run["id"], "epoch/val_accuracy").get("epoch/val_accuracy", (None, []))

@@ -3,16 +3,47 @@ wider for larger |w|), each node filled with its bias colour and, for hidden neu
 computes over the plane. Hover shows the numbers, clicking an edge opens a small editor for its weight."""
 
 import html
+import math
 from collections.abc import Callable
 
 from nicegui import ui
 
 from learnscope.lessons.pictures import NEGATIVE, POSITIVE, diverging_colors, hex_color
-from learnscope.lessons.playground import check_weight, diagram_height, diagram_layout, edge_width
+from learnscope.lessons.playground import check_weight
 
 WIDTH, MIN_HEIGHT, MAX_HEIGHT = 600, 220, 460
 LEFT, RIGHT = 64, 70            # room for the input names on the left and the output names on the right
 MAX_NODE = 40
+
+
+# -- geometry -------------------------------------------------------------------------------------------------
+def diagram_layout(sizes, width: float, height: float, node: float, margin: float = 8) -> list[list[tuple]]:
+    """Centre (x, y) of every node: one column per layer spread over `width`, each column's nodes stacked from
+    the top with `node`-sized boxes and a fixed gap, centred vertically in `height`."""
+    sizes = list(sizes)
+    n_columns = len(sizes)
+    left, right = margin + node / 2, width - margin - node / 2
+    xs = [left + (right - left) * c / (n_columns - 1) for c in range(n_columns)] if n_columns > 1 else [width / 2]
+    gap = node * 0.35
+    positions = []
+    for x, count in zip(xs, sizes):
+        column_height = count * node + (count - 1) * gap
+        top = (height - column_height) / 2 + node / 2
+        positions.append([(x, top + k * (node + gap)) for k in range(count)])
+    return positions
+
+
+def edge_width(weight: float, max_width: float = 6.0) -> float:
+    """Stroke width of an edge: 0.5 px plus 1.5 px per unit of |weight|, at most max_width."""
+    magnitude = abs(weight) if math.isfinite(weight) else max_width
+    return min(max_width, 0.5 + 1.5 * magnitude)
+
+
+def diagram_height(sizes, node: float) -> float:
+    """Height the tallest column needs (plus a margin)."""
+    tallest = max(sizes)
+    return tallest * node + (tallest - 1) * node * 0.35 + 16
+
 
 
 def diagram_size(sizes) -> tuple[float, float]:

@@ -15,7 +15,7 @@ from learnscope.lab.layout import explain, page_frame, show_error
 from learnscope.lab.state import LabState, TrainedModel
 from learnscope.lessons.live_training import TrainingJob
 from learnscope.lessons.mnist_lab import (
-    DATASETS,
+    DIGIT_DATASET_LABELS,
     cell_examples,
     confident_mistakes,
     default_form,
@@ -49,7 +49,7 @@ TEXT_FIELDS = {              # field -> (label, tooltip)
     "samples": ("Training images", "Train on only this many images for a quicker run; leave empty for all of them."),
 }
 SELECTS = {                  # field -> (label, options, tooltip)
-    "dataset": ("Data", DATASETS, "Which handwritten digits to learn: MNIST, or the small 8×8 digits that "
+    "dataset": ("Data", DIGIT_DATASET_LABELS, "Which handwritten digits to learn: MNIST, or the small 8×8 digits that "
                                   "need no download."),
     "model": ("Network", {"mlp": "MLP (fully connected)", "cnn": "CNN (convolutions)"},
               "MLP: every pixel connects to every neuron. CNN: small filters slide over the image."),
@@ -386,7 +386,7 @@ class MnistPage:
         if recorded is None:
             return
         config = recorded["config"]
-        form = default_form(recorded["dataset"] if recorded.get("dataset") in DATASETS else "mnist",
+        form = default_form(recorded["dataset"] if recorded.get("dataset") in DIGIT_DATASET_LABELS else "mnist",
                             config.get("model", "mlp"))
         for key in ("model", "activation", "optimizer", "batch_norm"):
             if key in config:

@@ -36,8 +36,8 @@ from learnscope.losses import MSE, SoftmaxCrossEntropy, one_hot
 from learnscope.model import Sequential
 from learnscope.optim import get_optimizer
 
-OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD + momentum", "rmsprop": "RMSprop", "adam": "Adam"}
-LOSSES = {"cross-entropy": "Cross-entropy", "mse": "Mean squared error"}
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "rmsprop": "RMSprop", "adam": "Adam"}
+LOSS_LABELS = {"cross-entropy": "Cross-entropy", "mse": "Mean squared error"}
 PHASES = ("forward", "forward", "backward", "backward", "forward")     # the diagram's direction in steps 1–5
 FOLD_ABOVE = 12             # an update with more tensors than this is shown one parameter at a time
 PLANE_SIZE = 300
@@ -101,11 +101,11 @@ class OneStepPage:
                 self.example_box = ui.column().classes("gap-1")
             with ui.column().classes("gap-2"):
                 with ui.row().classes("gap-3 items-end"):
-                    self.loss_select = ui.select(LOSSES, value="cross-entropy", label="Loss",
+                    self.loss_select = ui.select(LOSS_LABELS, value="cross-entropy", label="Loss",
                                                  on_change=self._start_over).classes("w-48").mark("loss")
                     self.loss_select.tooltip("Cross-entropy punishes confident wrong answers hard; squared error "
                                              "compares the outputs with one-hot targets.")
-                    self.optimizer_select = ui.select(OPTIMIZERS, value="sgd", label="Optimizer",
+                    self.optimizer_select = ui.select(OPTIMIZER_LABELS, value="sgd", label="Optimizer",
                                                       on_change=self._start_over).classes("w-44").mark("optimizer")
                     self.optimizer_select.tooltip("How a gradient becomes a change of the weights.")
                     self.lr_input = ui.input("Learning rate", value="0.1").classes("w-32").mark("lr")

@@ -18,15 +18,16 @@ from learnscope.lab.components.network_diagram import NetworkDiagram
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.state import LabState
 from learnscope.lessons.playground import (
-    CONTROLS,
-    DATASETS,
+    CONTROL_LABELS,
+    DATASET_CHOICES,
     FEATURE_HELP,
-    FEATURES,
+    FEATURE_LABELS,
     MAX_CLASSES,
     MAX_HIDDEN_LAYERS,
     MAX_NEURONS,
     MULTI_CLASS_SETS,
     PlaygroundSetup,
+    PlaygroundWorker,
     format_hidden,
     parse_field,
     pixel_to_plane,
@@ -34,7 +35,6 @@ from learnscope.lessons.playground import (
     point_colors,
     read_points_csv,
 )
-from learnscope.lessons.playground_worker import PlaygroundWorker
 
 BOUNDARY_RESOLUTION = 60
 PLANE_PIXELS = BOUNDARY_RESOLUTION      # the boundary picture's natural size: its SVG overlay and clicks use it
@@ -153,7 +153,7 @@ class PlaygroundPage:
 
     def _data_column(self) -> None:
         ui.label("Data").classes("text-lg font-bold")
-        self.dataset_select = ui.select({name: DATASET_LABELS[name] for name in DATASETS}, label="Data set",
+        self.dataset_select = ui.select({name: DATASET_LABELS[name] for name in DATASET_CHOICES}, label="Data set",
                                         on_change=lambda e: self._dataset_changed(e.value)) \
             .props("dense outlined").classes("w-full").tooltip("Which points the network must learn to tell apart.")
         self.controls["dataset"] = self.dataset_select
@@ -188,7 +188,7 @@ class PlaygroundPage:
             self.feature_boxes = {
                 name: ui.checkbox(label, on_change=self._features_changed).props("dense")
                 .tooltip(f"Feed the network {label}: {FEATURE_HELP[name]}.")
-                for name, label in FEATURES.items()
+                for name, label in FEATURE_LABELS.items()
             }
         self.controls["features"] = features
         explain("What the first layer sees of each point; extra features can make a straight line enough.")
@@ -246,7 +246,7 @@ class PlaygroundPage:
                 self.hide_boxes = {
                     key: ui.checkbox(label, on_change=self._hidden_changed).props("dense")
                     .tooltip(f"Hide '{label}'.")
-                    for key, label in CONTROLS.items()
+                    for key, label in CONTROL_LABELS.items()
                 }
 
     # ---- controls -> setup ----

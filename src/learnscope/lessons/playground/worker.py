@@ -15,12 +15,8 @@ import numpy as np
 
 from learnscope.lessons.jobs import BackgroundJob
 from learnscope.lessons.pictures import png_data_uri
-from learnscope.lessons.playground import (
-    Metrics,
-    PlaygroundSession,
-    PlaygroundSetup,
-    map_pictures,
-)
+from learnscope.lessons.playground.session import Metrics, PlaygroundSession, map_pictures
+from learnscope.lessons.playground.setup import PlaygroundSetup
 from learnscope.lessons.series import thin_series
 
 #: settings that change how training continues but not what is trained: no reset needed
