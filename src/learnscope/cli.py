@@ -250,7 +250,7 @@ def report(
 ):
     """Write one self-contained HTML page about the runs: curves, gradient flow, activations, weights, diagnostics."""
     from learnscope.core.files import write_atomically
-    from learnscope.store.report import check_report_path, read_report_run, render_report
+    from learnscope.report import check_report_path, read_report_run, render_report
 
     output = check_report_path(output)
     with RunStore(store or default_store_path()) as runs:

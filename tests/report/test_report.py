@@ -15,8 +15,8 @@ from learnscope.layers import Dense, Flatten, ReLU, Sigmoid
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential
 from learnscope.optim import SGD, Adam
+from learnscope.report import read_report_run, render_report
 from learnscope.store import RunStore
-from learnscope.store.report import read_report_run, render_report
 from learnscope.train import Recorder, diagnose, fit
 
 SECTIONS = ("Loss and accuracy", "Gradient flow", "Update ratios", "Activation health", "First-layer weights",
