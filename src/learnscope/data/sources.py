@@ -28,9 +28,7 @@ import json
 import math
 import os
 import re
-import sys
 import tempfile
-import time
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -157,7 +155,7 @@ def mirror_urls(name: str) -> list[str]:
 def find_dataset_files(name: str, data_dir=None, download: bool = True, progress=True,
                        verify: bool = False) -> DatasetFiles:
     """Paths of the four IDX files of "mnist" or "fashion-mnist": data_dir, then $LEARNSCOPE_DATA, then the
-    cache, then a download into the cache. progress: True for a bar on stderr, False for none, or a
+    cache, then a download into the cache. progress: True for pooch's bar (tqdm) on stderr, False for none, or a
     tqdm-like object (total, update, reset, close). verify=True also hashes the images of a folder you named."""
     source = get_source(name)
     if data_dir is not None:
@@ -372,22 +370,17 @@ def _download(source: DatasetSource, data_file: DataFile, folder: Path, progress
     failures, mismatches = [], []
     for base in mirror_urls(source.name):
         url = base + data_file.name
-        downloader = _VerifyingDownloader(data_file, progress, label=f"{source.title} {data_file.name}")
-        pooch_logger = pooch.get_logger()
-        level = pooch_logger.level
-        # NOTE: with known_hash=None pooch logs advice to pin the *compressed* hash, wrong for us: we check
-        # the uncompressed content inside the downloader, before pooch renames the temporary file
-        pooch_logger.setLevel("WARNING")
+        # NOTE: no compressed hash in the registry: the same data comes gzipped in other ways (another level or
+        # header), so the downloader checks the uncompressed content before pooch gives the file its name
+        fetcher = pooch.create(path=folder, base_url=base, registry={f.name: None for f in source.files})
         try:
-            path = pooch.retrieve(url, known_hash=None, fname=data_file.name, path=folder, downloader=downloader)
+            path = fetcher.fetch(data_file.name, downloader=_VerifyingDownloader(data_file, progress, source.title))
         except _HashMismatch as err:
             mismatches.append(f"{url} (got {err.found})")
             continue
         except requests.exceptions.RequestException as err:
             failures.append(f"{url} ({_short_reason(err)})")
             continue
-        finally:
-            pooch_logger.setLevel(level)
         path = Path(path)
         _write_marker(path, data_file.sha256)
         return path, url
@@ -443,72 +436,28 @@ class _VerifyingDownloader:
     """pooch's HTTP downloader, then our check of the uncompressed content while the file still has
     pooch's temporary name: a mismatch raises, and pooch deletes the temporary file instead of renaming it."""
 
-    def __init__(self, data_file: DataFile, progress, label: str):
-        self.data_file, self.progress, self.label = data_file, progress, label
+    def __init__(self, data_file: DataFile, progress, title: str):
+        self.data_file, self.progress, self.title = data_file, progress, title
 
     def __call__(self, url, output_file, pooch, check_only=False):
         from pooch import HTTPDownloader
 
-        bar = TextProgressBar(self.label) if self.progress is True else (self.progress or False)
-        http = HTTPDownloader(progressbar=bar, chunk_size=64 * 1024, timeout=DOWNLOAD_TIMEOUT)
+        bar = self.progress
+        if bar is True:                         # pooch's own bar (tqdm), named after the file
+            from tqdm import tqdm
+
+            # NOTE: total=1 until pooch sets the real size: pooch tests the bar's truth, which tqdm bases on total
+            bar = tqdm(total=1, desc=f"{self.title} {self.data_file.name}", unit="B", unit_scale=True, leave=True)
+        http = HTTPDownloader(progressbar=bar if bar is not None else False, chunk_size=64 * 1024,
+                              timeout=DOWNLOAD_TIMEOUT)
         try:
             result = http(url, output_file, pooch, check_only=check_only)
         finally:
-            if isinstance(bar, TextProgressBar):
-                bar.close()  # also after a failure, so the next line of output starts on a fresh line
+            if self.progress is True:
+                bar.close()                     # also after a failure (pooch closes it only on success)
         if check_only:
             return result
         found = verify_file(output_file, self.data_file.sha256)
         if found is not None:
             raise _HashMismatch(found)
         return None
-
-
-class TextProgressBar:
-    """A minimal tqdm-like bar on stderr, driven by pooch's downloader (total, update, reset, close).
-    On a terminal it redraws in place every percent; in a log it writes a line at the start and the end."""
-
-    def __init__(self, label: str, stream=None):
-        self.label, self.total, self.n = label, 0, 0
-        self._stream, self._shown, self._closed, self._started = stream, -1, False, time.monotonic()
-
-    @property
-    def stream(self):
-        return self._stream or sys.stderr  # looked up late, so redirected stderr (and pytest) sees it
-
-    def update(self, n: int) -> None:
-        if self._shown < 0 and not self._interactive():
-            self._shown = 0
-            self.stream.write(f"Downloading {self.label} ({_megabytes(self.total)})\n")
-        self.n += n
-        percent = self._percent()
-        if self._interactive() and percent != self._shown:
-            self._shown = percent
-            self.stream.write(f"\r{self._line()}")
-            self.stream.flush()
-
-    def reset(self) -> None:
-        self.n = 0
-
-    def close(self) -> None:
-        if self._closed or self._shown < 0:  # nothing shown yet (e.g. connection refused): nothing to end
-            self._closed = True
-            return
-        self._closed = True
-        line = f"{self._line()} in {time.monotonic() - self._started:.1f} s"
-        self.stream.write(f"\r{line}\n" if self._interactive() else f"{line}\n")
-        self.stream.flush()
-
-    def _interactive(self) -> bool:
-        return bool(getattr(self.stream, "isatty", lambda: False)())
-
-    def _percent(self) -> int:
-        return min(100, int(100 * self.n / self.total)) if self.total else 0
-
-    def _line(self) -> str:
-        done = min(self.n, self.total) if self.total else self.n
-        return f"{self.label} {self._percent():3d}% {_megabytes(done)} of {_megabytes(self.total)}"
-
-
-def _megabytes(n_bytes: int) -> str:
-    return f"{n_bytes / 1e6:.1f} MB"
