@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from nicegui import ui
 
-from learnscope.lab.components.curves import LiveChart, live_series
+from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.live_progress import LiveProgress
 from learnscope.lab.pages.mnist import JOB, TEXT_FIELDS
-from learnscope.lessons.mnist_lab import past_runs, run_curves, run_progress
+from learnscope.lessons.mnist_lab import past_runs, run_progress
 from learnscope.model import Sequential
+from learnscope.store import RunStore
 
 
 async def _wait_for_end(user, lab, timeout=90):
@@ -60,8 +61,10 @@ async def test_a_run_trains_live_and_ends_with_the_confusion_matrix_and_mistakes
     _set(user, "samples", "3000")
     user.find(marker="start").click()
     job = lab.jobs[JOB]
-    await asyncio.sleep(0.3)
-    assert job.running or job.result is not None
+    # the click returns at once: the job is under way (its thread spawns the training process) and says so
+    assert job.running and job.result is None and job.model is None
+    assert job.latest()["status"] == "starting"
+    await user.should_see("Starting")
     job = await _wait_for_end(user, lab)
     assert job.board.latest()["status"] == "finished"
     await user.should_see("Finished: epoch 1 of 1")
@@ -71,9 +74,15 @@ async def test_a_run_trains_live_and_ends_with_the_confusion_matrix_and_mistakes
     final = job.board.latest()
     assert user.find(LiveProgress).elements.pop().view == run_progress(final).live
     charts = {chart.options["title"]: chart for chart in user.find(LiveChart).elements}
-    curves = final["curves"]
-    assert charts["Loss"].series == live_series({"train batch": curves["train"]["loss"],
-                                                 "test set": curves["test"]["loss"]})
+    train_line, test_line = charts["Loss"].series
+    assert (train_line["name"], test_line["name"]) == ("train batch", "test set")
+    # x is epochs done: the batches run up to the end of the one epoch, where the test set was evaluated last
+    assert np.all(np.diff(train_line["xs"]) > 0) and train_line["xs"][-1] == pytest.approx(1.0)
+    assert test_line["xs"][-1] == pytest.approx(1.0)
+    # the first batch's loss is an untrained net's ≈ ln 10 = 2.30 (ten classes); the test loss after the epoch is
+    # evaluate()'s on the final model
+    assert 1.8 < train_line["ys"][0] < 3.0 and train_line["ys"][-1] < train_line["ys"][0]
+    assert test_line["ys"][-1] == pytest.approx(job.result.loss, rel=1e-5)
     assert charts["Accuracy"].series[1]["ys"][-1] == pytest.approx(job.result.accuracy)
     assert [line["name"] for line in charts["Update ratio"].series][-1] == "healthy ≈ 1e-3"
 
@@ -121,15 +130,20 @@ async def test_a_run_trains_live_and_ends_with_the_confusion_matrix_and_mistakes
 
     # choosing it draws its recorded curves, read back from the run store
     _only(user, "past-runs").value = job.run_id
-    recorded = run_curves(lab.config.store_path(), job.run_id)
     for _ in range(100):                                    # the page reads the store off the event loop
         if charts["A recorded run"].series:
             break
         await asyncio.sleep(0.05)
-    assert charts["A recorded run"].series == live_series({label: (steps.tolist(), values.tolist()) for label,
-                                                           (steps, values) in recorded.items()
-                                                           if "epoch end" not in label})
-    assert len(charts["A recorded run"].series) >= 2
+    shown = {line["name"]: line for line in charts["A recorded run"].series}
+    assert {"train loss", "train accuracy"} <= set(shown) and not any("epoch end" in name for name in shown)
+    with RunStore(lab.config.store_path()) as store:
+        recorded = store.metrics(job.run_id, ["loss", "accuracy"])
+    # the store's own numbers: the recorded steps from the first to the last, and the last values logged
+    for name in ("loss", "accuracy"):
+        steps, values = recorded[name]
+        line = shown[f"train {name}"]
+        assert (line["xs"][0], line["xs"][-1]) == (steps[0], steps[-1]) and len(line["xs"]) <= len(steps)
+        assert line["ys"][-1] == pytest.approx(float(values[-1]))
 
 
 async def test_pause_resume_and_stop_from_the_page(user, lab):

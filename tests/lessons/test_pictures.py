@@ -55,6 +55,7 @@ def test_png_round_trips_pixels_and_scales_them_crisply():
     assert Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).size == (2, 2)
 
 
-def test_hex_color_writes_the_sign_colours_as_css():
-    assert hex_color(POSITIVE) == "#f59322" and hex_color(NEGATIVE) == "#0877bd"
-    assert hex_color(diverging_colors([0.0])[0]) == "#ffffff"
+def test_hex_color_writes_rgb_as_css():
+    assert hex_color([245, 147, 34]) == "#f59322" and hex_color(np.array([8.4, 119.0, 189.0])) == "#0877bd"
+    assert hex_color(diverging_colors([0.0])[0]) == "#ffffff"                  # zero is white on the sign scale
+    assert hex_color(POSITIVE) != hex_color(NEGATIVE)

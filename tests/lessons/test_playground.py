@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from learnscope.lab.components.network_diagram import diagram_layout, edge_width
+from learnscope.lessons.pictures import NEGATIVE, POSITIVE
 from learnscope.lessons.playground import (
     CLASS_COLORS,
     CONTROL_LABELS,
@@ -22,6 +23,7 @@ from learnscope.lessons.playground import (
     PlaygroundSetup,
     PlaygroundWorker,
     check_weight,
+    class_color_hex,
     class_colors_from_probabilities,
     class_probabilities,
     feature_map,
@@ -352,6 +354,12 @@ def test_the_worker_trains_stops_after_n_epochs_and_applies_commands_between_ste
 
 
 def test_points_take_their_class_colour_or_their_value_on_the_diverging_scale():
-    assert point_colors([0, 1, 0], regression=False) == ["#0877bd", "#f59322", "#0877bd"]
-    assert point_colors([-2.0, 0.0, 1.0], regression=True) == ["#0877bd", "#ffffff", "#fac990"]  # 1 of 2: half orange
+    assert point_colors([0, 1, 0], regression=False) == [class_color_hex(0), class_color_hex(1), class_color_hex(0)]
+    low, zero, half = (np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for c in
+                       point_colors([-2.0, 0.0, 1.0], regression=True))
+    # the largest |value| gets the full negative colour, 0 is white, half of it lies between white and orange
+    np.testing.assert_array_equal(low, NEGATIVE)
+    np.testing.assert_array_equal(zero, [255, 255, 255])
+    assert np.all(half >= np.minimum(POSITIVE, 255)) and np.all(half <= 255) and (half != 255).any() \
+        and (half != POSITIVE).any()
     assert point_colors([], regression=True) == []

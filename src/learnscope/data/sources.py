@@ -373,6 +373,11 @@ def _download(source: DatasetSource, data_file: DataFile, folder: Path, progress
         # NOTE: no compressed hash in the registry: the same data comes gzipped in other ways (another level or
         # header), so the downloader checks the uncompressed content before pooch gives the file its name
         fetcher = pooch.create(path=folder, base_url=base, registry={f.name: None for f in source.files})
+        pooch_log = pooch.get_logger()
+        level = pooch_log.level
+        # NOTE: pooch's "Downloading file ..." line says what our progress bar already names, and would stand
+        # before the CLI's one-line error when every mirror fails; its warnings still show
+        pooch_log.setLevel("WARNING")
         try:
             path = fetcher.fetch(data_file.name, downloader=_VerifyingDownloader(data_file, progress, source.title))
         except _HashMismatch as err:
@@ -381,6 +386,8 @@ def _download(source: DatasetSource, data_file: DataFile, folder: Path, progress
         except requests.exceptions.RequestException as err:
             failures.append(f"{url} ({_short_reason(err)})")
             continue
+        finally:
+            pooch_log.setLevel(level)
         path = Path(path)
         _write_marker(path, data_file.sha256)
         return path, url
@@ -442,18 +449,13 @@ class _VerifyingDownloader:
     def __call__(self, url, output_file, pooch, check_only=False):
         from pooch import HTTPDownloader
 
-        bar = self.progress
-        if bar is True:                         # pooch's own bar (tqdm), named after the file
-            from tqdm import tqdm
-
-            # NOTE: total=1 until pooch sets the real size: pooch tests the bar's truth, which tqdm bases on total
-            bar = tqdm(total=1, desc=f"{self.title} {self.data_file.name}", unit="B", unit_scale=True, leave=True)
+        bar = _FileProgress(f"{self.title} {self.data_file.name}") if self.progress is True else self.progress
         http = HTTPDownloader(progressbar=bar if bar is not None else False, chunk_size=64 * 1024,
                               timeout=DOWNLOAD_TIMEOUT)
         try:
             result = http(url, output_file, pooch, check_only=check_only)
         finally:
-            if self.progress is True:
+            if isinstance(bar, _FileProgress):
                 bar.close()                     # also after a failure (pooch closes it only on success)
         if check_only:
             return result
@@ -461,3 +463,29 @@ class _VerifyingDownloader:
         if found is not None:
             raise _HashMismatch(found)
         return None
+
+
+class _FileProgress:
+    """pooch's progress bar (tqdm), named after the file and opened at the first byte, so that a refused
+    connection prints nothing before the error. pooch sets `total`, then calls update, reset and close."""
+
+    def __init__(self, label: str):
+        self.label, self.total, self._bar = label, 0, None
+
+    def __bool__(self) -> bool:                 # pooch tests the bar's truth before using it
+        return True
+
+    def update(self, n_bytes: int) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.total, desc=self.label, unit="B", unit_scale=True)
+        self._bar.update(n_bytes)
+
+    def reset(self) -> None:
+        if self._bar is not None:
+            self._bar.reset(total=self.total)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
