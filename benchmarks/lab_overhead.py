@@ -3,8 +3,8 @@ recipe trained headless; how long a snapshot takes to reach the browser; how fas
 
     python benchmarks/lab_overhead.py [--rounds 5] [--epochs 3] [--data-dir /work/shared/data]
 
-Headless: a child process runs fit() on the page's default recipe (MNIST MLP) for --epochs, with the same
-Recorder and the same test evaluations (fit(eval_every=...)) the lab uses. Lab: a `learnscope lab` server process,
+Headless: a child process runs train_recipe on the page's default recipe (MNIST MLP) for --epochs, with the same
+Recorder and the same test evaluations (test_evals_per_epoch) the lab uses. Lab: a `learnscope lab` server process,
 the MNIST page open in Chromium, the same epochs typed in, Start clicked; the page reports fit()'s own training
 seconds. Both speeds are fit()'s clock (evaluations excluded), so the ratio is the cost of the live callback, the
 server and the browser. The rounds alternate (headless, lab, headless, lab, ...) so drifting machine load hits both
@@ -36,25 +36,18 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 HEADLESS = r"""
-import json, math, sys, time
+import json, sys
 from learnscope.data.mnist import load_mnist
 from learnscope.lessons.live_training import EVALS_PER_EPOCH, RECORD_EVERY
 from learnscope.lessons.mnist_lab import default_form, parse_form
-from learnscope.losses import SoftmaxCrossEntropy
-from learnscope.recipes import build_from_recipe, optimizer_from_recipe
-from learnscope.train import Recorder, evaluate, fit
+from learnscope.train import Recorder, train_recipe
 
 data = load_mnist(sys.argv[1], download=False, progress=False)
 recipe = parse_form({**default_form(), "epochs": sys.argv[3]})[0].recipe
-steps = math.ceil(len(data.x_train) / recipe.batch_size)
-model = build_from_recipe(recipe, data.input_shape, 10, x_train=data.x_train)
 recorder = Recorder(sys.argv[2], every=RECORD_EVERY, dataset="mnist", checkpoints=False)
-history = fit(model, SoftmaxCrossEntropy(), optimizer_from_recipe(recipe, steps), data.x_train, data.y_train,
-              epochs=recipe.epochs, batch_size=recipe.batch_size, seed=recipe.seed, callbacks=[recorder],
-              validation_data=(data.x_test, data.y_test), eval_every=max(1, steps // EVALS_PER_EPOCH))
-accuracy = evaluate(model, SoftmaxCrossEntropy(), data.x_test, data.y_test).accuracy
-print(json.dumps({"seconds": history.outcome["seconds"], "examples": len(data.x_train) * recipe.epochs,
-                  "accuracy": accuracy}))
+trained = train_recipe(data, recipe, callbacks=[recorder], test_evals_per_epoch=EVALS_PER_EPOCH)
+print(json.dumps({"seconds": trained.history.outcome["seconds"], "examples": len(data.x_train) * recipe.epochs,
+                  "accuracy": trained.evaluation.accuracy}))
 """
 
 WATCH_LATENCY = """

@@ -6,6 +6,7 @@ from learnscope.cli import main
 from learnscope.model import load_model_with_metadata
 
 
+@pytest.mark.mnist_results
 @pytest.mark.parametrize("seed", range(5))
 def test_default_mlp_recipe_reaches_98_percent_within_5_epochs(seed, shared_data_dir, tmp_path, capsys):
     path = tmp_path / f"mnist-{seed}.safetensors"

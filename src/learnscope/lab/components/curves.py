@@ -25,8 +25,9 @@ def live_series(curves: dict[str, tuple], guides: tuple[str, ...] = ()) -> list[
 
 
 class LiveChart(ui.element, component="live_chart.js"):
-    """A line chart for a run in progress, drawn on a canvas by live_chart.js (far cheaper for the browser to
-    redraw than ECharts); show() sends only the new lines, never the options again."""
+    """A line chart for a run in progress, drawn on a canvas by live_chart.js; show() sends only the new lines, never
+    the options again. NOTE: ui.echart costs Chromium 2.6× the CPU per redraw of the MNIST page's four charts
+    (benchmarks/chart_cost.py), CPU that a 2-core machine takes from the training it shows."""
 
     def __init__(self, title: str, x_label: str, y_label: str, log_y: bool = False, height: str = "240px",
                  y_range: tuple[float, float] | None = None):
