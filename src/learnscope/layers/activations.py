@@ -21,6 +21,11 @@ class Activation(Layer):
     #: what a node of the computational graph prints
     symbol = "f"
 
+    def __init__(self, dtype=None):
+        super().__init__(dtype)
+        # what backward needs of the last forward: the input z or the output a, whichever f'(z) is written in
+        self._z = self._a = None
+
     def _check(self, x):
         return self._check_input(x, ndim=(1, 2, 3, 4))
 
@@ -28,6 +33,11 @@ class Activation(Layer):
         """da/dz = f'(z), element-wise, given the input z and the output a = f(z) (each activation reads the one
         its textbook derivative is written in)."""
         raise NotImplementedError
+
+    def backward(self, grad_out, need_input_grad=True):
+        """dL/dz = dL/da ⊙ f'(z): the chain rule through an element-wise function."""
+        self._require_forward(self._a if self._a is not None else self._z)
+        return grad_out * self.local_gradient(self._z, self._a)
 
 
 class Identity(Activation):
@@ -52,20 +62,12 @@ class ReLU(Activation):
     derivative_formula = r"f'(z) = \begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}"
     symbol = "relu"
 
-    def __init__(self, dtype=None):
-        super().__init__(dtype)
-        self._out = None
-
     def forward(self, x, train=False):
-        self._out = np.maximum(self._check(x), 0)
-        return self._out
+        self._a = np.maximum(self._check(x), 0)
+        return self._a
 
     def local_gradient(self, z, a):
         return a > 0                                    # a > 0 exactly where z > 0
-
-    def backward(self, grad_out, need_input_grad=True):
-        self._require_forward(self._out)
-        return grad_out * self.local_gradient(None, self._out)
 
 
 class LeakyReLU(Activation):
@@ -78,19 +80,18 @@ class LeakyReLU(Activation):
     def __init__(self, alpha: float = 0.01, dtype=None):
         super().__init__(dtype)
         self.alpha = float(check_range(alpha, "alpha", "LeakyReLU", minimum=0, maximum=1))
-        self._x = None
 
     def forward(self, x, train=False):
-        self._x = self._check(x)
-        return np.where(self._x > 0, self._x, self._x * self.dtype.type(self.alpha))
+        self._z = self._check(x)
+        return np.where(self._z > 0, self._z, self._z * self.dtype.type(self.alpha))
 
     def local_gradient(self, z, a):
         return np.where(z > 0, 1, self.alpha).astype(np.asarray(z).dtype)
 
     def backward(self, grad_out, need_input_grad=True):
-        self._require_forward(self._x)
+        self._require_forward(self._z)
         # the same as grad_out * local_gradient, without building the slope array
-        return np.where(self._x > 0, grad_out, grad_out * self.dtype.type(self.alpha))
+        return np.where(self._z > 0, grad_out, grad_out * self.dtype.type(self.alpha))
 
     def config(self):
         return {"alpha": self.alpha}
@@ -103,20 +104,12 @@ class Sigmoid(Activation):
     derivative_formula = r"f'(z) = \sigma(z)\,(1 - \sigma(z)) = a\,(1 - a)"
     symbol = "σ"
 
-    def __init__(self, dtype=None):
-        super().__init__(dtype)
-        self._out = None
-
     def forward(self, x, train=False):
-        self._out = sigmoid(self._check(x))             # NOTE: written so that e^(-z) never overflows
-        return self._out
+        self._a = sigmoid(self._check(x))               # NOTE: written so that e^(-z) never overflows
+        return self._a
 
     def local_gradient(self, z, a):
         return a * (1 - a)
-
-    def backward(self, grad_out, need_input_grad=True):
-        self._require_forward(self._out)
-        return grad_out * self.local_gradient(None, self._out)
 
 
 class Tanh(Activation):
@@ -126,20 +119,12 @@ class Tanh(Activation):
     derivative_formula = r"f'(z) = 1 - \tanh^2(z) = 1 - a^2"
     symbol = "tanh"
 
-    def __init__(self, dtype=None):
-        super().__init__(dtype)
-        self._out = None
-
     def forward(self, x, train=False):
-        self._out = np.tanh(self._check(x))
-        return self._out
+        self._a = np.tanh(self._check(x))
+        return self._a
 
     def local_gradient(self, z, a):
         return 1 - a * a
-
-    def backward(self, grad_out, need_input_grad=True):
-        self._require_forward(self._out)
-        return grad_out * self.local_gradient(None, self._out)
 
 
 class Softmax(Layer):
