@@ -84,6 +84,7 @@ def make_learnscope(n_threads: int):
     from learnscope.losses import SoftmaxCrossEntropy
     from learnscope.model import Sequential
     from learnscope.optim import SGD
+    from learnscope.train import train_step
 
     sizes = LAYER_SIZES
     layers = []
@@ -94,10 +95,7 @@ def make_learnscope(n_threads: int):
     opt = SGD(lr=LR, momentum=MOMENTUM)
 
     def step(xb, yb):
-        out = model.forward(xb, train=True)
-        loss.forward(out, yb)
-        model.backward(loss.backward(), need_input_grad=False)
-        opt.step(model.named_params())
+        train_step(model, loss, opt, xb, yb)           # the engine's one learning step, as fit() runs it
 
     def predict(x):
         return model.predict(x).argmax(axis=1)

@@ -46,15 +46,9 @@ def peak_rss_mib() -> float:
 
 # -- children: one framework, one seed -----------------------------------------------------------
 def run_learnscope(data, recipe, seed: int) -> dict:
-    from learnscope.losses import SoftmaxCrossEntropy
-    from learnscope.recipes import build_from_recipe, optimizer_from_recipe
-    from learnscope.train import fit
+    from learnscope.train import train_recipe
 
-    steps_per_epoch = -(-len(data.x_train) // recipe.batch_size)
-    model = build_from_recipe(recipe, data.input_shape, data.n_outputs, x_train=data.x_train)
-    history = fit(model, SoftmaxCrossEntropy(), optimizer_from_recipe(recipe, steps_per_epoch), data.x_train,
-                  data.y_train, epochs=recipe.epochs, batch_size=recipe.batch_size, seed=seed,
-                  validation_data=(data.x_test, data.y_test), eval_every=steps_per_epoch // 4)
+    history = train_recipe(data, recipe, test_evals_per_epoch=4).history      # recipe.seed is the seed
     checks = [(e["seconds"], e["val_accuracy"]) for e in history.evaluations]
     return {"checks": checks, "final_accuracy": history["val_accuracy"][-1]}
 
