@@ -246,14 +246,15 @@ class MnistPage:
         if self.job is not None:
             self.job.stop()
 
-    def save(self) -> None:
+    async def save(self) -> None:
         job = self.job
         if job is None:
             return
         folder = self.state.config.models_path()
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            path = job.save(folder / f"{job.settings.dataset}-{job.settings.recipe.model}-run{job.run_id}.safetensors")
+            name = f"{job.settings.dataset}-{job.settings.recipe.model}-run{job.run_id}.safetensors"
+            path = await run.io_bound(job.save, folder / name)            # megabytes to disk: off the event loop
         except (RuntimeError, OSError) as error:
             self.saved_label.classes(replace="run-saved text-sm text-red-700")
             self.saved_label.text = str(error)
