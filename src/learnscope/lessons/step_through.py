@@ -143,9 +143,10 @@ def step_through(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, trai
     if outcome.diverged:
         raise ValueError(f"{owner} could not take the step: the network's {outcome.diverged} is not finite. "
                          "Lower the learning rate and start over.")
-    output, per_example = outcome.output, loss.per_example.copy()      # before the check below overwrites them
+    output, per_example = outcome.output, loss.per_example.copy()      # the forward after the step overwrites it
     grad_loss = layers[-1].grad_output                                  # what the last layer's backward was given
-    updates = [ParameterUpdate(name, before[name], layers[int(name.split(".")[0])].grads[name.rsplit(".", 1)[1]],
+    grads = {f"{record.name}.{key}": grad for record in layers for key, grad in record.grads.items()}
+    updates = [ParameterUpdate(name, before[name], grads[name],
                                {key: value.copy() for key, value in optimizer.state.get(name, {}).items()},
                                param.copy())
                for name, param, _ in named]

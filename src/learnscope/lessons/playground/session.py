@@ -14,6 +14,7 @@ from learnscope.core.dtype import get_default_dtype
 from learnscope.data.batches import minibatch_indices
 from learnscope.data.splits import train_test_split
 from learnscope.layers import BatchNorm, Dense, Dropout
+from learnscope.layers.activations import Activation
 from learnscope.lessons.pictures import diverging_colors, png_data_uri
 from learnscope.lessons.playground.plane import (
     class_colors_from_probabilities,
@@ -30,7 +31,9 @@ from learnscope.optim import get_optimizer
 from learnscope.train import History, evaluate
 from learnscope.train.step import train_step
 
-# ---- the model ------------------------------------------------------------------------------
+#: train_step's reason -> what the learner is told went wrong
+DIVERGED_WHAT = {"output": "outputs grew to infinity", "loss": "loss became infinite or NaN",
+                 "exploded": "loss exploded"}
 
 
 def build_model(setup: PlaygroundSetup, n_outputs: int) -> Sequential:
@@ -233,7 +236,7 @@ class PlaygroundSession:
         with np.errstate(over="ignore", invalid="ignore"):
             for layer in self.model.layers[:-1]:
                 x = layer.forward(x, train=False)
-                if type(layer) in ACTIVATIONS.values():
+                if isinstance(layer, Activation):
                     maps.append(x.T.reshape(-1, resolution, resolution).copy())
         return maps
 
@@ -269,11 +272,6 @@ class PlaygroundSession:
                              f"got i={i!r}, j={j!r}.")
         value = check_weight(value)
         weights[i, j] = value                   # in place: the optimizer's state keeps pointing at this array
-
-
-#: train_step's reason -> what the learner is told went wrong
-DIVERGED_WHAT = {"output": "outputs grew to infinity", "loss": "loss became infinite or NaN",
-                 "exploded": "loss exploded"}
 
 
 def _or_nan(value: float | None) -> float:
