@@ -7,7 +7,7 @@ from learnscope.layers import Dense, ReLU, Tanh
 from learnscope.losses import MSE, SoftmaxCrossEntropy
 from learnscope.model import Sequential
 from learnscope.optim import SGD, Adam
-from learnscope.train import fit
+from learnscope.train import fit, train_step
 
 
 def train_xor(seed: int = 0, say: Callable[[str], None] = print) -> float:
@@ -18,9 +18,8 @@ def train_xor(seed: int = 0, say: Callable[[str], None] = print) -> float:
     loss, optimizer = MSE(), SGD(lr=0.1, momentum=0.9)
     say("XOR with a 2-4-1 tanh network, mean squared error, SGD with momentum")
     for epoch in range(1, 301):
-        value = loss.forward(model.forward(x, train=True), targets)     # 1-2. predict, measure the error
-        model.backward(loss.backward())                                 # 3. share out the blame
-        optimizer.step(model.named_params())                            # 4. nudge every weight
+        # predict, measure the error, share out the blame, nudge every weight: one learning step
+        value = train_step(model, loss, optimizer, x, targets).loss
         if epoch in (1, 10, 50, 100, 300):
             say(f"  epoch {epoch:3d}  loss {value:.4f}")
     predictions = model.predict(x)[:, 0]
