@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from learnscope import __version__
+from learnscope.core.files import check_output_path
 from learnscope.core.functions import softmax
 from learnscope.data.catalog import DATASET_NAMES, load_training_data
 from learnscope.losses import MSE, SoftmaxCrossEntropy
@@ -94,6 +95,8 @@ def train(
         hidden=_parse_sizes(hidden), activation=activation, optimizer=optimizer, lr=lr, schedule=schedule,
         batch_size=_parse_batch_size(batch_size, len(data.x_train)), epochs=epochs, weight_decay=l2,
         dropout=dropout, batch_norm=batch_norm or None, seed=seed)
+    path = output or Path(f"{data.name}-{recipe.model}.safetensors")
+    check_output_path(path)                         # a FIFO, a device or a folder fails now, not after training
     console.print(f"[bold]{data.name}[/]: {len(data.x_train):,} training and {len(data.x_test):,} test examples "
                   f"({data.source})")
     intro = (f"{recipe.model.upper()} with {{n_weights:,}} weights; {recipe.optimizer}, lr {recipe.lr}, "
@@ -108,8 +111,7 @@ def train(
     history, result, seconds = trained.history, trained.evaluation, trained.seconds
     if history.status == "diverged":
         _fail(history.message)
-    path = output or Path(f"{data.name}-{recipe.model}.safetensors")
-    trained.model.save(path, metadata={**data.metadata(), "recipe": recipe.to_dict(), "test_loss": result.loss,
+    saved = trained.model.save(path, metadata={**data.metadata(), "recipe": recipe.to_dict(), "test_loss": result.loss,
                                        "test_accuracy": result.accuracy, "status": history.status,
                                        "training_seconds": round(seconds, 2)})
     table = Table(title=f"{data.name}, after {len(history.epoch)} epoch(s), {seconds:.1f} s of training")
@@ -128,7 +130,8 @@ def train(
     console.print(table)
     if history.status == "interrupted":
         console.print("Training was interrupted; the model as it was at that moment is saved.")
-    console.print(f"Model saved to [bold]{path}[/]")
+    link = f" (through the link {escape(str(path))})" if Path(saved) != Path(path) else ""
+    console.print(f"Model saved to [bold]{escape(str(saved))}[/]{link}")
     if recorder is not None:
         console.print(f"Recorded as run {recorder.run_id}: learnscope runs show {recorder.run_id}")
 
@@ -263,11 +266,12 @@ def report(
             report_runs.append(report_run)
     text = render_report(report_runs)
     try:
-        write_atomically(output, text.encode("utf-8"))
+        written = write_atomically(output, text.encode("utf-8"))
     except OSError as err:
         where = f" ({err.filename})" if err.filename and str(err.filename) != str(output) else ""
         _fail(f"could not write the report to {output}: {err.strerror or err}{where}. Pick a folder you can write to.")
-    console.print(f"report on {len(run_ids)} run(s) written to {output} ({len(text) / 1e6:.1f} MB)")
+    console.print(f"report on {len(run_ids)} run(s) written to {escape(written.describe())} "
+                  f"({len(text) / 1e6:.1f} MB)")
 
 
 # -- evaluate and predict ----------------------------------------------------------------------------

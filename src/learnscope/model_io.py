@@ -59,8 +59,7 @@ def save_model(model, path, metadata: dict | None = None, extra_tensors: dict | 
         "metadata": extra,
         "sha256": _checksum(tensors),
     }
-    write_atomically(path, safetensors.numpy.save(tensors, metadata=header))
-    return path
+    return write_atomically(path, safetensors.numpy.save(tensors, metadata=header)).path
 
 
 @dataclass

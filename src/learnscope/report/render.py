@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from learnscope.core.files import check_output_path
 from learnscope.report import figures
 from learnscope.store.replay import RunHistory, load_history
 from learnscope.store.runs import RunStore
@@ -66,6 +67,7 @@ def check_report_path(path) -> Path:
                          "Pass e.g. -o report.html.")
     if path.is_dir():
         raise ValueError(f"report expected an output file, got the folder {path}. Pass e.g. -o {path / 'report.html'}.")
+    check_output_path(path)                         # not a FIFO or a device either
     return path
 
 

@@ -28,11 +28,11 @@ def export_run(store: RunStore, run_id: int, path) -> Path:
                         for name, (steps, values) in history.metrics.items()},
             "events": store.events(run_id),
         }
-        return write_atomically(path, json.dumps(document, indent=1).encode())
+        return write_atomically(path, json.dumps(document, indent=1).encode()).path
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(["metric", "step", "examples_seen", "value"])
     for name, (steps, values) in sorted(history.metrics.items()):
         writer.writerows(zip([name] * len(steps), steps.tolist(), history.examples_seen[name].tolist(),
                              values.tolist()))
-    return write_atomically(path, text.getvalue().encode())
+    return write_atomically(path, text.getvalue().encode()).path
