@@ -257,3 +257,46 @@ def test_lab_refuses_a_port_already_in_use_and_names_a_free_one(capsys):
         code, _, err = run(capsys, "lab", "--no-browser", "--port", port)
     assert code == 1
     assert f"port {port} on 127.0.0.1 is already in use" in err and f"--port {port + 1}" in err
+
+
+# -- nothing lost: signals and a failing store -----------------------------------------------------------------
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_signal_ends_training_with_the_model_saved_and_a_nonzero_exit(tmp_path, signal_name):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    model_path = tmp_path / "spiral.safetensors"
+    process = subprocess.Popen([sys.executable, "-m", "learnscope", "train", "spiral", "--epochs", "10000",
+                                "--store", str(tmp_path / "runs.sqlite"), "-o", str(model_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (tmp_path / "runs.sqlite").exists():
+        time.sleep(0.1)
+    time.sleep(1.5)                                         # well into training
+    process.send_signal(getattr(signal, signal_name))
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + getattr(signal, signal_name), err
+    assert "interrupted" in out and "Model saved to" in out and "Traceback" not in err
+    _, metadata = load_model_with_metadata(model_path)
+    assert metadata["status"] == "interrupted" and metadata["recipe"]["epochs"] == 10000
+
+
+def test_a_locked_store_costs_the_record_not_the_model(tmp_path, capsys):
+    import sqlite3
+
+    store = tmp_path / "runs.sqlite"
+    assert main(["runs", "list", "--store", str(store)]) == 0               # the store exists
+    holder = sqlite3.connect(store, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")                                        # another process holds its lock
+    try:
+        code, out, err = run(capsys, "train", "xor", "--epochs", "50", "--store", store, "-o",
+                             tmp_path / "xor.safetensors")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 0 and "Model saved to" in out and "Recorded as run" not in out
+    assert err.startswith("warning: ") and "database is locked" in err and "the store is fine" in err
+    _, metadata = load_model_with_metadata(tmp_path / "xor.safetensors")
+    assert metadata["test_accuracy"] == 1.0

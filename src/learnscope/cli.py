@@ -4,8 +4,13 @@ Every command is a thin layer over the library (data, recipes, train); errors be
 stderr and a non-zero exit code, with the traceback only under --debug.
 """
 
+import contextlib
+import signal
+import sqlite3
 import sys
+import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +29,7 @@ from learnscope.losses import MSE, SoftmaxCrossEntropy
 from learnscope.recipes import MODEL_KINDS, SCHEDULE_NAMES, default_recipe
 from learnscope.store import RunStore, default_store_path
 from learnscope.train import Callback, Recorder, diagnose, evaluate, train_recipe
+from learnscope.train.recorder import RecordingFailed
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="See how a neural network learns: train, evaluate and predict from the terminal.")
@@ -101,19 +107,20 @@ def train(
                   f"({data.source})")
     intro = (f"{recipe.model.upper()} with {{n_weights:,}} weights; {recipe.optimizer}, lr {recipe.lr}, "
              f"{recipe.schedule} schedule, batch {recipe.batch_size}, {recipe.epochs} epochs, seed {seed}")
-    recorder = Recorder(store or default_store_path(), run_name=f"{data.name} {recipe.model} seed {seed}",
-                        config={**recipe.to_dict(), "n_classes": len(data.class_names) or None,
-                                "class_names": data.class_names},
-                        dataset=data.name) if record else None
-    with _progress() as progress:
+    recorder = _recorder(store, name=f"{data.name} {recipe.model} seed {seed}", dataset=data.name,
+                         config={**recipe.to_dict(), "n_classes": len(data.class_names) or None,
+                                 "class_names": data.class_names}) if record else None
+    with _progress() as progress, _signals_end_training() as received:
         callbacks = [ProgressBar(progress, intro)] + ([recorder] if recorder else [])
-        trained = train_recipe(data, recipe, callbacks=callbacks)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RecordingFailed)     # said once below, after the model is saved
+            trained = train_recipe(data, recipe, callbacks=callbacks)
     history, result, seconds = trained.history, trained.evaluation, trained.seconds
     if history.status == "diverged":
         _fail(history.message)
-    saved = trained.model.save(path, metadata={**data.metadata(), "recipe": recipe.to_dict(), "test_loss": result.loss,
-                                       "test_accuracy": result.accuracy, "status": history.status,
-                                       "training_seconds": round(seconds, 2)})
+    tested = {} if result is None else {"test_loss": result.loss, "test_accuracy": result.accuracy}
+    saved = trained.model.save(path, metadata={**data.metadata(), "recipe": recipe.to_dict(), **tested,
+                                               "status": history.status, "training_seconds": round(seconds, 2)})
     table = Table(title=f"{data.name}, after {len(history.epoch)} epoch(s), {seconds:.1f} s of training")
     table.add_column("")
     table.add_column("loss", justify="right")
@@ -121,7 +128,7 @@ def train(
         table.add_column("accuracy", justify="right")
     # the training set's numbers are the running averages of the last epoch: evaluating all of it again
     # would cost as much as a tenth of the training
-    rows = [("test", result.loss, result.accuracy)]
+    rows = [] if result is None else [("test", result.loss, result.accuracy)]
     if history.epoch:                               # none if interrupted during the first epoch
         last_accuracy = history["accuracy"][-1] if data.is_classification else None
         rows.insert(0, ("train (last epoch)", history["loss"][-1], last_accuracy))
@@ -132,8 +139,45 @@ def train(
         console.print("Training was interrupted; the model as it was at that moment is saved.")
     link = f" (through the link {escape(str(path))})" if Path(saved) != Path(path) else ""
     console.print(f"Model saved to [bold]{escape(str(saved))}[/]{link}")
-    if recorder is not None:
+    if recorder is not None and recorder.error:
+        errors.print(f"warning: {recorder.error}", markup=False, highlight=False, soft_wrap=True)
+    elif recorder is not None:
         console.print(f"Recorded as run {recorder.run_id}: learnscope runs show {recorder.run_id}")
+    if received:                                    # stopped by a signal: saved, and the exit code says so
+        raise typer.Exit(128 + received[0])
+
+
+def _recorder(store, name: str, dataset: str, config: dict):
+    """The run's Recorder, or None (with a warning) when the store cannot be opened: training goes on without."""
+    path = store or default_store_path()
+    try:
+        return Recorder(path, run_name=name, config=config, dataset=dataset)
+    except (sqlite3.Error, OSError, ValueError) as error:
+        errors.print(f"warning: not recording this run: the run store {path} cannot be opened ({error}).",
+                     markup=False, highlight=False, soft_wrap=True)
+        return None
+
+
+@contextlib.contextmanager
+def _signals_end_training():
+    """SIGTERM and SIGHUP end training as Ctrl-C does (fit keeps the model, the command saves it); yields the
+    list that receives the signal's number, to exit with 128 + it."""
+    received = []
+
+    def interrupt(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name) and threading.current_thread() is threading.main_thread():
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, interrupt)
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class ProgressBar(Callback):
@@ -436,10 +480,13 @@ class CommandError(Exception):
 def main(argv=None) -> int:
     """Entry point: run the app, turn expected failures into one line on stderr and exit code 1."""
     try:
-        app(args=argv, prog_name="learnscope", standalone_mode=False)
+        # NOTE: with standalone_mode=False click returns a command's typer.Exit code instead of raising it
+        code = app(args=argv, prog_name="learnscope", standalone_mode=False)
+        if isinstance(code, int) and code:
+            return code
     except (typer.Exit, SystemExit) as done:
         return getattr(done, "exit_code", None) or getattr(done, "code", 0) or 0
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         errors.print("aborted")
         return 130
     except Exception as error:

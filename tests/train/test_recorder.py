@@ -255,3 +255,77 @@ def test_confusion_matrix_of_the_validation_data_is_recorded_at_the_end(store):
     _, (confusion,) = store.tensors(recorder.run_id, "confusion/validation")
     assert confusion.shape == (3, 3) and confusion.sum() == 60
     assert confusion.trace() / 60 == pytest.approx(history["val_accuracy"][-1])
+
+
+# -- a failing store never costs the training --------------------------------------------------------------------
+class LockedStore:
+    """Another process's view of the store: a connection that holds its write lock until released."""
+
+    def __init__(self, path):
+        import sqlite3
+
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("BEGIN EXCLUSIVE")
+
+    def release(self):
+        self.db.execute("ROLLBACK")
+        self.db.close()
+        self.db = None
+
+
+def test_a_store_locked_by_another_process_stops_the_record_not_the_training(tmp_path):
+    from learnscope.train.recorder import RecordingFailed
+
+    path = tmp_path / "runs.sqlite"
+    recorder = Recorder(path, run_name="locked out", every=5, checkpoints=False)
+    lock = LockedStore(path)
+    x, y = spiral()
+    model = mlp()
+    before = [param.copy() for _, param, _ in model.named_params()]
+    try:
+        with pytest.warns(RecordingFailed, match="database is locked"):
+            history = fit(model, SoftmaxCrossEntropy(), SGD(lr=0.1), x, y, epochs=3, batch_size=32, seed=0,
+                          callbacks=[recorder])
+    finally:
+        lock.release()
+    assert history.status == "finished" and len(history.epoch) == 3          # every epoch trained
+    assert any(not np.array_equal(a, b) for a, (_, b, _) in zip(before, model.named_params()))
+    assert "was never started" in recorder.error and recorder.run_id is None
+    with RunStore(path) as store:                                            # the store is intact and empty
+        assert store.runs() == []
+
+
+def test_a_store_that_fails_mid_run_keeps_what_it_has_and_marks_the_run(tmp_path):
+    from learnscope.train.recorder import RecordingFailed
+
+    path = tmp_path / "runs.sqlite"
+    recorder = Recorder(path, run_name="cut off", every=1, checkpoints=False)
+
+    class LockDuringSecondEpoch(Callback):
+        """Another process takes the store after the first epoch's steps are written and gives it back after
+        the second epoch: the recorder fails in between and marks the run once it can."""
+
+        lock = None
+
+        def on_epoch_end(self, epoch, logs):
+            if epoch == 0:
+                recorder.store.flush()
+                LockDuringSecondEpoch.lock = LockedStore(path)
+            elif epoch == 1:
+                LockDuringSecondEpoch.lock.release()
+
+    x, y = spiral()
+    try:
+        with pytest.warns(RecordingFailed, match="database is locked"):
+            history = fit(mlp(), SoftmaxCrossEntropy(), SGD(lr=0.1), x, y, epochs=3, batch_size=32, seed=0,
+                          callbacks=[LockDuringSecondEpoch(), recorder])
+    finally:
+        if LockDuringSecondEpoch.lock.db is not None:
+            LockDuringSecondEpoch.lock.release()
+    assert history.status == "finished" and len(history.epoch) == 3
+    assert "ends here" in recorder.error
+    with RunStore(path) as store:
+        run = store.run(recorder.run_id)
+        steps, _ = store.metrics(recorder.run_id, ["loss"])["loss"]
+    assert run["status"] == "interrupted"                                    # not left "running" forever
+    assert 0 < len(steps) < len(history.step_loss)                           # the first epoch's record is kept

@@ -70,7 +70,7 @@ def write_atomically(path, payload: bytes) -> Written:
 def _existing(path: Path) -> os.stat_result | None:
     try:
         return path.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):    # nothing there yet (writing will say if it cannot be)
         return None
 
 

@@ -83,6 +83,19 @@ def default_store_path() -> Path:
     return Path(platformdirs.user_data_dir("learnscope")) / "runs.sqlite"
 
 
+def _open_advice(err: sqlite3.DatabaseError) -> str:
+    """What an open failure means, so that a healthy store that is only busy or read-only is never called broken."""
+    text = str(err).lower()
+    if "locked" in text or "busy" in text:
+        return ("Another process is writing to it and held it longer than 5 s; the store is fine. Try again when "
+                "that process is done, or pass another path.")
+    if "readonly" in text or "read-only" in text or "unable to open" in text or "disk i/o" in text or "full" in text:
+        return ("The store may be fine but cannot be written here (read-only, or no space left). Free some space "
+                "or pass a path in a folder you can write to.")
+    return ("The file is not a learnscope run store or it is corrupted; pass another path, or move the file away to "
+            "start a new store.")
+
+
 def pid_alive(pid) -> bool:
     """True if a process with this id exists on this machine (signal 0 checks without sending anything)."""
     if pid is None or pid <= 0:
@@ -123,9 +136,7 @@ class RunStore:
             self._open()
         except sqlite3.DatabaseError as err:
             self._db.close()
-            raise ValueError(f"RunStore could not open {self.path}: {err}. The file is not a learnscope run store "
-                             "or it is corrupted; pass another path, or move the file away to start a new "
-                             "store.") from None
+            raise ValueError(f"RunStore could not open {self.path}: {err}. {_open_advice(err)}") from None
         except BaseException:
             self._db.close()
             raise

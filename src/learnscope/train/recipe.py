@@ -23,12 +23,12 @@ from learnscope.train.recorder import Recorder, log_test_confusion
 
 @dataclass
 class TrainedRecipe:
-    """What train_recipe made: the model, how training went, and the test set's numbers (None if it diverged)."""
+    """What train_recipe made: the model, how training went, and the test set's numbers."""
 
     model: Sequential
     loss: Loss
     history: History
-    evaluation: Evaluation | None
+    evaluation: Evaluation | None       # None if it diverged, or was interrupted before the test set was evaluated
     seconds: float                      # wall time of fit(), evaluations during training included
 
     @property
@@ -62,7 +62,12 @@ def train_recipe(data, recipe: Recipe, *, callbacks=(), test_evals_per_epoch: in
     seconds = time.perf_counter() - start
     evaluation = None
     if history.status != "diverged":
-        evaluation = evaluate(model, loss, data.x_test, data.y_test)
+        try:
+            evaluation = evaluate(model, loss, data.x_test, data.y_test)
+        except KeyboardInterrupt:               # Ctrl-C (or a signal made one) while testing: keep the model
+            history.status = "interrupted"
+            history.message += " Interrupted while evaluating the test set."
+            return TrainedRecipe(model, loss, history, None, seconds)
         recorder = next((callback for callback in callbacks if isinstance(callback, Recorder)), None)
         if recorder is not None and recorder.run_id is not None and evaluation.confusion is not None:
             log_test_confusion(recorder.store.path, recorder.run_id, history, evaluation.confusion)

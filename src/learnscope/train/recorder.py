@@ -13,13 +13,21 @@ epoch/examples_per_second, plus
 histograms of every weight matrix and its gradient (tensors "histogram/weights/<param>", "histogram/grads/<param>").
 Parameter names are model.named_params() names, such as "0.dense.W".
 
+If the store fails (locked by another process for longer than its timeout, a full disk, a folder made read-only),
+recording stops with a RecordingFailed warning and `recorder.error` says why, but training goes on: the model is
+worth more than its record. The run is marked interrupted in the store if the store still answers.
+
 What it costs on the other steps: nothing but a modulo. The two things a recording step k needs from before
 its own update (W_{k−1}, and a forward hook to see the activations) are set up in on_batch_end of step k−1, and
 the hook is removed again at step k, so the model takes its fast path (no hooks) on every other step.
 """
 
+import contextlib
+import functools
 import math
+import sqlite3
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +42,27 @@ from learnscope.train.checkpoints import save_checkpoint
 HISTOGRAM_BINS = 40
 #: |a| above this counts as a saturated tanh; a sigmoid is saturated below 1 − this or above it
 SATURATION = 0.97
+
+
+class RecordingFailed(RuntimeWarning):
+    """The run store stopped accepting the record; training went on without it."""
+
+
+def _unless_failed(event):
+    """Run a Recorder event unless recording has failed; a store error turns recording off (see the module
+    docstring) instead of ending training."""
+
+    @functools.wraps(event)
+    def guarded(self, *args):
+        if self.error:
+            return None
+        try:
+            return event(self, *args)
+        except (sqlite3.Error, OSError) as error:
+            self._fail(error)
+            return None
+
+    return guarded
 
 
 class Recorder(Callback):
@@ -64,6 +93,7 @@ class Recorder(Callback):
         self.checkpoints = bool(checkpoints)
         self.run_id: int | None = None
         self.latest: dict[str, float] = {}             # the last recording step's values (read by the lab's trainer)
+        self.error = ""                                 # why recording stopped ("" while it works)
         self._reset()
 
     def _reset(self) -> None:
@@ -77,8 +107,10 @@ class Recorder(Callback):
         self._previous_square_sums: dict[str, float] = {}
 
     # -- events ----------------------------------------------------------------------------------------------
+    @_unless_failed
     def on_train_begin(self, trainer) -> None:
         self._reset()
+        self.error = ""
         if self._owns_store and self.store.closed:  # a second fit(): our store was closed by the first
             self.store = RunStore(self.store.path)
         model = trainer.model
@@ -99,6 +131,7 @@ class Recorder(Callback):
         # NOTE: an epoch-end validation pass runs after the hook is armed for the next step; forget what it saw
         self._activations, self._watched = {}, set()
 
+    @_unless_failed
     def on_batch_end(self, step: int, logs: dict) -> None:
         recorded = step % self.every == 0
         if recorded:
@@ -108,6 +141,7 @@ class Recorder(Callback):
         if (step + 1) % self.every == 0:
             self._prepare(recorded)
 
+    @_unless_failed
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         trainer = self.trainer
         step = max(trainer.steps_completed - 1, 0)
@@ -122,6 +156,7 @@ class Recorder(Callback):
         self._histograms(step)
         if self.checkpoints:
             self._checkpoint(epoch, step)
+        self.store.flush()                              # each epoch on disk: what a crash or a failing store keeps
 
     def _histograms(self, step: int) -> None:
         """At each epoch end, the distribution of every weight matrix and of its last gradient: tensors
@@ -147,6 +182,16 @@ class Recorder(Callback):
     def on_train_end(self, logs: dict) -> None:
         self._remove_hook()
         self._previous, self._have_previous = {}, False
+        if self.error:
+            self._close_after_failure()
+            return
+        try:
+            self._finish(logs)
+        except (sqlite3.Error, OSError) as error:
+            self._fail(error)
+            self._close_after_failure()
+
+    def _finish(self, logs: dict) -> None:
         if self.run_id is None:
             return
         if self.trainer.validation_data is not None and logs.get("status") not in ("diverged", "failed"):
@@ -162,6 +207,24 @@ class Recorder(Callback):
         self.store.finish_run(self.run_id, status)
         if self._owns_store:
             self.store.close()
+
+    def _fail(self, error: Exception) -> None:
+        """Turn recording off, say why once, and let training go on."""
+        self._remove_hook()
+        self.error = (f"recording stopped: the run store {self.store.path} failed ({type(error).__name__}: {error}); "
+                      "training went on and its model is kept, but this run's record "
+                      + ("ends here." if self.run_id is not None else "was never started."))
+        warnings.warn(self.error, RecordingFailed, stacklevel=3)
+
+    def _close_after_failure(self) -> None:
+        """Mark the run interrupted if the store still answers, then let go of it; nothing here may raise."""
+        with contextlib.suppress(sqlite3.Error, OSError):
+            if self.run_id is not None:
+                self.store.log_event(self.run_id, None, "recording_failed", self.error)
+                self.store.finish_run(self.run_id, "interrupted")
+        if self._owns_store:
+            with contextlib.suppress(sqlite3.Error, OSError):
+                self.store.close()                      # closes the connection even when its last flush fails
 
     def log_confusion(self, confusion: np.ndarray, split: str = "test") -> None:
         """Record a confusion matrix (rows true class, columns predicted) as tensor "confusion/<split>"."""
