@@ -114,7 +114,7 @@ HELP_MENTIONS = {
     (): ("train", "evaluate", "predict", "report", "demo", "lab", "data", "runs", "--debug", "--version"),
     ("train",): ("--data-dir", "--optimizer", "--lr", "--schedule", "--batch-size", "--epochs", "--l2", "--dropout",
                  "--batch-norm", "--seed", "--output", "--csv", "--label"),
-    ("evaluate",): ("model_path", "--data-dir", "--download"),
+    ("evaluate",): ("model_path", "--data-dir", "--csv", "--download"),
     ("predict",): ("model_path", "image"),
     ("data", "info"): ("--data-dir",),
     ("data", "fetch"): ("name", "mnist or fashion-mnist", "--data-dir"),
@@ -300,3 +300,47 @@ def test_a_locked_store_costs_the_record_not_the_model(tmp_path, capsys):
     assert err.startswith("warning: ") and "database is locked" in err and "the store is fine" in err
     _, metadata = load_model_with_metadata(tmp_path / "xor.safetensors")
     assert metadata["test_accuracy"] == 1.0
+
+
+def test_a_huge_sample_count_is_refused_at_once(capsys):
+    code, _, err = run(capsys, "train", "spiral", "--samples", "1000000000", "--no-record")
+    assert code == 1 and "n_samples" in err and "1000000" in err and len(err.strip().splitlines()) == 1
+
+
+def test_evaluate_never_trusts_a_model_files_data_options(tmp_path, capsys):
+    import json
+
+    import safetensors.numpy
+
+    path = tmp_path / "spiral.safetensors"
+    assert run(capsys, "train", "spiral", "--epochs", "5", "--no-record", "-o", path)[0] == 0
+
+    def with_options(options):
+        data = path.read_bytes()
+        tensors = safetensors.numpy.load(data)
+        header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])["__metadata__"]
+        metadata = json.loads(header["metadata"])
+        header["metadata"] = json.dumps({**metadata, "data_options": options})
+        forged = tmp_path / "forged.safetensors"
+        forged.write_bytes(safetensors.numpy.save(tensors, metadata=header))
+        return forged
+
+    code, _, err = run(capsys, "evaluate", with_options({"samples": 10**9}))
+    assert code == 1 and "n_samples" in err                                  # refused, not generated
+    code, out, err = run(capsys, "evaluate", with_options({"samples": 300, "csv": "/etc/passwd", "label": "x"}))
+    assert code == 0 and "spiral test set" in out                           # the path inside the file is ignored
+
+
+def test_evaluate_asks_for_the_csv_of_a_table_model(tmp_path, capsys):
+    table = tmp_path / "points.csv"
+    rng = np.random.default_rng(0)
+    rows = [f"{a:.3f},{b:.3f},{int(a > b)}" for a, b in rng.normal(size=(80, 2))]
+    table.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    model = tmp_path / "points.safetensors"
+    code, _, err = run(capsys, "train", "--csv", table, "--label", "label", "--epochs", "20", "--no-record",
+                       "-o", model)
+    assert code == 0, err
+    code, _, err = run(capsys, "evaluate", model)
+    assert code == 1 and "--csv FILE" in err
+    code, out, _ = run(capsys, "evaluate", model, "--csv", table)
+    assert code == 0 and "accuracy" in out

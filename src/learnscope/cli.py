@@ -147,6 +147,16 @@ def train(
         raise typer.Exit(128 + received[0])
 
 
+def _trusted_data_options(options) -> dict:
+    """The data settings a model file may pass to the data loader: known names, plain values (the loaders check
+    their ranges); never a file path."""
+    if not isinstance(options, dict):
+        return {}
+    kinds = {"samples": int, "noise": (int, float), "seed": int, "label": (int, str)}
+    return {key: value for key, value in options.items()
+            if key in kinds and isinstance(value, kinds[key]) and not isinstance(value, bool)}
+
+
 def _recorder(store, name: str, dataset: str, config: dict):
     """The run's Recorder, or None (with a warning) when the store cannot be opened: training goes on without."""
     path = store or default_store_path()
@@ -323,6 +333,8 @@ def report(
 def evaluate_command(
     model_path: Annotated[Path, typer.Argument(help="A model saved by 'learnscope train'.")],
     data_dir: DataDir = None,
+    csv: Annotated[Path | None, typer.Option(help="For a model trained on your own CSV: that file (a path written "
+                                             "inside a model file is never opened).")] = None,
     download: Annotated[bool, typer.Option(help="Download the dataset if it is not found locally.")] = True,
 ):
     """Test a saved model on the test set of the data it was trained on: loss, accuracy, confusion matrix."""
@@ -332,8 +344,13 @@ def evaluate_command(
     if "dataset" not in metadata:
         _fail(f"{model_path} does not say which dataset it was trained on; evaluate works on models saved by "
               "'learnscope train'.")
-    data = load_training_data(metadata["dataset"], data_dir=data_dir, download=download,
-                              **metadata.get("data_options", {}))
+    options = _trusted_data_options(metadata.get("data_options"))
+    if metadata.get("family") == "table":
+        if csv is None:
+            _fail(f"{model_path} was trained on a CSV file ({metadata['dataset']}); pass it: "
+                  f"learnscope evaluate {model_path} --csv FILE.")
+        options["csv"] = csv
+    data = load_training_data(str(metadata["dataset"]), data_dir=data_dir, download=download, **options)
     loss = SoftmaxCrossEntropy() if data.is_classification else MSE()
     result = evaluate(network, loss, data.x_test, data.y_test)
     console.print(f"{data.name} test set, {len(data.x_test):,} examples: loss {result.loss:.4f}"

@@ -15,6 +15,7 @@ SHA-256 over the tensor bytes so that a tampered or bit-flipped file is caught o
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,10 @@ FORMAT_VERSION = 1
 
 
 EXTRA_PREFIX = "extra/"
+#: Model files larger than this are refused before they are read (a learnscope MNIST MLP is about 1 MiB)
+MAX_MODEL_FILE_BYTES = 512 * 2**20
+#: The most layers a model file may list
+MAX_LAYERS = 1000
 
 
 def save_model(model, path, metadata: dict | None = None, extra_tensors: dict | None = None) -> Path:
@@ -73,10 +78,18 @@ class ModelFile:
 
 
 def read_model_file(path) -> ModelFile:
-    """Read and check a file written by save_model; every kind of damage gives a ValueError naming it."""
+    """Read and check a file written by save_model; every kind of damage gives a ValueError naming it.
+    A file from a stranger is safe to open: its size is checked before it is read, and the tensors its header
+    declares are checked against the tensors it holds before any layer is built (so a 600-byte file cannot ask
+    for gigabytes of weights)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}. Check the path, or train one first.")
+    size = path.stat().st_size
+    if size > MAX_MODEL_FILE_BYTES:
+        raise ValueError(f"{path} is {size / 2**20:,.0f} MiB; learnscope opens model files up to "
+                         f"{MAX_MODEL_FILE_BYTES / 2**20:,.0f} MiB (a learnscope MNIST model is about 1 MiB). "
+                         "Use a smaller model.")
     data = path.read_bytes()
     try:
         tensors = safetensors.numpy.load(data)
@@ -96,26 +109,59 @@ def read_model_file(path) -> ModelFile:
     if header.get("sha256") != _checksum(tensors):
         raise ValueError(f"{path}: the weights do not match the checksum in the header, so the file was modified "
                          "or damaged after saving. Use an untouched copy or save the model again.")
+    extras = {name[len(EXTRA_PREFIX):]: tensors.pop(name) for name in list(tensors) if name.startswith(EXTRA_PREFIX)}
     try:
         architecture = json.loads(header["architecture"])
         metadata = json.loads(header.get("metadata", "{}"))
-        layers = _build(architecture)
-    except (KeyError, TypeError, json.JSONDecodeError) as err:
+        specs = _layer_specs(architecture, path)
+        _check_declared_tensors(specs, tensors, path)          # before any layer allocates its weights
+        layers = [layer_type(**config, dtype=architecture["dtype"]) for layer_type, config in specs]
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path}: the architecture in the header is malformed ({err}). "
                          "Save the model again.") from None
-    extras = {name[len(EXTRA_PREFIX):]: tensors.pop(name) for name in list(tensors) if name.startswith(EXTRA_PREFIX)}
+    if not isinstance(metadata, dict):
+        raise ValueError(f"{path}: the metadata in the header is not a JSON object. Save the model again.")
     return ModelFile(layers, metadata, tensors, extras)
 
 
-def _build(architecture: dict) -> list:
-    layers = []
-    for spec in architecture["layers"]:
+def _layer_specs(architecture: dict, path: Path) -> list[tuple[type, dict]]:
+    """(layer class, constructor config) per layer of the header, with known types and JSON-object configs."""
+    specs = architecture["layers"]
+    if not isinstance(specs, list) or not 1 <= len(specs) <= MAX_LAYERS:
+        raise ValueError(f"{path}: the architecture must list 1 to {MAX_LAYERS} layers, got "
+                         f"{len(specs) if isinstance(specs, list) else type(specs).__name__}. Save the model again.")
+    found = []
+    for spec in specs:
         layer_type = LAYER_TYPES.get(spec["type"])
         if layer_type is None:
             raise ValueError(f"unknown layer type {spec['type']!r}; this learnscope knows {', '.join(LAYER_TYPES)}. "
                              "The file may come from a newer learnscope: upgrade it.")
-        layers.append(layer_type(**spec["config"], dtype=architecture["dtype"]))
-    return layers
+        if not isinstance(spec["config"], dict):
+            raise TypeError(f"layer {len(found)}'s config is not a JSON object")
+        found.append((layer_type, spec["config"]))
+    return found
+
+
+def _check_declared_tensors(specs, tensors: dict, path: Path) -> None:
+    """The params and buffers the layers would hold (Layer.tensor_shapes, computed from the configs without
+    allocating) must be exactly the tensors stored in the file: then building the model costs what the file
+    holds, not what its header claims."""
+    declared = {f"{index}.{layer_type.__name__.lower()}.{key}": tuple(shape)
+                for index, (layer_type, config) in enumerate(specs)
+                for key, shape in layer_type.tensor_shapes(config).items()}
+    for name, shape in declared.items():
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+            raise ValueError(f"{path}: the architecture gives tensor {name!r} the shape {shape}, which is not a "
+                             "shape. The file is inconsistent.")
+        if name not in tensors:
+            raise ValueError(f"{path} has no tensor {name!r}, which its architecture needs ({math.prod(shape):,} "
+                             "numbers). The file is incomplete.")
+        if tuple(tensors[name].shape) != shape:
+            raise ValueError(f"{path}: tensor {name!r} has shape {tensors[name].shape}, the architecture expects "
+                             f"{shape}. The file is inconsistent.")
+    unexpected = sorted(set(tensors) - set(declared))
+    if unexpected:
+        raise ValueError(f"{path} holds tensors the architecture does not use: {unexpected}. The file is inconsistent.")
 
 
 def fill_model(model, tensors: dict, path) -> None:

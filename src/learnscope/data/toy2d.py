@@ -167,6 +167,10 @@ TOY_DATASETS: dict[str, ToyDataset] = {
 }
 
 
+#: The most points make_toy generates (16 MB of them)
+MAX_TOY_SAMPLES = 1_000_000
+
+
 def make_toy(name: str, n_samples=None, noise=None, seed=None, **options) -> tuple[np.ndarray, np.ndarray]:
     """Make the toy set called `name` (a key of TOY_DATASETS); n_samples=None or noise=None use that
     set's own default; options go to its function (e.g. factor=0.3, n_classes=4).   -> (N, 2), y"""
@@ -182,7 +186,10 @@ def make_toy(name: str, n_samples=None, noise=None, seed=None, **options) -> tup
         raise TypeError(f"make_toy({entry.name!r}) got unknown option(s) {', '.join(unknown)}; "
                         f"{entry.name} accepts: {accepted}. Remove the others.")
     if n_samples is not None:
-        options["n_samples"] = n_samples
+        # NOTE: the boundary for the CLI's --samples and a model file's data_options: a typo must not eat memory
+        options["n_samples"] = check_int(n_samples, "n_samples", f"make_toy({entry.name!r})", minimum=1,
+                                         maximum=MAX_TOY_SAMPLES, fix="A toy set of a few thousand points is "
+                                         "plenty; pass e.g. --samples 1000.")
     if noise is not None:
         options["noise"] = noise
     return entry.make(seed=seed, **options)

@@ -43,6 +43,12 @@ class Layer:
         """Constructor arguments, enough to rebuild the layer (saved as JSON in model files)."""
         return {}
 
+    @classmethod
+    def tensor_shapes(cls, config: dict) -> dict[str, tuple[int, ...]]:
+        """The shapes of the params and buffers a layer built from `config` holds, without building it: a model
+        file is checked against them before anything is allocated. Layers with tensors override this."""
+        return {}
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"

@@ -33,6 +33,11 @@ class BatchNorm(Layer):
         self._batch_stats = False
         self.reset()
 
+    @classmethod
+    def tensor_shapes(cls, config):
+        n = config["n_features"]
+        return {"gamma": (n,), "beta": (n,), "running_mean": (n,), "running_var": (n,)}
+
     def reset(self, rng=None) -> None:
         """γ = 1, β = 0 (start as the plain standardization), running mean 0 and variance 1.
         Nothing is random; `rng` is accepted so Sequential.reset(seed) restores this layer too."""

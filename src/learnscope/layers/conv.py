@@ -30,6 +30,11 @@ class Conv2D(Layer):
         self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2D", minimum=1)
         self.stride = as_pair(stride, "stride", "Conv2D", minimum=1)
         self.padding = as_pair(padding, "padding", "Conv2D", minimum=0)
+        if any(pad > kernel for pad, kernel in zip(self.padding, self.kernel_size)):
+            # NOTE: kernel − 1 already lets every input pixel meet every kernel weight; more only adds zeros (and
+            # a model file asking for padding=12000 would allocate gigabytes at its first forward pass)
+            raise ValueError(f"Conv2D expected padding of at most the kernel size {self.kernel_size}, got "
+                             f"{self.padding}. Use e.g. padding=2 for a 5×5 kernel ('same' size).")
         n_weights = self.out_channels * self.in_channels * self.kernel_size[0] * self.kernel_size[1]
         check_parameter_count(n_weights, f"Conv2D({self.in_channels}, {self.out_channels}, {self.kernel_size})")
         self.init = get_initializer(init)
@@ -37,6 +42,11 @@ class Conv2D(Layer):
         self._cols = None
         self._padded_shape = None
         self.reset(make_rng(rng))
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        kh, kw = as_pair(config["kernel_size"], "kernel_size", "Conv2D", minimum=1)
+        return {"W": (config["out_channels"], config["in_channels"], kh, kw), "b": (config["out_channels"],)}
 
     def reset(self, rng: np.random.Generator) -> None:
         """Draw fresh filters (F, C, kh, kw) with fan_in = C·kh·kw, fan_out = F·kh·kw, and biases (F,)."""

@@ -21,6 +21,10 @@ class Dense(Layer):
         self._x = None
         self.reset(make_rng(rng))
 
+    @classmethod
+    def tensor_shapes(cls, config):
+        return {"W": (config["n_in"], config["n_out"]), "b": (config["n_out"],)}
+
     def reset(self, rng: np.random.Generator) -> None:
         """Draw fresh weights (fan_in = n_in, fan_out = n_out) and biases."""
         self._add_param("W", self.init((self.n_in, self.n_out), self.n_in, self.n_out, rng, self.dtype))

@@ -43,8 +43,12 @@ class Perceptron(Layer):
 
     def __init__(self, n_in: int, rng=None, dtype=None):
         super().__init__(dtype)
-        self.n_in = check_int(n_in, "n_in", "Perceptron", minimum=1)
+        self.n_in = check_int(n_in, "n_in", "Perceptron", minimum=1, maximum=1_000_000)
         self.reset(make_rng(rng))
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        return {"W": (config["n_in"],), "b": (1,)}
 
     def reset(self, rng):
         self._add_param("W", rng.uniform(-0.5, 0.5, (self.n_in,)))
