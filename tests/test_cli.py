@@ -344,3 +344,34 @@ def test_evaluate_asks_for_the_csv_of_a_table_model(tmp_path, capsys):
     assert code == 1 and "--csv FILE" in err
     code, out, _ = run(capsys, "evaluate", model, "--csv", table)
     assert code == 0 and "accuracy" in out
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["train", "xor", "--epochs", "99999999999999999999999"], "expected epochs in [1, 10000], got 9999"),
+    (["train", "xor", "--model", "xyz"], "expected model to be one of 'mlp', 'cnn', got 'xyz'"),
+    (["train", "xor", "--label", "species"], "--label, --task and --delimiter describe your own CSV"),
+    (["train", "mnist", "--noise", "0.3"], "--noise applies to the toy sets, not to mnist"),
+    (["runs", "show", str(2**70)], "run ids are whole numbers from 1"),
+])
+def test_numbers_and_options_that_cannot_apply_are_refused_in_one_line(capsys, tmp_path, args, says):
+    code, _, err = run(capsys, *args, *(["--store", tmp_path / "runs.sqlite"] if args[0] == "runs" else
+                                        ["--no-record"]))
+    assert code == 1 and err.startswith("error: ") and says in " ".join(err.split())
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_version_prints_the_version(capsys):
+    from learnscope import __version__
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"learnscope {__version__}"
+
+
+def test_samples_keeps_a_random_subset_of_the_training_images(capsys, tmp_path, shared_data_dir):
+    path = tmp_path / "few.safetensors"
+    code, out, err = run(capsys, "train", "mnist", "--samples", "1000", "--epochs", "1", "--data-dir",
+                         shared_data_dir, "--no-record", "-o", path)
+    assert code == 0, err
+    assert "1,000 training and 10,000 test examples" in out
+    _, metadata = load_model_with_metadata(path)
+    assert metadata["data_options"] == {"samples": 1000, "seed": 0}

@@ -69,6 +69,7 @@ CNN_RECIPE = {"model": "cnn", "batch_norm": False, "optimizer": "nesterov", "lr"
 def default_recipe(family: str, model: str = "mlp") -> Recipe:
     """The recipe learnscope uses for a dataset family ('mnist', 'digits', 'toy', 'table', ...)."""
     recipe = DEFAULT_RECIPES[check_choice(family, "family", "default_recipe", tuple(DEFAULT_RECIPES))]
+    model = check_choice(model, "model", "default_recipe", MODEL_KINDS, fix="Use --model mlp or --model cnn.")
     return recipe.with_options(**CNN_RECIPE) if model == "cnn" else recipe
 
 

@@ -128,7 +128,7 @@ def test_load_dataset_unknown_name_lists_the_known_ones():
 def test_mnist_offline_points_to_digits():
     from learnscope.data import DatasetUnavailable
 
-    with pytest.raises(DatasetUnavailable, match=r"load_digits\(\) \(--dataset digits\)"):
+    with pytest.raises(DatasetUnavailable, match=r"load_digits\(\) \('learnscope train digits'\)"):
         load_mnist(progress=False)
 
 

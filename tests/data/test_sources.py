@@ -408,7 +408,7 @@ def test_no_server_at_all_is_unavailable_with_advice():
     assert isinstance(caught.value, RuntimeError)
     for fragment in ("MNIST is not available", "data_dir / --data-dir (not given)", "LEARNSCOPE_DATA (not set)",
                      str(cache_dir("mnist")), url + "t10k-labels-idx1-ubyte.gz", "refused",
-                     "--data-dir FOLDER", "LEARNSCOPE_DATA=FOLDER", "load_digits()", "--dataset digits"):
+                     "--data-dir FOLDER", "LEARNSCOPE_DATA=FOLDER", "load_digits()", "learnscope train digits"):
         assert fragment in message, fragment
     assert cache_files() == []
 

@@ -84,7 +84,8 @@ def check_range(value, name: str, owner: str, *, minimum=None, maximum=None, inc
     generic advice with one specific to the parameter."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner} expected {name} to be a number, got {describe(value)}.{_with_hint(fix)}")
-    if not np.isfinite(value):
+    # NOTE: a Python int is always finite (np.isfinite refuses ints beyond 64 bits: a typo of 25 digits)
+    if not isinstance(value, numbers.Integral) and not np.isfinite(value):
         raise ValueError(f"{owner} expected {name} to be a finite number, got {value}.{_with_hint(fix)}")
     low_ok = minimum is None or (value >= minimum if inclusive[0] else value > minimum)
     high_ok = maximum is None or (value <= maximum if inclusive[1] else value < maximum)

@@ -54,19 +54,25 @@ class TrainingData:
 
 
 def load_training_data(name: str = "mnist", data_dir=None, csv=None, label=None, samples=None, noise=None,
-                       seed: int = 0, download: bool = True, progress=True) -> TrainingData:
+                       seed: int = 0, download: bool = True, progress=True, task=None,
+                       delimiter=None) -> TrainingData:
     """Load a dataset by name ("mnist", "fashion-mnist", "digits", a toy set such as "spiral"), or the
-    CSV file `csv` with its `label` column. Toy sets are split 80/20, stratified by class."""
+    CSV file `csv` with its `label` column (task and delimiter as load_csv takes them). Toy sets are split 80/20,
+    stratified by class. samples: the number of toy points, or of training images to keep (a random subset)."""
     if csv is not None or name == "csv":
-        return _from_csv(csv, label, seed)
+        return _from_csv(csv, label, seed, task, delimiter)
     if not isinstance(name, str):
         raise TypeError(f"expected a dataset name such as 'mnist', got {type(name).__name__}.")
     key = name.strip().lower().replace("_", "-")
     if key in IMAGE_DATASETS:
+        if noise is not None:
+            raise ValueError(f"--noise applies to the toy sets, not to {name}: leave it out.")
         images = load_dataset(key, data_dir=data_dir, download=download, progress=progress)
-        family = key
-        return TrainingData(images.name, family, images.x_train, images.y_train, images.x_test, images.y_test,
-                            list(images.class_names), images.source)
+        options = {}
+        if samples is not None:                 # a smaller training set, e.g. to see overfitting
+            images, options = images.subset(samples, seed=seed), {"samples": samples, "seed": seed}
+        return TrainingData(images.name, key, images.x_train, images.y_train, images.x_test, images.y_test,
+                            list(images.class_names), images.source, options)
     if key in TOY_DATASETS:
         return _from_toy(key, samples, noise, seed)
     raise ValueError(f"unknown dataset {name!r}. Choose one of {', '.join(DATASET_NAMES)}, "
@@ -83,17 +89,19 @@ def _from_toy(key: str, samples, noise, seed: int) -> TrainingData:
                         f"generated: {entry.description}", options)
 
 
-def _from_csv(csv, label, seed: int) -> TrainingData:
+def _from_csv(csv, label, seed: int, task=None, delimiter=None) -> TrainingData:
     if csv is None:
         raise ValueError("the csv dataset needs a file: pass --csv FILE --label COLUMN.")
     if label is None:
         raise ValueError(f"--csv {csv} needs --label COLUMN: the name (or index) of the column to predict.")
     label = int(label) if isinstance(label, str) and label.lstrip("-").isdigit() else label
-    table = load_csv(csv, label, seed=seed)
+    table = load_csv(csv, label, seed=seed, **{key: value for key, value in (("task", task), ("delimiter", delimiter))
+                                               if value is not None})
     path = Path(csv)
     return TrainingData(path.stem, "table", table.x_train, table.y_train, table.x_test, table.y_test,
                         list(table.class_names), f"{path} (label column {table.label_name!r})",
-                        {"csv": str(path.resolve()), "label": label, "seed": seed})
+                        {"csv": str(path.resolve()), "label": label, "seed": seed, "task": table.task,
+                         "delimiter": delimiter or ","})
 
 
 def describe_sources(data_dir=None) -> list[str]:

@@ -112,7 +112,7 @@ DATASET_SOURCES = {
     ),
 }
 
-_OFFLINE_HINT = ("Offline stand-in: load_digits() (--dataset digits) gives the 8×8 digits that ship inside "
+_OFFLINE_HINT = ("Offline stand-in: load_digits() ('learnscope train digits') gives the 8×8 digits that ship inside "
                  "scikit-learn, no download needed.")
 
 

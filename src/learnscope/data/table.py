@@ -345,7 +345,8 @@ def _raise_bad_cell(path: Path, line: int, cells: list[str], feature_index: list
         if cell.lower() in MISSING_MARKERS:
             hint = f"{cell!r} marks a missing value. Fill it in or delete the row; load_csv does not guess them."
         elif re.fullmatch(r"[-+]?\d+,\d+", cell):
-            hint = "Write decimals with a dot (3.5, not 3,5), or pass delimiter=';' if the file separates cells by ';'."
+            hint = ("Write decimals with a dot (3.5, not 3,5), or pass delimiter=';' (--delimiter ';') if the file "
+                    "separates cells by ';'.")
         else:
             hint = ("Fix that cell or delete the row; if the whole column is text (a name, an id, a category), "
                     "remove it from the file or make it the label.")
@@ -356,7 +357,7 @@ def _raise_bad_cell(path: Path, line: int, cells: list[str], feature_index: list
 def _delimiter_hint(cell: str, delimiter: str) -> str:
     for other, name in ((";", "';'"), ("\t", "'\\t'"), ("|", "'|'"), (",", "','")):
         if other != delimiter and other in cell:
-            return f" Its cells seem separated by {name}: pass delimiter={name}."
+            return f" Its cells seem separated by {name}: pass delimiter={name} (--delimiter {name})."
     return " Add the missing columns."
 
 
@@ -399,8 +400,8 @@ def _encode_classes(raw: list[str], lines, path: Path, label_name: str, test_fra
         raise ValueError(f"{path}: the label column {label_name!r} holds a single class ({names[0]!r}) in all "
                          f"{n_rows} rows; classification needs at least 2 classes. Check that you picked the right "
                          "label column.")
-    measured = (f" If {label_name!r} is a measured quantity rather than a category, pass task='regression'."
-                if values is not None else "")
+    measured = (f" If {label_name!r} is a measured quantity rather than a category, pass task='regression' "
+                "(--task regression)." if values is not None else "")
     needed = max(MIN_ROWS, 2 * n_classes)
     if n_rows < needed:
         raise ValueError(
@@ -432,6 +433,7 @@ def _parse_targets(raw: list[str], lines, path: Path, label_name: str) -> np.nda
         if not math.isfinite(targets[row]):
             raise ValueError(
                 f"{path} line {lines[row]}, column {label_name!r}: expected a number as the regression target, got "
-                f"{text!r}. Fix the cell, or pass task='classification' if the label names classes."
+                f"{text!r}. Fix the cell, or pass task='classification' (--task classification) if the label names "
+                "classes."
             )
     return targets.reshape(-1, 1).astype(get_default_dtype())

@@ -400,6 +400,9 @@ def _run_dict(row) -> dict:
 def _run_id(run_id) -> int:
     if isinstance(run_id, bool) or not isinstance(run_id, (int, np.integer)):
         raise TypeError(f"RunStore expected a run id (an int from create_run or runs()), got {describe(run_id)}.")
+    if not 0 < run_id < 2**63:                          # SQLite's integers are 64-bit
+        raise ValueError(f"RunStore has no run with id {run_id}: run ids are whole numbers from 1 (list them with "
+                         "'learnscope runs list').")
     return int(run_id)
 
 
