@@ -375,3 +375,41 @@ def test_samples_keeps_a_random_subset_of_the_training_images(capsys, tmp_path, 
     assert "1,000 training and 10,000 test examples" in out
     _, metadata = load_model_with_metadata(path)
     assert metadata["data_options"] == {"samples": 1000, "seed": 0}
+
+
+def _digit_model(tmp_path, class_names, nan=False):
+    from learnscope.architectures import build_mlp
+
+    model = build_mlp((1, 28, 28), 10, hidden=(8,), seed=0)
+    if nan:
+        model.layers[-1].params["b"][0] = np.nan
+    path = tmp_path / "digits.safetensors"
+    model.save(path, metadata={"input_shape": [1, 28, 28], "class_names": class_names, "dataset": "mnist"})
+    return path
+
+
+def _picture(tmp_path, blank=False):
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (100, 100), (255, 255, 255, 0))
+    if not blank:
+        ImageDraw.Draw(image).line([(50, 10), (50, 90)], fill=(0, 0, 0, 255), width=8)
+    path = tmp_path / "digit.png"
+    image.save(path)
+    return path
+
+
+def test_predict_refuses_a_blank_picture_and_a_diverged_model_and_escapes_class_names(tmp_path, capsys):
+    names = ["[/]", "[bold]1", *map(str, range(2, 10))]
+    code, _, err = run(capsys, "predict", _digit_model(tmp_path, names), _picture(tmp_path, blank=True))
+    assert code == 1 and "shows no digit" in err
+    code, _, err = run(capsys, "predict", _digit_model(tmp_path, names, nan=True), _picture(tmp_path))
+    assert code == 1 and "NaN/inf outputs" in err
+    code, out, err = run(capsys, "predict", _digit_model(tmp_path, names), _picture(tmp_path))
+    assert code == 0, err
+    assert "%" in out and "nan" not in out.lower()
+
+
+def test_a_host_that_is_not_this_computer_is_not_called_a_busy_port(capsys):
+    code, _, err = run(capsys, "lab", "--host", "192.0.2.1", "--no-browser")     # TEST-NET-1: never local
+    assert code == 1 and "cannot serve on 192.0.2.1:8080" in err and "in use" not in err

@@ -5,6 +5,7 @@ stderr and a non-zero exit code, with the traceback only under --debug.
 """
 
 import contextlib
+import errno
 import signal
 import sqlite3
 import sys
@@ -369,11 +370,11 @@ def evaluate_command(
         table = Table(title="confusion matrix (rows: true class, columns: predicted)")
         table.add_column("")
         for name in data.class_names:
-            table.add_column(name[:6], justify="right")
+            table.add_column(escape(name[:6]), justify="right")
         for true_class, (name, row) in enumerate(zip(data.class_names, result.confusion)):
             cells = [f"[bold]{count}[/]" if predicted == true_class else str(count)
                      for predicted, count in enumerate(row)]
-            table.add_row(name[:12], *cells)
+            table.add_row(escape(name[:12]), *cells)
         console.print(table)
 
 
@@ -392,9 +393,15 @@ def predict(
         _fail(f"{model_path} expects inputs of shape {shape or 'unknown'}, not 28×28 images. "
               "Use a model trained with 'learnscope train mnist' (or fashion-mnist).")
     pixels = to_mnist_format(load_image(image))
+    if not pixels.any():
+        _fail(f"{image} shows no digit: after preparing it like MNIST nothing is left (a blank or fully transparent "
+              "picture?). Use a picture of one dark digit on a light background, or light on dark.")
     logits = network.predict(pixels.reshape(1, 1, 28, 28))[0]
+    if not np.isfinite(logits).all():
+        _fail(f"{model_path} gives NaN/inf outputs (its training diverged), so it cannot read anything. "
+              "Train it again with a lower learning rate.")
     probabilities = softmax(logits)
-    names = metadata.get("class_names") or [str(k) for k in range(len(probabilities))]
+    names = [escape(str(name)) for name in metadata.get("class_names") or range(len(probabilities))]
     best = np.argsort(probabilities)[::-1]
     console.print(f"[bold]{names[best[0]]}[/] ({probabilities[best[0]]:.1%})  "
                   + "  ".join(f"{names[k]} {probabilities[k]:.1%}" for k in best[1:3]))
@@ -468,8 +475,12 @@ def _check_port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except socket.gaierror:
             _fail(f"--host expected an address of this computer such as 127.0.0.1, got {host!r}.")
-        except OSError:
-            _fail(f"port {port} on {host} is already in use (another lab?). Open that one, or pass --port {port + 1}.")
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                _fail(f"port {port} on {host} is already in use (another lab?). Open that one, or pass "
+                      f"--port {port + 1}.")
+            _fail(f"cannot serve on {host}:{port}: {error.strerror or error}. --host must be an address of this "
+                  "computer (127.0.0.1 for this computer only).")
 
 
 # -- plumbing ----------------------------------------------------------------------------------------

@@ -247,3 +247,23 @@ def test_mnist_files_missing_folder_and_bad_split(tmp_path):
         mnist_files(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="split"):
         mnist_files(tmp_path, "validation")
+
+
+def test_a_small_gzip_whose_header_claims_a_huge_shape_allocates_nothing_like_it(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    header = bytes([0, 0, 0x08, 3]) + np.array([60000, 28, 28], dtype=">u4").tobytes()
+    path.write_bytes(gzip.compress(header + bytes(1000)))           # 47 MB promised, 1 kB delivered
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="got 1000: the decompressed data is truncated"):
+            read_idx(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000, peak
+
+    path.write_bytes(gzip.compress(bytes([0, 0, 0x08, 3]) + np.array([1_000_000, 28, 28], dtype=">u4").tobytes()))
+    with pytest.raises(ValueError, match="learnscope reads IDX files of up to"):
+        read_idx(path)

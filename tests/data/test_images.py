@@ -54,3 +54,19 @@ def test_bad_images(tmp_path):
         to_mnist_format(np.full((10, 10), 255.0))
     with pytest.raises(ValueError, match="2-D"):
         to_mnist_format(np.zeros((3, 10, 10)))
+
+
+def test_a_huge_picture_is_refused_before_it_is_decoded(tmp_path):
+    path = tmp_path / "huge.png"
+    Image.new("1", (13_000, 13_000)).save(path)                 # a few kB on disk, 169 MB of pixels decoded
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(ValueError, match="13,000×13,000 pixels; pictures up to 24,000,000 pixels"):
+        load_image(path)
+
+
+def test_an_animation_is_refused(tmp_path):
+    path = tmp_path / "digits.gif"
+    frames = [Image.new("L", (40, 40), shade) for shade in (0, 255)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    with pytest.raises(ValueError, match="an animation of 2 frames"):
+        load_image(path)

@@ -30,6 +30,8 @@ IDX_TYPES = {
     0x0E: ("float64", np.dtype(">f8")),
 }
 MAX_NDIM = 4  # MNIST uses 1 (labels) and 3 (images); anything past 4 is a damaged header
+#: The largest IDX data read (MNIST's training images are 47 MB): a damaged or hostile header cannot ask for more
+MAX_IDX_BYTES = 256 * 2**20
 GZIP_MAGIC = b"\x1f\x8b"
 
 MNIST_FILE_STEMS = {
@@ -114,15 +116,24 @@ def _read_stream(stream, path: Path, *, is_gzip: bool, file_size) -> np.ndarray:
             f"got {file_size} bytes: the file {problem}. {_FIX}"
         )
 
-    try:
+    if n_data_bytes > MAX_IDX_BYTES:
+        raise ValueError(
+            f"read_idx: the header of {path} declares {'x'.join(map(str, shape))} {type_name} = {n_data_bytes:,} "
+            f"bytes; learnscope reads IDX files of up to {MAX_IDX_BYTES:,} bytes (MNIST's largest is 47,040,000). "
+            f"The header is damaged or the file is not a dataset learnscope knows. {_FIX}"
+        )
+    if is_gzip:
+        # NOTE: a compressed stream's size says nothing of its content: the memory grows with the bytes that
+        # really arrive, so a short file whose header claims a large shape fails before taking that much
+        raw = bytearray()
+        while len(raw) < n_data_bytes and (chunk := stream.read(min(_CHUNK, n_data_bytes - len(raw)))):
+            raw += chunk
+        n_read = len(raw)
+        data = np.frombuffer(raw, dtype=file_dtype.newbyteorder("=")) if n_read == n_data_bytes else None
+    else:
         # native byte order: fill the raw big-endian bytes in place, then swap in place if needed
         data = np.empty(shape, dtype=file_dtype.newbyteorder("="))
-    except (MemoryError, ValueError) as err:
-        raise ValueError(
-            f"read_idx could not allocate {n_data_bytes} bytes for shape {shape} read from the header of {path}: "
-            f"the header is probably damaged. {_FIX}"
-        ) from err
-    n_read = _read_into(stream, memoryview(data).cast("B"))
+        n_read = _read_into(stream, memoryview(data).cast("B"))
     if n_read < n_data_bytes:
         raise ValueError(
             f"read_idx expected {n_data_bytes} data bytes ({'x'.join(map(str, shape))} {type_name}) in {path}, "
@@ -135,6 +146,7 @@ def _read_stream(stream, path: Path, *, is_gzip: bool, file_size) -> np.ndarray:
             f"read_idx expected {path} to end after {n_data_bytes} data bytes ({'x'.join(map(str, shape))} "
             f"{type_name}), got {n_extra} trailing byte(s): the {kind} is damaged or not this format. {_FIX}"
         )
+    data = data.reshape(shape)
     if file_dtype.itemsize > 1 and sys.byteorder == "little":
         data.byteswap(inplace=True)
     return data

@@ -5,6 +5,7 @@ keeping its aspect ratio, then placed in a 28×28 frame so that its centre of ma
 A network trained on MNIST only works on digits prepared the same way.
 """
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ import numpy as np
 from learnscope.core.validation import check_array
 
 MAX_IMAGE_BYTES = 20 * 2**20
+#: Pictures with more pixels than this (a 6000 × 4000 photo) are refused before they are decoded
+MAX_IMAGE_PIXELS = 24_000_000
 
 
 def load_image(path) -> np.ndarray:
@@ -25,7 +28,25 @@ def load_image(path) -> np.ndarray:
         raise ValueError(f"{path} is {path.stat().st_size / 2**20:.0f} MiB; images up to "
                          f"{MAX_IMAGE_BYTES // 2**20} MiB are accepted. Use a smaller picture.")
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            # PIL warns at open() about pictures past its own limit; the size check below refuses them in words
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except Image.DecompressionBombError:
+        raise ValueError(f"{path} has far too many pixels to be a picture of a digit (a decompression bomb?). Use a "
+                         "smaller picture.") from None
+    except (UnidentifiedImageError, OSError) as err:
+        raise ValueError(f"{path} is not an image Pillow can read ({err}). Use a PNG or JPEG file.") from None
+    try:
+        with image:
+            # NOTE: the header's size is known before decoding: a small file may unpack to gigabytes
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise ValueError(f"{path} is {width:,}×{height:,} pixels; pictures up to {MAX_IMAGE_PIXELS:,} pixels "
+                                 "are accepted (a photo of a digit needs far fewer). Use a smaller picture.")
+            if getattr(image, "n_frames", 1) > 1:
+                raise ValueError(f"{path} is an animation of {image.n_frames} frames; a digit is one picture. "
+                                 "Save the frame you mean as a PNG.")
             image.load()
             if image.mode in ("RGBA", "LA") or "transparency" in image.info:
                 # a transparent background: draw the picture onto white, as a viewer shows it
