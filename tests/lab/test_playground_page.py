@@ -220,3 +220,19 @@ def _fire(user, element, event, args):
             if listener.type == event:
                 events.handle_event(listener.handler, events.GenericEventArguments(sender=element,
                                                                                     client=user.client, args=args))
+
+
+async def test_a_page_only_looked_at_costs_no_thread_and_play_starts_one(user, lab):
+    import threading
+
+    def trainers():
+        return [t for t in threading.enumerate() if t.name == "playground-trainer"]
+
+    before = len(trainers())
+    await user.open("/playground")
+    await user.should_see("Play")
+    worker = worker_of(lab)
+    assert worker.snapshot() is not None and len(trainers()) == before    # drawn from the first snapshot alone
+    user.find(marker="play").click()
+    await wait_for(lambda: worker.snapshot().epoch > 0)
+    assert len(trainers()) == before + 1

@@ -8,6 +8,7 @@ pause() holds the whole thread.
 
 import math
 import queue
+import threading
 import time
 from dataclasses import dataclass
 
@@ -51,8 +52,9 @@ class Snapshot:
 
 
 class PlaygroundWorker(BackgroundJob):
-    """One per browser tab, started at once: `send(...)` commands, `snapshot()` the latest state, `stop()` when
-    the tab closes."""
+    """One per browser tab: `send(...)` commands, `snapshot()` the latest state, `stop()` when the tab closes.
+    The first snapshot is made at once; the thread starts with the first command, so a page that is only looked
+    at (or fetched by a script) costs no thread."""
 
     def __init__(self, setup: PlaygroundSetup, boundary_resolution: int = 60, map_resolution: int = 20):
         super().__init__("playground-trainer")
@@ -62,8 +64,8 @@ class PlaygroundWorker(BackgroundJob):
         self._playing = False
         self._message = ""
         self._data_version = 1
+        self._start_lock = threading.Lock()
         self._publish()
-        self.start()
 
     # ---- the page's side ----
     def snapshot(self) -> Snapshot:
@@ -73,6 +75,9 @@ class PlaygroundWorker(BackgroundJob):
         """play, pause, step, reset, setup(PlaygroundSetup), set_weight(layer, i, j, value),
         add_point(x1, x2, label), points(x, y, class_names)."""
         self._commands.put((command, args))
+        with self._start_lock:                      # two quick commands from two handlers start one thread
+            if self._thread is None and not self.control.stop_requested:
+                self.start()
 
     def stop(self, wait: bool = True, timeout: float | None = 5.0) -> None:
         self.control.stop()
