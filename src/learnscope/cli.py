@@ -461,6 +461,10 @@ def lab(
     _check_port_free(host, port)
     from learnscope.lab import LabConfig, run_lab
 
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        errors.print(f"warning: serving on {host}: anyone who can reach this computer on port {port} can use the "
+                     "lab, train on it and upload files. Use --host 127.0.0.1 to keep it private.",
+                     markup=False, highlight=False, soft_wrap=True)
     console.print(f"learnscope lab on http://{host}:{port}  (Ctrl-C stops it)")
     run_lab(host=host, port=port, show=not no_browser,
             config=LabConfig(data_dir=data_dir, store=store, allow_download=not no_download))

@@ -1,11 +1,14 @@
 """The lab's server: register every page, then run NiceGUI on localhost."""
 
-from nicegui import ui
+from nicegui import app, ui
 
+from learnscope.lab.guard import LabGuard, allowed_hosts
 from learnscope.lab.pages import draw, home, mnist, one_step, playground
 from learnscope.lab.state import LabConfig, LabState
 
 PAGES = (home, playground, mnist, draw, one_step)
+#: Seconds a tab may be out of touch before its page state is dropped (see run_lab)
+RECONNECT_TIMEOUT = 20.0
 
 
 def register_pages(state: LabState) -> None:
@@ -18,5 +21,8 @@ def run_lab(host: str = "127.0.0.1", port: int = 8080, show: bool = True, config
     """Serve the lab until Ctrl-C; show=True opens it in the default browser."""
     state = LabState(config or LabConfig())
     register_pages(state)
+    app.add_middleware(LabGuard, hosts=allowed_hosts(host), upload_limit_bytes=state.config.upload_limit_bytes)
+    # NOTE: a tab waits this long for a busy server (a training on both cores) before NiceGUI gives up on it and
+    # the browser reloads a fresh page: 3 s (the default) lost tabs under load
     ui.run(host=host, port=port, show=show, reload=False, title="learnscope lab", show_welcome_message=True,
-           uvicorn_logging_level="warning")
+           uvicorn_logging_level="warning", reconnect_timeout=RECONNECT_TIMEOUT)

@@ -343,8 +343,8 @@ class PlaygroundPage:
             await file.save(path)
             try:
                 x, y, names = await run.io_bound(read_points_csv, path, regression=self.setup.is_regression)
-            except (ValueError, FileNotFoundError) as err:
-                self.show_message(f"Could not use {file.name}: {err}")
+            except (ValueError, FileNotFoundError) as err:      # named as the learner's file, not our temp path
+                self.show_message(f"Could not use {file.name}: {str(err).replace(str(path), file.name)}")
                 return
         self.show_message("")
         self.worker.send("points", x, y, names or None)
