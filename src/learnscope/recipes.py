@@ -1,6 +1,7 @@
 """Training recipes: the settings that make each dataset train well by default, and the one place
 that turns a recipe into a model and an optimizer. The CLI, the lab and notebooks share them."""
 
+import itertools
 import math
 from dataclasses import asdict, dataclass, replace
 
@@ -102,3 +103,29 @@ def optimizer_from_recipe(recipe: Recipe, steps_per_epoch: int) -> Optimizer:
     else:
         schedule = Constant()
     return get_optimizer(recipe.optimizer, lr=recipe.lr, weight_decay=recipe.weight_decay, schedule=schedule)
+
+
+def training_memory_bytes(recipe: Recipe, input_shape, n_outputs: int, n_train: int) -> int:
+    """A generous estimate of the memory training `recipe` takes (beyond the data): each weight with its gradient
+    and two arrays of optimizer memory, and a batch's output of every layer, kept for backpropagation, plus the
+    gradient in flight. Computed from the shapes, without building an MLP (whose weights could be the problem)."""
+    batch = min(recipe.batch_size, n_train)
+    if recipe.model == "cnn":                           # small weights: build it and follow the shapes
+        model = build_cnn(input_shape, n_outputs, dropout=recipe.dropout, batch_norm=recipe.batch_norm)
+        n_params, sizes, shape = model.n_params(), [], tuple(input_shape)
+        for layer in model.layers:
+            output = layer.output_shape(shape)
+            sizes.append(math.prod(output))
+            if "W" in layer.params and layer.params["W"].ndim == 4:   # a convolution's unfolded input (im2col),
+                kernel = math.prod(layer.params["W"].shape[1:])       # kept for backward, and its gradient
+                sizes.append(2 * kernel * math.prod(output[1:]))
+            shape = output
+    else:
+        widths = [math.prod(input_shape), *recipe.hidden, n_outputs]
+        n_params = sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(widths))
+        # per hidden layer: Dense's output, batch norm's output and normalised input, the activation's output,
+        # dropout's mask and output
+        copies = 2 + 2 * recipe.batch_norm + 2 * (recipe.dropout > 0)
+        sizes = [width * copies for width in recipe.hidden] + [2 * n_outputs]     # logits and probabilities
+    per_example = sum(sizes) + 2 * max(sizes)
+    return 4 * (4 * n_params + batch * per_example)

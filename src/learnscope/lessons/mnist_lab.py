@@ -17,7 +17,7 @@ from learnscope.data.mnist import load_dataset
 from learnscope.data.sources import DATA_ENV, DatasetUnavailable, find_dataset_files
 from learnscope.lessons.pictures import diverging_colors, grayscale, png_data_uri, tile_images
 from learnscope.optim import OPTIMIZERS
-from learnscope.recipes import MODEL_KINDS, Recipe, default_recipe
+from learnscope.recipes import MODEL_KINDS, Recipe, default_recipe, training_memory_bytes
 
 DIGIT_DATASET_LABELS = {"mnist": "MNIST (28×28)",
             "digits": "8×8 digits (offline)"}
@@ -27,6 +27,11 @@ MAX_LAYERS = 6
 MAX_EPOCHS = 100
 MAX_LR = 10.0
 MAX_BATCH = 60_000
+#: One run's training may take at most this much memory (recipes.training_memory_bytes): one click must not be
+#: able to take the machine (4096 units × 6 layers at batch 60,000 needed about 15 GB)
+MEMORY_BUDGET_BYTES = 3 * 2**30
+#: Training examples of each data set (the memory estimate's batch is at most this)
+TRAINING_EXAMPLES = {"mnist": 60_000, "digits": 1_437}
 #: Fewer training examples than this cannot fill one batch of every class meaningfully
 MIN_SAMPLES = 100
 #: Pictures of first-layer units shown at most (the rest are the same kind of picture)
@@ -88,6 +93,13 @@ def parse_form(form: dict) -> tuple[TrainingSettings | None, dict[str, str]]:
     recipe = default_recipe(dataset, model).with_options(
         hidden=hidden, activation=activation, optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs,
         weight_decay=weight_decay, dropout=dropout, batch_norm=bool(form.get("batch_norm")), seed=seed)
+    input_shape = (1, 28, 28) if dataset == "mnist" else (1, 8, 8)
+    needed = training_memory_bytes(recipe, input_shape, 10, samples or TRAINING_EXAMPLES[dataset])
+    if needed > MEMORY_BUDGET_BYTES:
+        return None, {"batch_size": (f"This network with batch size {batch_size:,} would need about "
+                                     f"{needed / 2**30:.1f} GiB to train; one run may use at most "
+                                     f"{MEMORY_BUDGET_BYTES / 2**30:.0f} GiB. Use a smaller batch (e.g. 128) or "
+                                     "fewer or narrower hidden layers.")}
     return TrainingSettings(dataset, recipe, samples), {}
 
 
