@@ -13,7 +13,7 @@ import pytest
 
 from learnscope.data.mnist import load_mnist
 from learnscope.lessons.jobs import JobControl
-from learnscope.lessons.live_training import STICKY, TrainingJob, _train_in_child, _Worker
+from learnscope.lessons.live_training import STICKY, STOP_GRACE_SECONDS, TrainingJob, _train_in_child, _Worker
 from learnscope.lessons.mnist_lab import default_form, parse_form
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential
@@ -208,3 +208,26 @@ def _read_all(receiver, into: list) -> None:
             into.append(receiver.recv())
         except EOFError:
             return
+
+
+def test_stop_cuts_a_long_step_short_after_its_grace_and_keeps_the_model(tmp_path, shared_data_dir):
+    # full batches of 20,000 images through three layers of 2048 units: each step takes a second or more here,
+    # longer than the grace this test gives (the lab's is STOP_GRACE_SECONDS)
+    grace = 0.2
+    job = TrainingJob(_settings(samples="20000", hidden="2048, 2048, 2048", batch_size="20000", batch_norm=False,
+                                epochs="3"),
+                      tmp_path / "runs.sqlite", data_dir=shared_data_dir, download=False, publish_every=0.05,
+                      stop_grace=grace)
+    job.start()
+    assert _wait_for(lambda: (job.latest() or {}).get("status") == "running", timeout=60)
+    time.sleep(0.1)                                                        # inside the first long step
+    asked = time.monotonic()
+    job.stop()
+    assert _wait_for(lambda: job.latest()["status"] not in ("running", "paused"), timeout=30)
+    # the interrupt lands when the matrix product under way returns; then the Recorder's last evaluation runs
+    assert time.monotonic() - asked < grace + 1.5
+    assert STOP_GRACE_SECONDS <= 0.5
+    assert job.wait(120)
+    final = job.latest()
+    assert final["status"] == "stopped" and "cut short" in final["message"]
+    assert job.model is not None and job.result is not None                 # the model as it was, tested

@@ -18,11 +18,15 @@ from the Recorder (which also writes the run to the store, so it can be picked u
 from evaluate() on the test set at the end.
 """
 
+import contextlib
 import logging
 import math
 import multiprocessing
+import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +58,8 @@ PICTURE_EVERY = 3.0
 CURVES_EVERY = 3.0
 #: The Recorder samples gradients and update ratios every this many steps
 RECORD_EVERY = 10
+#: Seconds a step may go on after Stop before it is cut short (TrainingJob.stop)
+STOP_GRACE_SECONDS = 0.5
 #: Test-set evaluations per epoch, for the live test curves (train_recipe(test_evals_per_epoch=this))
 EVALS_PER_EPOCH = 4
 ENDED = ("finished", "stopped", "diverged", "failed", "interrupted")
@@ -85,7 +91,8 @@ class TrainingJob(BackgroundJob):
 
     def __init__(self, settings: TrainingSettings, store_path, *, data_dir=None, download: bool = True,
                  on_model=None, publish_every: float = PUBLISH_EVERY, picture_every: float = PICTURE_EVERY,
-                 curves_every: float = CURVES_EVERY, record_every: int = RECORD_EVERY):
+                 curves_every: float = CURVES_EVERY, record_every: int = RECORD_EVERY,
+                 stop_grace: float = STOP_GRACE_SECONDS):
         if not isinstance(settings, TrainingSettings):
             raise TypeError(f"TrainingJob expected TrainingSettings (from parse_form), got {type(settings).__name__}.")
         # NOTE: spawn, not fork: the lab's process runs threads (the web server), which a fork would copy mid-step
@@ -95,7 +102,7 @@ class TrainingJob(BackgroundJob):
         self.store_path = Path(store_path)
         self.data_dir, self.download, self.on_model = data_dir, bool(download), on_model
         self.publish_every, self.picture_every, self.curves_every = publish_every, picture_every, curves_every
-        self.record_every = record_every
+        self.record_every, self.stop_grace = record_every, stop_grace
         self.result: TrainingResult | None = None
         self.run_id: int | None = None
         self.model: Sequential | None = None
@@ -104,6 +111,20 @@ class TrainingJob(BackgroundJob):
         self._status = "created"
         self._carried: dict = {}                        # the curves and picture last sent (see STICKY)
         self.publish({"status": "created", "message": "Not started yet."})
+
+    def stop(self, wait: bool = False, timeout: float | None = 60.0) -> None:
+        """Ask training to end after its current step; a step still running `stop_grace` seconds later (a full batch
+        of 60,000 images takes seconds) is cut short. Either way the model is kept, tested and saved."""
+        self.control.stop()
+        if self._process is not None and self._process.is_alive():
+            threading.Timer(self.stop_grace, self._cut_step_short).start()
+        if wait:
+            self.wait(timeout)
+
+    def _cut_step_short(self) -> None:
+        if self.running and self._status in ("running", "paused") and self._process.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._process.pid, signal.SIGTERM)
 
     def start(self) -> "TrainingJob":
         # before the job's thread spawns the child (slow), so a page shows it at once and the child's come after
@@ -188,6 +209,15 @@ class TrainingJob(BackgroundJob):
 def _train_in_child(worker: "_Worker", control: JobControl, sender) -> None:
     """The child process's whole life: train, send snapshots and the result, exit."""
     worker.control, worker._sender = control, sender
+
+    def cut_short(signum, frame):               # see TrainingJob.stop: a step that outlasts the grace period
+        if not worker.stopping:
+            worker.stopping = True
+            worker.send_snapshot(status="stopping", message="Stopping: the step under way is cut short…")
+            raise KeyboardInterrupt             # fit ends the run as Ctrl-C does: the model is kept and tested
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, cut_short)
     try:
         worker.run()
     finally:
@@ -204,6 +234,7 @@ class _Worker:
         self.record_every, self.model_path = record_every, model_path
         self.model = None
         self.run_id = None
+        self.stopping = False                           # the stop has reached training: no more cutting short
         self.control: JobControl | None = None          # set in the child by _train_in_child
         self._sender = None
 
@@ -228,6 +259,8 @@ class _Worker:
             model, history, evaluation = trained.model, trained.history, trained.evaluation
             self.run_id = recorder.run_id
             status, message = history.status, history.message
+            if status == "interrupted" and self.stopping:     # Stop cut a long step short (TrainingJob.stop)
+                status, message = "stopped", "Stopped from the lab; the step under way was cut short."
             if status == "diverged":
                 live.publish(force=True, status=status, message=message)
                 return
@@ -306,9 +339,10 @@ class _LiveCallback(Callback):
         control = self.job.control
         resumed = False
         if control.stop_requested and not self.stop_asked:
-            self.stop_asked = True
+            self.stop_asked = self.job.stopping = True
             self.trainer.stop(f"Stopped from the lab at epoch {self.epoch + 1}, step {step + 1} of "
                               f"{self.total_steps}.")
+            self.publish(force=True)
         elif control.paused:
             self.publish(force=True, status="paused", message=f"Paused at step {step + 1} of {self.total_steps}.")
             pause_began = time.perf_counter()
@@ -326,10 +360,15 @@ class _LiveCallback(Callback):
                 _append(self.test["accuracy"], x, logs.get("val_accuracy", math.nan))
         self.publish()                                  # at its pace too: every snapshot costs the browser a repaint
 
-    def publish(self, force: bool = False, status: str = "running", message: str = "Training…",
+    def publish(self, force: bool = False, status: str | None = None, message: str | None = None,
                 refresh: bool | None = None, **extra) -> None:
         """Publish a snapshot if publish_every has passed (or `force`); the curves and the picture are
-        rebuilt at their own slower pace, or now with `refresh` (default: as `force`)."""
+        rebuilt at their own slower pace, or now with `refresh` (default: as `force`). Without a status: running,
+        or stopping once a stop has been asked for."""
+        if status is None:
+            status, message = ("stopping", "Stopping: closing the epoch and testing the model…") if self.stop_asked \
+                else ("running", "Training…")
+        message = message or ""
         now = time.perf_counter()
         if not force and now - self.last_publish < self.job.publish_every:
             return
