@@ -236,3 +236,28 @@ async def test_a_page_only_looked_at_costs_no_thread_and_play_starts_one(user, l
     user.find(marker="play").click()
     await wait_for(lambda: worker.snapshot().epoch > 0)
     assert len(trainers()) == before + 1
+
+
+async def test_a_closed_tab_leaves_nothing_of_its_page_alive(user, lab):
+    import gc
+
+    from nicegui import Client
+
+    from learnscope.lab.pages.playground import PlaygroundPage
+    from learnscope.lessons.playground import PlaygroundSession
+
+    def ours():
+        return {id(obj) for obj in gc.get_objects() if isinstance(obj, (PlaygroundPage, PlaygroundSession))}
+
+    gc.collect()
+    before = ours()                                                         # what earlier tests may still hold
+    for _ in range(20):
+        await user.open("/playground")
+    user.find(marker="play").click()                                        # one of them trained too
+    await asyncio.sleep(0.3)
+    assert len(ours() - before) >= 2                                        # the open tab: its page and session
+    for client in list(Client.instances.values()):                          # every tab closed
+        client.delete()
+    await asyncio.sleep(0.2)                                                # the workers' threads end
+    gc.collect()
+    assert ours() - before == set()

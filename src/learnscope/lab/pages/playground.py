@@ -4,8 +4,10 @@ The page holds no maths: a PlaygroundWorker thread (learnscope.lessons.playgroun
 publishes snapshots; this page sends it commands and draws the latest snapshot when its version changes.
 """
 
+import inspect
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from urllib.parse import quote
 
@@ -100,6 +102,7 @@ class PlaygroundPage:
     def _stop_worker(self) -> None:
         self.worker.stop(wait=False)
         self.state.jobs.pop(self.job_key, None)
+        self.worker = None                             # the tab is gone: nothing of it stays reachable from here
 
     # ---- layout ----
     def _build(self) -> None:
@@ -175,8 +178,10 @@ class PlaygroundPage:
                 .tooltip("The class (or, for regression, the value) a click on the output picture adds.")
         self.controls["add_points"] = add_points
         with ui.column().classes("w-full gap-0") as upload_box:
-            self.upload = ui.upload(label="Your own CSV", auto_upload=True, on_upload=self._uploaded,
-                                    on_rejected=self._rejected,
+            # NOTE: weakly: NiceGUI's upload route, held in FastAPI's cache of routes, outlives the tab, and a
+            # strong handler would keep this page (its worker, data and network) alive with it
+            self.upload = ui.upload(label="Your own CSV", auto_upload=True, on_upload=_weakly(self._uploaded),
+                                    on_rejected=_weakly(self._rejected),
                                     max_file_size=self.state.config.upload_limit_bytes) \
                 .props('accept=".csv,text/csv,text/plain" flat bordered').classes("w-full playground-upload") \
                 .tooltip("A CSV file with two number columns (x1, x2) and a label column last; "
@@ -496,3 +501,19 @@ def register(state: LabState) -> None:
         with page_frame("Playground", "Train a small network on 2D points and watch the decision boundary, every "
                         "neuron and every weight change as it learns.", active="/playground"):
             PlaygroundPage(state, request, client)
+
+
+def _weakly(method):
+    """An event handler that calls `method` (with the event if it takes one) while its object lives, without
+    keeping that object alive."""
+    reference = weakref.WeakMethod(method)
+    takes_event = len(inspect.signature(method).parameters) > 0
+
+    async def handler(event):
+        bound = reference()
+        if bound is not None:
+            result = bound(event) if takes_event else bound()
+            if inspect.isawaitable(result):
+                await result
+
+    return handler
