@@ -113,7 +113,7 @@ def test_debug_shows_the_traceback(tmp_path, monkeypatch):
 HELP_MENTIONS = {
     (): ("train", "evaluate", "predict", "report", "demo", "lab", "data", "runs", "--debug", "--version"),
     ("train",): ("--data-dir", "--optimizer", "--lr", "--schedule", "--batch-size", "--epochs", "--l2", "--dropout",
-                 "--batch-norm", "--seed", "--output", "--csv", "--label"),
+                 "--batch-norm", "--seed", "--output", "--csv", "--label", "--task", "--delimiter", "--resume"),
     ("evaluate",): ("model_path", "--data-dir", "--csv", "--download"),
     ("predict",): ("model_path", "image"),
     ("data", "info"): ("--data-dir",),
@@ -352,6 +352,7 @@ def test_evaluate_asks_for_the_csv_of_a_table_model(tmp_path, capsys):
     (["train", "xor", "--label", "species"], "--label, --task and --delimiter describe your own CSV"),
     (["train", "mnist", "--noise", "0.3"], "--noise applies to the toy sets, not to mnist"),
     (["runs", "show", str(2**70)], "run ids are whole numbers from 1"),
+    (["train", "--resume", "1", "--epochs", "3"], "--resume goes on with the run's own settings; leave out --epochs"),
 ])
 def test_numbers_and_options_that_cannot_apply_are_refused_in_one_line(capsys, tmp_path, args, says):
     code, _, err = run(capsys, *args, *(["--store", tmp_path / "runs.sqlite"] if args[0] == "runs" else

@@ -15,3 +15,42 @@ def test_default_mlp_recipe_reaches_98_percent_within_5_epochs(seed, shared_data
     _, metadata = load_model_with_metadata(path)
     assert metadata["recipe"]["epochs"] <= 5
     assert metadata["test_accuracy"] >= 0.98, f"seed {seed}: {metadata['test_accuracy']:.4f}"
+
+
+@pytest.mark.mnist_results
+def test_a_killed_run_resumed_ends_within_a_third_of_a_point_of_an_uninterrupted_one(shared_data_dir, tmp_path,
+                                                                                         capsys):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from learnscope.store import RunStore
+
+    store = tmp_path / "runs.sqlite"
+    killed = tmp_path / "killed.safetensors"
+    process = subprocess.Popen([sys.executable, "-m", "learnscope", "train", "mnist", "--epochs", "4", "--data-dir",
+                                str(shared_data_dir), "--store", str(store), "-o", str(killed)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    deadline = time.monotonic() + 300
+
+    def checkpoints() -> int:
+        if not store.exists():
+            return 0
+        with RunStore(store) as runs:
+            return sum(event["kind"] == "checkpoint" for run in runs.runs() for event in runs.events(run["id"]))
+
+    while checkpoints() < 2 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)                                     # no chance to save anything
+    process.wait(timeout=30)
+    assert checkpoints() >= 2 and not killed.exists()
+
+    resumed_path, full_path = tmp_path / "resumed.safetensors", tmp_path / "full.safetensors"
+    assert main(["train", "--resume", "1", "--data-dir", str(shared_data_dir), "--store", str(store), "-o",
+                 str(resumed_path)]) == 0, capsys.readouterr().err
+    assert main(["train", "mnist", "--epochs", "4", "--data-dir", str(shared_data_dir), "--no-record", "-o",
+                 str(full_path)]) == 0, capsys.readouterr().err
+    resumed = load_model_with_metadata(resumed_path)[1]["test_accuracy"]
+    full = load_model_with_metadata(full_path)[1]["test_accuracy"]
+    assert abs(resumed - full) < 0.003, (resumed, full)

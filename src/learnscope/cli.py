@@ -102,30 +102,47 @@ def train(
     record: Annotated[bool, typer.Option(help="Record the run (loss, gradients, activations) in the run store, "
                                          "for 'learnscope runs'.")] = True,
     store: StorePath = None,
+    resume: Annotated[int | None, typer.Option(help="Go on with a killed or stopped recorded run (its id, from "
+                                                   "'learnscope runs list') from its last checkpoint, with its own "
+                                                   "settings.")] = None,
 ):
     """Train a network and save it. Defaults reach over 98% on MNIST in seconds."""
     if csv is None and any(value is not None for value in (label, task, delimiter)):
         _fail("--label, --task and --delimiter describe your own CSV: pass it with --csv FILE too.")
-    data = load_training_data(dataset, data_dir=data_dir, csv=csv, label=label, samples=samples, noise=noise,
-                              seed=seed, download=download, task=task, delimiter=delimiter)
-    recipe = default_recipe(data.family, model).with_options(
-        hidden=_parse_sizes(hidden), activation=activation, optimizer=optimizer, lr=lr, schedule=schedule,
-        batch_size=_parse_batch_size(batch_size, len(data.x_train)), epochs=epochs, weight_decay=l2,
-        dropout=dropout, batch_norm=batch_norm or None, seed=seed)
+    resumed = None
+    if resume is not None:
+        settings = (("--hidden", hidden), ("--activation", activation), ("--optimizer", optimizer), ("--lr", lr),
+                    ("--schedule", schedule), ("--batch-size", batch_size), ("--epochs", epochs), ("--l2", l2),
+                    ("--dropout", dropout), ("--samples", samples), ("--noise", noise))
+        given = [name for name, value in settings if value is not None]
+        if given or batch_norm:
+            _fail(f"--resume goes on with the run's own settings; leave out {', '.join(given or ['--batch-norm'])}.")
+        resumed, dataset, recipe, options = _resumed_run(store, resume)
+        data = load_training_data(dataset, data_dir=data_dir, csv=csv, download=download, **options)
+    else:
+        data = load_training_data(dataset, data_dir=data_dir, csv=csv, label=label, samples=samples, noise=noise,
+                                  seed=seed, download=download, task=task, delimiter=delimiter)
+        recipe = default_recipe(data.family, model).with_options(
+            hidden=_parse_sizes(hidden), activation=activation, optimizer=optimizer, lr=lr, schedule=schedule,
+            batch_size=_parse_batch_size(batch_size, len(data.x_train)), epochs=epochs, weight_decay=l2,
+            dropout=dropout, batch_norm=batch_norm or None, seed=seed)
+    seed = recipe.seed
     path = output or Path(f"{data.name}-{recipe.model}.safetensors")
     check_output_path(path)                         # a FIFO, a device or a folder fails now, not after training
     console.print(f"[bold]{data.name}[/]: {len(data.x_train):,} training and {len(data.x_test):,} test examples "
                   f"({data.source})")
     intro = (f"{recipe.model.upper()} with {{n_weights:,}} weights; {recipe.optimizer}, lr {recipe.lr}, "
              f"{recipe.schedule} schedule, batch {recipe.batch_size}, {recipe.epochs} epochs, seed {seed}")
-    recorder = _recorder(store, name=f"{data.name} {recipe.model} seed {seed}", dataset=data.name,
+    resumed_from = f" (resumed from run {resume} at epoch {resumed.epochs_done})" if resumed else ""
+    recorder = _recorder(store, name=f"{data.name} {recipe.model} seed {seed}{resumed_from}", dataset=data.name,
                          config={**recipe.to_dict(), "n_classes": len(data.class_names) or None,
-                                 "class_names": data.class_names}) if record else None
+                                 "class_names": data.class_names, "data_options": data.options,
+                                 "resumed_from": resume}) if record else None
     with _progress() as progress, _signals_end_training() as received:
         callbacks = [ProgressBar(progress, intro)] + ([recorder] if recorder else [])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RecordingFailed)     # said once below, after the model is saved
-            trained = train_recipe(data, recipe, callbacks=callbacks)
+            trained = train_recipe(data, recipe, callbacks=callbacks, resume=resumed)
     history, result, seconds = trained.history, trained.evaluation, trained.seconds
     if history.status == "diverged":
         _fail(history.message)
@@ -156,6 +173,22 @@ def train(
         console.print(f"Recorded as run {recorder.run_id}: learnscope runs show {recorder.run_id}")
     if received:                                    # stopped by a signal: saved, and the exit code says so
         raise typer.Exit(128 + received[0])
+
+
+def _resumed_run(store, run_id: int):
+    """(the checkpoint to go on from, the dataset, the run's recipe, its data options) of a recorded run."""
+    from learnscope.recipes import Recipe
+    from learnscope.train.checkpoints import resume_run
+
+    with RunStore(store or default_store_path()) as runs:
+        resumed = resume_run(runs, run_id)
+    config = resumed.run["config"]
+    fields = {name: config[name] for name in Recipe.__dataclass_fields__ if name in config}
+    recipe = Recipe(**{**fields, "hidden": tuple(fields.get("hidden", ()))})
+    recipe.validate()
+    if resumed.epochs_done >= recipe.epochs:
+        _fail(f"run {run_id} has done all its {recipe.epochs} epochs already; there is nothing to resume.")
+    return resumed, resumed.run["dataset"], recipe, _trusted_data_options(config.get("data_options"))
 
 
 def _trusted_data_options(options) -> dict:
@@ -211,7 +244,8 @@ class ProgressBar(Callback):
     def on_train_begin(self, trainer):
         if self.intro:
             self.progress.console.print(self.intro.format(n_weights=trainer.model.n_params()))
-        self.task = self.progress.add_task("training", total=trainer.epochs * trainer.steps_per_epoch, info="")
+        remaining = (trainer.epochs - trainer.initial_epoch) * trainer.steps_per_epoch    # a resumed run: the rest
+        self.task = self.progress.add_task("training", total=remaining, info="")
         self.started = time.perf_counter()
 
     def on_batch_end(self, step, logs):

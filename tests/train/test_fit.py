@@ -270,3 +270,16 @@ def test_an_exception_reaches_the_caller_after_every_callback_saw_the_end(spiral
     end = recorder.of("train_end")[0][1]
     assert end["status"] == "failed" and "ValueError: broken callback" in end["message"]
     assert end["steps_completed"] == 4
+
+
+def test_a_run_resumed_at_an_epoch_goes_on_exactly_as_if_it_had_never_stopped():
+    x, y = make_spiral(n_samples=200, n_classes=3, noise=0.1, seed=0)
+    whole = Sequential([Dense(2, 16), ReLU(), Dense(16, 3)], seed=0)
+    fit(whole, SoftmaxCrossEntropy(), SGD(lr=0.1, momentum=0.9), x, y, epochs=4, batch_size=32, seed=7)
+    halves = Sequential([Dense(2, 16), ReLU(), Dense(16, 3)], seed=0)
+    optimizer = SGD(lr=0.1, momentum=0.9)                                    # its momentum carries over
+    fit(halves, SoftmaxCrossEntropy(), optimizer, x, y, epochs=2, batch_size=32, seed=7)
+    history = fit(halves, SoftmaxCrossEntropy(), optimizer, x, y, epochs=4, batch_size=32, seed=7, initial_epoch=2)
+    assert history.epoch == [2, 3]
+    for (_, a, _), (_, b, _) in zip(whole.named_params(), halves.named_params()):
+        np.testing.assert_array_equal(a, b)

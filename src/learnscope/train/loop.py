@@ -49,6 +49,7 @@ class Trainer:
         self.stop_training = False
         self.status = "running"
         self.message = ""
+        self.initial_epoch = 0              # the epoch a resumed run starts at (fit(initial_epoch=...))
         self.epoch = 0                      # current epoch (from 0)
         self.step = 0                       # current step, counted from 0 over the whole fit() call
         self.steps_completed = 0
@@ -72,7 +73,8 @@ class Trainer:
 
 
 def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: int = 1, batch_size: int = 32,
-        validation_data=None, callbacks=(), seed=None, shuffle: bool = True, eval_every: int | None = None) -> History:
+        validation_data=None, callbacks=(), seed=None, shuffle: bool = True, eval_every: int | None = None,
+        initial_epoch: int = 0) -> History:
     """Train `model` on (x, y) for `epochs` passes in mini-batches; return the History.   x: (N, ...), y: (N, ...)
 
     x is checked for NaN/inf once, up front, and never copied or shuffled: each step takes x[idx], the rows of a
@@ -84,6 +86,8 @@ def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: in
       configure them). seed: a seed or Generator for the batch order: same seed, same run, bit for bit.
     eval_every: also evaluate the validation data every k steps (logged in on_batch_end and
       History.evaluations), e.g. to time how fast a run reaches 98%.
+    initial_epoch: resume a run at this epoch (of `epochs`): the batches are the ones the uninterrupted run would
+      have drawn from that epoch on (same seed), so a resumed run goes on as if it had never stopped.
     Ctrl-C (KeyboardInterrupt) ends training cleanly: status "interrupted", the History holds every completed
     step and the model keeps its weights (if the interrupt lands inside optimizer.step, part of that step's
     update may already be applied). A diverging run stops at the step its output or loss stops being finite.
@@ -96,6 +100,8 @@ def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: in
     batch_size = check_int(batch_size, "batch_size", owner, minimum=1, fix="Pass e.g. batch_size=32.")
     batch_size = min(batch_size, n_samples)             # larger than N: one full batch per epoch
     rng = make_rng(seed)
+    initial_epoch = check_int(initial_epoch, "initial_epoch", owner, minimum=0, maximum=epochs - 1,
+                              fix="Pass the number of epochs already done, fewer than epochs.")
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise TypeError(f"{owner} expected validation_data=(x_val, y_val), got {describe(validation_data)}.")
@@ -113,6 +119,7 @@ def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: in
     trainer = Trainer(model, loss, optimizer, epochs=epochs, batch_size=batch_size, n_samples=n_samples,
                       validation_data=validation_data, is_classifier=kind is not None, input_rms=input_rms,
                       history=history)
+    trainer.initial_epoch = initial_epoch
     clock = _Clock()
     failure = None
     try:
@@ -157,9 +164,13 @@ def _train(trainer, callbacks, guard, clock, x, y, kind, labels, rng, shuffle, e
     batch_listeners = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
     labels_are_y = labels is y
     check_grad_norm = optimizer.clip_norm is not None   # then the optimizer computes the norm anyway: free
-    limit, have_limit = guard.no_limit, False
+    # NOTE: a resumed run's first loss is already low, no yardstick for a blow-up: it is checked for NaN/inf only
+    limit, have_limit = guard.no_limit, trainer.initial_epoch > 0
     step = 0
-    for epoch in range(trainer.epochs):
+    if shuffle:
+        for _ in range(trainer.initial_epoch):          # the orders of the epochs already done: drawn, not used
+            rng.permutation(trainer.n_samples)
+    for epoch in range(trainer.initial_epoch, trainer.epochs):
         trainer.epoch = epoch
         for callback in callbacks:
             callback.on_epoch_begin(epoch)

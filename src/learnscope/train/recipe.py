@@ -36,20 +36,24 @@ class TrainedRecipe:
         return self.history.status
 
 
-def train_recipe(data, recipe: Recipe, *, callbacks=(), test_evals_per_epoch: int = 0) -> TrainedRecipe:
+def train_recipe(data, recipe: Recipe, *, callbacks=(), test_evals_per_epoch: int = 0,
+                 resume=None) -> TrainedRecipe:
     """Build, train and evaluate `recipe` on `data` (a Dataset or a TrainingData: x/y train and test, input_shape,
     n_outputs, is_classification).
 
     callbacks go to fit() (a Recorder among them records the run); they learn the number of steps from
     `trainer.steps_per_epoch` and `trainer.epochs` in on_train_begin. test_evals_per_epoch: for live test curves,
     evaluate the test set this many times per epoch while training (as fit's validation data; 0: never).
+    resume: a checkpoint's train.checkpoints.Resumed (model, optimizer, epochs done) to go on from, instead of a
+    new model: the remaining epochs see the batches the uninterrupted run would have.
     """
-    model = build_from_recipe(recipe, data.input_shape, data.n_outputs, x_train=data.x_train)
+    model = resume.model if resume is not None else build_from_recipe(recipe, data.input_shape, data.n_outputs,
+                                                                        x_train=data.x_train)
     loss = SoftmaxCrossEntropy() if data.is_classification else MSE()
     n_train = len(data.x_train)
     batch_size = min(recipe.batch_size, n_train)            # larger than the data: one full batch per step
     n_steps = steps_per_epoch(n_train, batch_size, model.min_batch_size)
-    optimizer = optimizer_from_recipe(recipe, n_steps)
+    optimizer = resume.optimizer if resume is not None else optimizer_from_recipe(recipe, n_steps)
     callbacks = list(callbacks)
     test_evals_per_epoch = check_int(test_evals_per_epoch, "test_evals_per_epoch", "train_recipe", minimum=0)
     validation = {}
@@ -58,7 +62,8 @@ def train_recipe(data, recipe: Recipe, *, callbacks=(), test_evals_per_epoch: in
                       "eval_every": max(1, n_steps // test_evals_per_epoch) if test_evals_per_epoch > 1 else None}
     start = time.perf_counter()
     history = fit(model, loss, optimizer, data.x_train, data.y_train, epochs=recipe.epochs, batch_size=batch_size,
-                  seed=recipe.seed, callbacks=callbacks, **validation)
+                  seed=recipe.seed, callbacks=callbacks, initial_epoch=0 if resume is None else resume.epochs_done,
+                  **validation)
     seconds = time.perf_counter() - start
     evaluation = None
     if history.status != "diverged":
