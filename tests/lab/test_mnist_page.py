@@ -208,3 +208,31 @@ async def test_without_mnist_the_page_says_how_to_get_it_and_trains_the_offline_
     job = await _wait_for_end(user, lab)
     assert job.board.latest()["status"] == "finished" and job.result.confusion.sum() == 360
     await user.should_see("Finished: epoch 5 of 5")
+
+
+async def test_a_stopped_past_run_can_be_continued_from_the_page(user, lab):
+    from learnscope.lessons.live_training import TrainingJob
+    from learnscope.lessons.mnist_lab import default_form, parse_form
+
+    settings, _ = parse_form({**default_form(), "samples": "3000", "epochs": "30"})
+    first = TrainingJob(settings, lab.config.store_path(), data_dir=lab.config.data_dir, download=False,
+                        publish_every=0.02)
+    first.start()
+    deadline = time.monotonic() + 60
+    while (first.latest() or {}).get("step", 0) < 5 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    first.stop()
+    while first.running:
+        await asyncio.sleep(0.05)
+    await user.open("/mnist")
+    assert not _only(user, "continue").enabled                               # nothing chosen yet
+    _only(user, "past-runs").value = first.run_id
+    for _ in range(100):
+        if _only(user, "continue").enabled:
+            break
+        await asyncio.sleep(0.05)
+    assert _only(user, "continue").enabled
+    user.find(marker="continue").click()
+    job = await _wait_for_end(user, lab)
+    assert job is not first and job.settings.resume_run == first.run_id
+    assert job.latest()["status"] == "finished"

@@ -231,3 +231,37 @@ def test_stop_cuts_a_long_step_short_after_its_grace_and_keeps_the_model(tmp_pat
     final = job.latest()
     assert final["status"] == "stopped" and "cut short" in final["message"]
     assert job.model is not None and job.result is not None                 # the model as it was, tested
+
+
+def test_a_stopped_run_continues_from_its_checkpoint_with_its_own_settings(tmp_path, shared_data_dir):
+    from learnscope.lessons.mnist_lab import continue_settings, past_runs
+
+    store = tmp_path / "runs.sqlite"
+    first = TrainingJob(_settings(samples="3000", epochs="30"), store, data_dir=shared_data_dir, download=False,
+                        publish_every=0.02)
+    first.start()
+    assert _wait_for(lambda: (first.latest() or {}).get("step", 0) >= 5, timeout=60)
+    first.stop(wait=True)
+    assert first.latest()["status"] == "stopped"
+    (listed,) = past_runs(store)
+    assert listed["can_continue"] and listed["status"] == "stopped"
+    settings = continue_settings(listed)
+    assert settings.resume_run == first.run_id and settings.recipe == first.settings.recipe
+
+    second = TrainingJob(settings, store, data_dir=shared_data_dir, download=False)
+    second.start()
+    assert second.wait(120)
+    final = second.latest()
+    assert final["status"] == "finished"
+    with RunStore(store) as runs:
+        checkpoints = [event for event in runs.events(first.run_id) if event["kind"] == "checkpoint"]
+    done = checkpoints[-1]["payload"]["epochs_done"]
+    assert 1 <= done < 30
+    assert final["total_steps"] == (30 - done) * math.ceil(3000 / 128)      # the epochs left, not all thirty
+    assert second.result.accuracy > 0.85
+    with RunStore(store) as runs:
+        assert runs.run(second.run_id)["config"]["resumed_from"] == first.run_id
+    finished = next(run for run in past_runs(store) if run["id"] == second.run_id)
+    assert not finished["can_continue"]
+    with pytest.raises(ValueError, match="cannot be continued"):
+        continue_settings(finished)

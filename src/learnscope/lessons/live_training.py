@@ -43,7 +43,9 @@ from learnscope.lessons.mnist_lab import (
 from learnscope.lessons.pictures import png_data_uri
 from learnscope.lessons.series import thin_series
 from learnscope.model import Sequential
+from learnscope.store import RunStore
 from learnscope.train import Callback, Recorder, train_recipe
+from learnscope.train.checkpoints import resume_run
 
 log = logging.getLogger(__name__)
 
@@ -250,12 +252,19 @@ class _Worker:
             data = load_lab_dataset(settings.dataset, self.data_dir, self.download)
             if settings.samples is not None and settings.samples < len(data.x_train):
                 data = data.subset(settings.samples, seed=recipe.seed)
-            recorder = Recorder(self.store_path, run_name=f"{data.name} {recipe.model} (lab) seed {recipe.seed}",
-                                every=self.record_every, dataset=data.name, checkpoints=False,
+            resumed = None
+            if settings.resume_run is not None:         # go on from the run's last checkpoint
+                with RunStore(self.store_path) as store:
+                    resumed = resume_run(store, settings.resume_run)
+            continued = "" if resumed is None else f", continuing #{settings.resume_run}"
+            recorder = Recorder(self.store_path, every=self.record_every, dataset=data.name,
+                                run_name=f"{data.name} {recipe.model} (lab) seed {recipe.seed}{continued}",
                                 config={**recipe.to_dict(), "n_classes": data.n_classes, "class_names":
-                                        list(data.class_names), "samples": settings.samples, "source": "lab"})
+                                        list(data.class_names), "samples": settings.samples, "source": "lab",
+                                        "resumed_from": settings.resume_run})
             live = _LiveCallback(self, recorder, data.name)
-            trained = train_recipe(data, recipe, callbacks=[recorder, live], test_evals_per_epoch=EVALS_PER_EPOCH)
+            trained = train_recipe(data, recipe, callbacks=[recorder, live], test_evals_per_epoch=EVALS_PER_EPOCH,
+                                   resume=resumed)
             model, history, evaluation = trained.model, trained.history, trained.evaluation
             self.run_id = recorder.run_id
             status, message = history.status, history.message
@@ -295,6 +304,7 @@ class _LiveCallback(Callback):
     def __init__(self, job: "_Worker", recorder: Recorder, dataset: str):
         self.job, self.recorder, self.dataset = job, recorder, dataset
         self.steps_per_epoch, self.epochs, self.total_steps = 1, 1, 1     # known from on_train_begin
+        self.first_epoch = 0
         self.train = {"loss": ([], []), "accuracy": ([], [])}
         self.test = {"loss": ([], []), "accuracy": ([], [])}
         self.grad_rms: dict[str, tuple[list, list]] = {}
@@ -312,7 +322,8 @@ class _LiveCallback(Callback):
     def on_train_begin(self, trainer) -> None:
         self.job.model = trainer.model                  # the first-layer picture reads it
         self.steps_per_epoch, self.epochs = trainer.steps_per_epoch, trainer.epochs
-        self.total_steps = self.steps_per_epoch * self.epochs
+        self.first_epoch = trainer.initial_epoch           # a continued run goes on from there
+        self.total_steps = self.steps_per_epoch * (self.epochs - self.first_epoch)
         self.started = time.perf_counter()
         self.publish(force=True, status="running", message="Training…")
 
@@ -322,7 +333,7 @@ class _LiveCallback(Callback):
 
     def on_batch_end(self, step: int, logs: dict) -> None:
         self.step, self.epoch, self.examples_seen = step, logs["epoch"], logs["examples_seen"]
-        x = (step + 1) / self.steps_per_epoch           # the x axis of every curve: epochs of training done
+        x = self.first_epoch + (step + 1) / self.steps_per_epoch    # every curve's x axis: epochs of training done
         _append(self.train["loss"], x, logs["loss"])
         if "accuracy" in logs:
             _append(self.train["accuracy"], x, logs["accuracy"])
@@ -383,7 +394,7 @@ class _LiveCallback(Callback):
                 "update_ratio": _thinned(self.update_ratio)})
         if refresh or now - self.last_picture >= self.job.picture_every:
             self.last_picture = now
-            drawn = first_layer_picture(self.job.model)
+            drawn = None if self.job.model is None else first_layer_picture(self.job.model)
             if drawn is not None:
                 grid, caption = drawn
                 self.picture_version += 1

@@ -43,11 +43,13 @@ SHADES = 8
 # -- the form ---------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrainingSettings:
-    """What one Start click trains: which data, how many training examples (None: all), and the recipe."""
+    """What one Start click trains: which data, how many training examples (None: all), and the recipe; or, with
+    `resume_run`, a recorded run to go on with from its last checkpoint (its own data and recipe)."""
 
     dataset: str
     recipe: Recipe
     samples: int | None = None
+    resume_run: int | None = None
 
 
 def default_form(dataset: str = "mnist", model: str = "mlp") -> dict[str, str]:
@@ -330,10 +332,29 @@ def past_runs(store_path) -> list[dict]:
             _, accuracies = store.metrics(run["id"], "epoch/val_accuracy").get("epoch/val_accuracy", (None, []))
             accuracy = float(accuracies[-1]) if len(accuracies) else None
             shown = "" if accuracy is None else f", {accuracy:.1%} test accuracy"
+            done = [event["payload"]["epochs_done"] for event in store.events(run["id"])
+                    if event["kind"] == "checkpoint"]
+            checkpointed = bool(done) and done[-1] < run["config"].get("epochs", 0)      # epochs left to train
             listed.append({"id": run["id"], "label": f"#{run['id']} {run['name']} ({run['status']}{shown})",
                            "status": run["status"], "dataset": run["dataset"], "config": run["config"],
-                           "accuracy": accuracy})
+                           "accuracy": accuracy, "can_continue": checkpointed and run["status"] in CONTINUABLE})
     return listed
+
+
+#: A recorded run in one of these states, with a checkpoint, can go on where it ended
+CONTINUABLE = ("interrupted", "stopped")
+
+
+def continue_settings(run: dict) -> TrainingSettings:
+    """The settings that go on with a recorded run (an entry of past_runs) from its last checkpoint."""
+    if not run.get("can_continue"):
+        raise ValueError(f"Run #{run['id']} cannot be continued: only a stopped or interrupted run with a checkpoint "
+                         f"(one finished epoch) can, and it is {run['status']}.")
+    config = run["config"]
+    fields = {name: config[name] for name in Recipe.__dataclass_fields__ if name in config}
+    recipe = Recipe(**{**fields, "hidden": tuple(fields.get("hidden", ()))})
+    recipe.validate()
+    return TrainingSettings(run["dataset"], recipe, config.get("samples"), resume_run=run["id"])
 
 
 def run_curves(store_path, run_id: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:

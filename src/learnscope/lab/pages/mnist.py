@@ -18,6 +18,7 @@ from learnscope.lessons.mnist_lab import (
     DIGIT_DATASET_LABELS,
     cell_examples,
     confident_mistakes,
+    continue_settings,
     default_form,
     example_pictures,
     field_error,
@@ -192,9 +193,14 @@ class MnistPage:
                 refresh.tooltip("Read the run store again.")
                 self.use_settings = ui.button("Use its settings", on_click=self.use_run_settings).props("flat")
                 self.use_settings.tooltip("Copy the chosen run's settings into the form above.")
+                self.continue_button = ui.button("Continue training", on_click=self.continue_run, icon="play_arrow") \
+                    .props("flat").mark("continue")
+                self.continue_button.tooltip("Go on with a stopped or interrupted run from the end of its last "
+                                             "finished epoch, with its own settings.")
             self.past_chart = LiveChart("A recorded run", "step", "loss / accuracy")
             explain("The chosen run's training loss and accuracy per recorded step, and its test numbers, read back "
                     "from the run store.")
+        self.continue_button.set_enabled(False)
         self.update_buttons(None)
 
     # -- the form ----------------------------------------------------------------------------------------------
@@ -223,6 +229,25 @@ class MnistPage:
                        + " ".join(errors.values()))
             return
         self.form_errors.clear()
+        self._launch(settings)
+
+    def continue_run(self) -> None:
+        job = self.state.jobs.get(JOB)
+        recorded = self.runs.get(self.runs_select.value)
+        if recorded is None:
+            return
+        if job is not None and job.running:
+            show_error(self.form_errors, "A run is already training (maybe from another tab): stop it first.")
+            return
+        try:
+            settings = continue_settings(recorded)
+        except ValueError as error:
+            show_error(self.form_errors, str(error))
+            return
+        self.form_errors.clear()
+        self._launch(settings)
+
+    def _launch(self, settings) -> None:
         config = self.state.config
 
         def publish(model, name, class_names, accuracy):
@@ -376,6 +401,8 @@ class MnistPage:
                                          else None)
 
     async def show_run(self, event) -> None:
+        recorded = self.runs.get(event.value)
+        self.continue_button.set_enabled(bool(recorded and recorded.get("can_continue")))
         if event.value is None:
             return
         curves = await run.io_bound(run_curves, self.state.config.store_path(), event.value)   # SQLite: off the loop
