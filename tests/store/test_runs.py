@@ -240,3 +240,23 @@ def test_default_location_follows_the_environment(tmp_path, monkeypatch):
     assert default_store_path() == tmp_path / "elsewhere.sqlite"
     monkeypatch.delenv("LEARNSCOPE_STORE")
     assert default_store_path().name == "runs.sqlite" and "learnscope" in str(default_store_path())
+
+
+def test_a_run_whose_process_id_was_reused_by_a_newer_program_is_interrupted_and_deletable(tmp_path):
+    import time
+
+    path = tmp_path / "runs.sqlite"
+    with RunStore(path) as store:
+        run_id = store.create_run("killed long ago")
+    time.sleep(2.5)                                          # the run is older than any process started now
+    newer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with sqlite3.connect(path) as db:                   # as if the killed writer's id went to this program
+            db.execute("UPDATE runs SET pid = ? WHERE id = ?", (newer.pid, run_id))
+        with RunStore(path) as store:
+            assert store.run(run_id)["status"] == "interrupted"
+            store.delete_run(run_id)
+            assert store.runs() == []
+    finally:
+        newer.kill()
+        newer.wait()

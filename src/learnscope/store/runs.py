@@ -109,6 +109,26 @@ def pid_alive(pid) -> bool:
     return True
 
 
+def process_start_time(pid: int) -> float | None:
+    """When a process started (Unix seconds), from /proc on Linux; None where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime"))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")      # field 22 of the file: starttime
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
+
+
+def writer_alive(pid, created: float) -> bool:
+    """True if the process that created a run (pid, at `created`) still runs. A live process with that id which
+    started after the run was created is another program: ids are reused."""
+    if not pid_alive(pid):
+        return False
+    started = process_start_time(pid)
+    return started is None or started <= created + 2.0      # clock ticks and boot-time rounding
+
+
 class RunStore:
     """Training runs in one SQLite file: RunStore(path) opens or creates it; use as a context manager.
 
@@ -160,8 +180,9 @@ class RunStore:
             elif row[0] > SCHEMA_VERSION:
                 raise ValueError(f"RunStore: {self.path} uses store schema version {row[0]}, this learnscope reads "
                                  f"version {SCHEMA_VERSION} and older. Upgrade learnscope to open it.")
-            for run_id, pid in db.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall():
-                if not pid_alive(pid):
+            for run_id, pid, created in db.execute(
+                    "SELECT id, pid, created FROM runs WHERE status = 'running'").fetchall():
+                if not writer_alive(pid, created):
                     db.execute("UPDATE runs SET status = 'interrupted', updated = ? WHERE id = ?",
                                (time.time(), run_id))
                     db.execute("INSERT INTO events (run_id, step, kind, message, payload) VALUES (?, NULL, ?, ?, "
@@ -252,7 +273,7 @@ class RunStore:
         """Remove a run and everything recorded for it, its checkpoint files too. Refuses a run that a live
         process is still writing."""
         info = self.run(run_id)
-        if info["status"] == "running" and pid_alive(info["pid"]):
+        if info["status"] == "running" and writer_alive(info["pid"], info["created"]):
             raise RuntimeError(f"RunStore.delete_run: run {run_id} ({info['name']!r}) is still being written by "
                                f"process {info['pid']}. Stop that training first (or wait for it to end), then "
                                "delete the run.")
