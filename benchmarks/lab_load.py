@@ -110,7 +110,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         process, url = start_server(Path(folder))
         try:
-            seen = views(url, process.pid, args.views, settle=75)   # NiceGUI prunes unconnected clients at 60 s
+            seen = views(url, process.pid, args.views, settle=75) if args.views else {}   # clients pruned at 60 s
             played = tabs(url, args.tabs, args.seconds) if args.tabs else None
         finally:
             process.terminate()
