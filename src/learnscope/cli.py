@@ -183,9 +183,7 @@ def _resumed_run(store, run_id: int):
     with RunStore(store or default_store_path()) as runs:
         resumed = resume_run(runs, run_id)
     config = resumed.run["config"]
-    fields = {name: config[name] for name in Recipe.__dataclass_fields__ if name in config}
-    recipe = Recipe(**{**fields, "hidden": tuple(fields.get("hidden", ()))})
-    recipe.validate()
+    recipe = Recipe.from_config(config)
     if resumed.epochs_done >= recipe.epochs:
         _fail(f"run {run_id} has done all its {recipe.epochs} epochs already; there is nothing to resume.")
     return resumed, resumed.run["dataset"], recipe, _trusted_data_options(config.get("data_options"))

@@ -49,6 +49,14 @@ class Recipe:
     def to_dict(self) -> dict:
         return {**asdict(self), "hidden": list(self.hidden)}
 
+    @classmethod
+    def from_config(cls, config: dict) -> "Recipe":
+        """The recipe a recorded run's config holds (to_dict's fields among others), validated."""
+        fields = {name: config[name] for name in cls.__dataclass_fields__ if name in config}
+        recipe = cls(**{**fields, "hidden": tuple(fields.get("hidden", ()))})
+        recipe.validate()
+        return recipe
+
 
 #: Defaults per dataset family, chosen by experiment. MNIST: 98% test accuracy at 1.5 epochs and
 #: 98.15–98.38% after 2 epochs on seeds 0–4 (BatchNorm is what makes 2 epochs enough).

@@ -351,10 +351,7 @@ def continue_settings(run: dict) -> TrainingSettings:
         raise ValueError(f"Run #{run['id']} cannot be continued: only a stopped or interrupted run with a checkpoint "
                          f"(one finished epoch) can, and it is {run['status']}.")
     config = run["config"]
-    fields = {name: config[name] for name in Recipe.__dataclass_fields__ if name in config}
-    recipe = Recipe(**{**fields, "hidden": tuple(fields.get("hidden", ()))})
-    recipe.validate()
-    return TrainingSettings(run["dataset"], recipe, config.get("samples"), resume_run=run["id"])
+    return TrainingSettings(run["dataset"], Recipe.from_config(config), config.get("samples"), resume_run=run["id"])
 
 
 def run_curves(store_path, run_id: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
