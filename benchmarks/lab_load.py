@@ -82,9 +82,10 @@ def tabs(url: str, count: int, seconds: float) -> dict:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 800})
-        pages = []
+        pages, reasons = [], []
         for _ in range(count):
             page = context.new_page()
+            page.on("console", lambda message: "reloading" in message.text and reasons.append(message.text))
             page.goto(url + "/playground", wait_until="networkidle")
             page.evaluate("window.__mark = 'still the same page'")
             page.get_by_role("button", name="Play").click()
@@ -97,8 +98,9 @@ def tabs(url: str, count: int, seconds: float) -> dict:
             latencies.append(watcher.evaluate(FETCH_HOME))
             time.sleep(1.0)
         reloaded = sum(page.evaluate("window.__mark") != "still the same page" for page in pages)
+        epochs = [int(page.get_by_text("epoch").first.inner_text().split()[1].replace(",", "")) for page in pages]
         browser.close()
-    return {"latencies": latencies, "reloaded": reloaded}
+    return {"latencies": latencies, "reloaded": reloaded, "epochs": epochs, "reasons": reasons}
 
 
 def main() -> None:
@@ -123,6 +125,9 @@ def main() -> None:
         print(f"  home page with {args.tabs} playground tabs playing, {len(values)} fetches over {args.seconds:.0f} s: "
               f"median {statistics.median(values):.0f} ms, max {values[-1]:.0f} ms; "
               f"{played['reloaded']} of {args.tabs} tabs reloaded")
+        print(f"  epochs trained per tab: fewest {min(played['epochs'])}, most {max(played['epochs'])}")
+        for reason in sorted(set(played["reasons"])):        # NiceGUI's page script logs why it reloads
+            print(f"    {played['reasons'].count(reason)} x {reason}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Background jobs: the board's versions, the owner's controls (pause, resume, stop), and a failing job's message."""
+"""Background jobs: the board's versions, the owner's controls (pause, resume, stop), a failing job's message, and
+the turns the playground's tabs train in."""
 
 import dataclasses
 import threading
@@ -6,7 +7,7 @@ import time
 
 import pytest
 
-from learnscope.lessons.jobs import BackgroundJob, JobControl, SnapshotBoard
+from learnscope.lessons.jobs import BackgroundJob, JobControl, SnapshotBoard, TakeTurns
 
 
 def test_board_hands_out_each_version_once_per_reader():
@@ -116,3 +117,35 @@ def test_a_control_paused_before_stop_is_released_by_stop_and_stop_blocks_later_
     assert released.is_set() and control.stop_requested
     control.pause()
     assert not control.paused                               # after stop, the work must be free to finish
+
+
+def test_turns_go_one_at_a_time_in_the_order_asked_and_a_returning_holder_queues_behind_the_others():
+    turns, order, inside = TakeTurns(), [], []
+    release_first = threading.Event()
+
+    def take_turn(name, hold=None):
+        with turns.turn():
+            inside.append(name)
+            assert len(inside) == 1, inside                 # never two holders at once
+            order.append(name)
+            if hold:
+                hold.wait(5)
+            inside.remove(name)
+
+    def first_then_again():                                 # a tab that asks again the moment its slice ends
+        take_turn("first", release_first)
+        take_turn("first again")
+
+    first = threading.Thread(target=first_then_again)
+    first.start()
+    assert _wait_for(lambda: order == ["first"])
+    others = []
+    for queued, name in enumerate(("second", "third"), start=2):     # queue up one after the other
+        others.append(threading.Thread(target=take_turn, args=(name,)))
+        others[-1].start()
+        assert _wait_for(lambda queued=queued: turns.waiting == queued)
+    release_first.set()
+    for thread in (first, *others):
+        thread.join(5)
+    assert order == ["first", "second", "third", "first again"]
+    assert turns.waiting == 0

@@ -16,6 +16,8 @@ import dataclasses
 import logging
 import threading
 import time
+from collections import deque
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,35 @@ class JobControl:
     def wait_while_paused(self, timeout: float | None = None) -> bool:
         """Block while paused (the work calls this between steps); True once it may go on."""
         return self._go.wait(timeout)
+
+
+class TakeTurns:
+    """A lock handed out in the order it was asked for: `with turns.turn(): ...` runs one holder at a time, and a
+    thread that lets go and asks again goes to the back of the queue (a plain Lock may hand it straight back)."""
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._queue: deque = deque()
+
+    @contextmanager
+    def turn(self):
+        ticket = object()
+        with self._changed:
+            self._queue.append(ticket)
+            while self._queue[0] is not ticket:
+                self._changed.wait()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._queue.popleft()
+                self._changed.notify_all()
+
+    @property
+    def waiting(self) -> int:
+        """Threads holding or waiting for a turn."""
+        with self._changed:
+            return len(self._queue)
 
 
 class BackgroundJob:
