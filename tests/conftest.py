@@ -31,3 +31,25 @@ def shared_data_dir() -> Path:
 def private_run_store(tmp_path_factory, monkeypatch):
     """Every test records into its own run store, never into the user's."""
     monkeypatch.setenv("LEARNSCOPE_STORE", str(tmp_path_factory.mktemp("store") / "runs.sqlite"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 384 KiB file system (tmpfs) that a test can fill up. Mounting needs root: CI runs as root and must
+    run the test; elsewhere it skips, saying why."""
+    import subprocess
+
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=384k", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        message = f"mounting a small tmpfs needs root: {mounted.stderr.strip()}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
+

@@ -302,6 +302,19 @@ def test_a_locked_store_costs_the_record_not_the_model(tmp_path, capsys):
     assert metadata["test_accuracy"] == 1.0
 
 
+def test_a_store_on_a_disk_that_fills_up_mid_run_costs_the_record_not_the_model(tmp_path, capsys, small_disk):
+    # 100 epochs of the spiral record ~780 KB: the 384 KiB disk under the store runs out part-way through
+    store = small_disk / "runs.sqlite"
+    code, out, err = run(capsys, "train", "spiral", "--epochs", "100", "--store", store, "-o",
+                         tmp_path / "spiral.safetensors")
+    assert code == 0 and "Model saved to" in out, err
+    assert err.startswith("warning: recording stopped") and "No space left on device" in err
+    _, metadata = load_model_with_metadata(tmp_path / "spiral.safetensors")
+    assert metadata["test_accuracy"] > 0.9
+    code, out, err = run(capsys, "runs", "list", "--store", store)          # a full store can still be read
+    assert code == 0 and "spiral mlp seed 0" in out, err
+
+
 def test_a_huge_sample_count_is_refused_at_once(capsys):
     code, _, err = run(capsys, "train", "spiral", "--samples", "1000000000", "--no-record")
     assert code == 1 and "n_samples" in err and "1000000" in err and len(err.strip().splitlines()) == 1

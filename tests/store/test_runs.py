@@ -260,3 +260,33 @@ def test_a_run_whose_process_id_was_reused_by_a_newer_program_is_interrupted_and
     finally:
         newer.kill()
         newer.wait()
+
+
+def test_a_full_disk_is_named_and_the_store_stays_readable(small_disk):
+    path = small_disk / "runs.sqlite"
+    killed_writer = textwrap.dedent(f"""
+        import os
+        from learnscope.store.runs import RunStore
+        store = RunStore({str(path)!r})
+        store.create_run("killed mid-run")
+        store.flush()
+        os._exit(9)
+    """)
+    subprocess.run([sys.executable, "-c", killed_writer], check=False)
+    with contextlib.suppress(OSError), open(small_disk / "filler", "wb") as filler:
+        while True:                                      # until ENOSPC: the disk is full
+            filler.write(b"\0" * 4096)
+            filler.flush()
+    # opening marks the dead writer's run interrupted, which needs space: without it the store still opens
+    # (before, a failed COMMIT and a ROLLBACK of nothing called a healthy store corrupted)
+    store = RunStore(path, flush_rows=10**9)
+    try:
+        runs = store.runs()
+        assert [(run["name"], run["status"]) for run in runs] == [("killed mid-run", "running")]
+        for step in range(20_000):                       # and writing more says why it fails
+            store.log_metrics(runs[0]["id"], step, {"loss": 1.0})
+        with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
+            store.flush()
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            store.close()

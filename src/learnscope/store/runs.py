@@ -180,6 +180,19 @@ class RunStore:
             elif row[0] > SCHEMA_VERSION:
                 raise ValueError(f"RunStore: {self.path} uses store schema version {row[0]}, this learnscope reads "
                                  f"version {SCHEMA_VERSION} and older. Upgrade learnscope to open it.")
+            db.execute("COMMIT")
+        except BaseException:
+            _rollback(db)
+            raise
+        try:
+            self._mark_orphaned_runs()
+        except sqlite3.OperationalError as err:         # no space or read-only: the store can still be read
+            if "full" not in str(err) and "readonly" not in str(err):
+                raise
+
+    def _mark_orphaned_runs(self) -> None:
+        """Runs still 'running' whose process has gone (killed or crashed) become 'interrupted'."""
+        with self._transaction() as db:
             for run_id, pid, created in db.execute(
                     "SELECT id, pid, created FROM runs WHERE status = 'running'").fetchall():
                 if not writer_alive(pid, created):
@@ -188,10 +201,6 @@ class RunStore:
                     db.execute("INSERT INTO events (run_id, step, kind, message, payload) VALUES (?, NULL, ?, ?, "
                                "NULL)", (run_id, "interrupted", f"The process writing this run (pid {pid}) ended "
                                          "without finishing it (killed or crashed)."))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     # -- writing ---------------------------------------------------------------------------------------------
     def create_run(self, name: str, config: dict | None = None, dataset: str | None = None,
@@ -406,7 +415,21 @@ class _Transaction:
         return self._db
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+            except BaseException:
+                _rollback(self._db)
+                raise
+        else:
+            _rollback(self._db)
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Undo the open transaction, if there still is one: SQLite ends it by itself after some errors (a full disk
+    during COMMIT), and a ROLLBACK then would fail and hide the error that matters."""
+    if db.in_transaction:
+        db.execute("ROLLBACK")
 
 
 _RUN_COLUMNS = "id, name, status, config, dataset, architecture, created, updated, pid"

@@ -320,7 +320,12 @@ def _square_sum(array: np.ndarray) -> float:
 
 def log_test_confusion(store_path, run_id: int, history, confusion: np.ndarray) -> None:
     """Store the test set's confusion matrix with a finished run, at its last step, where `learnscope report` reads
-    it ("confusion/test"). Called after fit(): the Recorder has closed its store by then."""
+    it ("confusion/test"). Called after fit(): the Recorder has closed its store by then. Like the Recorder, a
+failing store costs the record (a RecordingFailed warning), never the trained model."""
     last_step = max(history.outcome.get("steps_completed", 1) - 1, 0)
-    with RunStore(store_path) as store:
-        store.log_tensor(run_id, last_step, "confusion/test", confusion)
+    try:
+        with RunStore(store_path) as store:
+            store.log_tensor(run_id, last_step, "confusion/test", confusion)
+    except (sqlite3.Error, OSError, ValueError) as error:     # ValueError: the store would not open
+        warnings.warn(f"the run store {store_path} failed ({error}); run {run_id} is recorded without its test "
+                      "confusion matrix.", RecordingFailed, stacklevel=2)
