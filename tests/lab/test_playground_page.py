@@ -251,7 +251,7 @@ async def test_a_closed_tab_leaves_nothing_of_its_page_alive(user, lab):
 
     gc.collect()
     before = ours()                                                         # what earlier tests may still hold
-    for _ in range(20):
+    for _ in range(200):                                                    # 200 views, as in issue 12
         await user.open("/playground")
     user.find(marker="play").click()                                        # one of them trained too
     await asyncio.sleep(0.3)

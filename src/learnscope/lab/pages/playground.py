@@ -78,7 +78,7 @@ class PlaygroundPage:
         self.worker = PlaygroundWorker(self.setup, boundary_resolution=BOUNDARY_RESOLUTION)
         self.job_key = f"playground:{client.id}"
         state.jobs[self.job_key] = self.worker         # the lab's shutdown and the tests stop it
-        client.on_delete(self._stop_worker)
+        client.on_delete(_weakly(self._stop_worker))   # a deleted client that lingers must not hold the page
         self.shown_version = self.shown_data = 0
         self.last_diagram = 0.0
         self.controls: dict[str, ui.element] = {}      # control key -> the element teacher mode hides
