@@ -134,6 +134,7 @@ def test_deep_sigmoid_net_with_a_small_init_has_vanishing_gradients(mnist):
     assert vanishing.evidence["ratio"] < 1e-4                # measured: ~3e-6, five sigmoid layers deep
     assert vanishing.layers[0] == "0.dense.W" and "10.dense.W" not in vanishing.layers
     assert "0.dense.W" in vanishing.suggestion
+    assert vanishing.fix == {"activation": "relu"} and vanishing.fix_label == "Use the activation relu"
     assert "underfitting" in found                          # the consequence: stuck at log(10)
     assert not {"lr_too_high", "exploding_gradients", "divergence", "lr_too_low"} & set(found)
 
@@ -148,6 +149,8 @@ def test_a_far_too_high_learning_rate_diverges_explodes_and_saturates(mnist):
     assert found["divergence"][0].evidence["growth"] > 10        # measured: loss 2.5 -> ~130
     assert found["lr_too_high"][0].evidence["median_update_ratio"] > 0.1
     assert "lr=5 → lr=0.5" in found["lr_too_high"][0].suggestion
+    assert found["divergence"][0].fix == {"lr": 0.5}                  # the one-click form of the suggestion
+    assert found["divergence"][0].fix_label == "Set the learning rate to 0.5"
     assert "2.dense.W" in found["exploding_gradients"][0].layers
     assert found["saturated_units"][0].layers == ["1.tanh"]
     assert "underfitting" not in found                          # a diverged run is not said to underfit

@@ -42,6 +42,8 @@ VANISHING_RATIO = 1e-2
 #: network's). Healthy MNIST runs peak at ≤ ~4× (gradients shrink as the loss falls); SGD lr=5 reaches 14–80×
 #: within a few steps, which is why the first recording, not a median of several, is the reference.
 EXPLODING_GROWTH = 10.0
+#: ...while the loss (median of the last third) ends above this multiple of where it started.
+EXPLODING_LOSS_RISE = 1.2
 #: Exploding, the other shape: the first weight layer's gradient above this multiple of the last layer's
 #: (gradients growing on their way back through the network).
 EXPLODING_RATIO = 1e2
@@ -100,6 +102,26 @@ class Diagnosis:
     suggestion: str
     evidence: dict = field(default_factory=dict)
     layers: list[str] = field(default_factory=list)
+    fix: dict = field(default_factory=dict)     # setting -> value that addresses it (lr, activation, l2): one click
+
+    @property
+    def fix_label(self) -> str:
+        """The fix in words, for its button: "Set the learning rate to 1"; "" when there is no one-click fix."""
+        return "; ".join(f"{FIX_WORDS.get(key, f'Set {key} to')} {_fix_value(value)}"
+                         for key, value in self.fix.items())
+
+
+#: a fix's setting -> how its button starts
+FIX_WORDS = {"lr": "Set the learning rate to", "activation": "Use the activation", "l2": "Set L2 to",
+             "hidden": "Use hidden layers of"}
+
+
+def _fix_value(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return ", ".join(str(item) for item in value) + (" neurons" if value else "")
+    return str(value)
 
 
 def diagnose(metrics: Mapping, status: str | None = None, n_classes: int | None = None) -> list[Diagnosis]:
@@ -190,6 +212,12 @@ def _lr_advice(series: dict, factor: float, fallback: str) -> str:
     return f"lr={lr:.3g} → lr={lr * factor:.3g}"
 
 
+def _lr_fix(series: dict, factor: float) -> dict:
+    """The one-click form of _lr_advice: {"lr": new value}, or {} when the run's learning rate is not known."""
+    lr = _current_lr(series)
+    return {} if lr is None else {"lr": _g(lr * factor)}
+
+
 def _g(value: float) -> float:
     """A number for the evidence dict: rounded to 4 significant digits, plain float."""
     return float(f"{value:.4g}")
@@ -217,7 +245,7 @@ def _divergence(series: dict, status: str | None) -> Diagnosis | None:
         "gradient was larger still, and the loss climbed (or became NaN/inf, numbers too large for float32).",
         f"Lower the learning rate by 10× ({_lr_advice(series, 0.1, 'e.g. lr=0.01')}); if it still diverges, add "
         "gradient clipping (clip_norm=1.0) and check that the inputs are scaled to about [0, 1].",
-        evidence)
+        evidence, fix=_lr_fix(series, 0.1))
 
 
 def _exploding_gradients(series: dict) -> Diagnosis | None:
@@ -225,6 +253,7 @@ def _exploding_gradients(series: dict) -> Diagnosis | None:
     if not grads:
         return None
     layers, evidence = [], {}
+    loss_rose = _loss_rose(series)
     for name, values in grads:
         if not np.isfinite(values).all():
             layers.append(name)
@@ -233,7 +262,7 @@ def _exploding_gradients(series: dict) -> Diagnosis | None:
         if len(values) < 2:
             continue
         start, peak = float(values[0]), float(values.max())
-        if start > 0 and peak > EXPLODING_GROWTH * start:
+        if start > 0 and peak > EXPLODING_GROWTH * start and loss_rose:
             layers.append(name)
             evidence[name] = {"start_grad_rms": _g(start), "peak_grad_rms": _g(peak), "growth": _g(peak / start)}
     if len(grads) >= 2 and not layers:
@@ -250,7 +279,16 @@ def _exploding_gradients(series: dict) -> Diagnosis | None:
         "weights make larger gradients, and each step pushes the next one further out: a feedback loop.",
         f"Lower the learning rate ({_lr_advice(series, 0.1, 'e.g. by 10×')}), add gradient clipping "
         "(clip_norm=1.0 on the optimizer), and use He init for ReLU / Xavier for tanh layers; BatchNorm also helps.",
-        evidence, layers)
+        evidence, layers, fix=_lr_fix(series, 0.1))
+
+
+def _loss_rose(series: dict) -> bool:
+    """The feedback loop of exploding gradients makes the loss worse: gradients that grow while the loss falls are
+    a network leaving its flat start (a small net's first epochs), not an explosion. True without a loss curve."""
+    loss = _loss(series)
+    if loss is None or len(loss) < 2 or not np.isfinite(loss).all():
+        return True
+    return float(np.median(_tail(loss))) > EXPLODING_LOSS_RISE * float(loss[0])
 
 
 def _loss_spikes(loss: np.ndarray) -> list[int]:
@@ -293,7 +331,7 @@ def _lr_too_high(series: dict) -> Diagnosis | None:
         "is noisy, spikes, or climbs.",
         f"Divide the learning rate by 10 ({_lr_advice(series, 0.1, 'e.g. lr=0.01 for SGD, 1e-3 for Adam')}) and aim "
         "for update ratios ‖ΔW‖/‖W‖ near 1e-3; a warm-up (WarmUp schedule) or clip_norm=1.0 tames the first steps.",
-        evidence, layers)
+        evidence, layers, fix=_lr_fix(series, 0.1))
 
 
 def _vanishing_gradients(series: dict) -> Diagnosis | None:
@@ -315,7 +353,7 @@ def _vanishing_gradients(series: dict) -> Diagnosis | None:
         f"tanh; add BatchNorm after the Dense layers, or use fewer layers. Layers affected: {', '.join(weak)}.",
         {"first_layer_grad_rms": _g(first), "last_layer_grad_rms": _g(last), "ratio": _g(first / last),
          "grad_rms_per_layer": {name: _g(value) for name, value in medians}},
-        weak)
+        weak, fix={"activation": "relu"})
 
 
 def _relative_change(loss: np.ndarray) -> float:
@@ -347,7 +385,7 @@ def _lr_too_low(series: dict) -> Diagnosis | None:
         "then tune it by factors of 3 until the update ratio ‖ΔW‖/‖W‖ is near 1e-3.",
         {"largest_update_ratio": _g(largest), "loss_relative_change": _g(change),
          "update_ratio_per_layer": {name: _g(value) for name, value in moving.items()}},
-        list(moving))
+        list(moving), fix=_lr_fix(series, 100.0))
 
 
 def _activation_layers(series: dict, prefix: str) -> list[tuple[str, float]]:
@@ -370,7 +408,7 @@ def _dead_relus(series: dict) -> list[Diagnosis]:
             f"Start the biases of the layer before {layer} at 0 (bias_init='zeros') or a small positive value "
             "(0.01), use He init (init='he_normal'), lower the learning rate, or switch to LeakyReLU(alpha=0.01), "
             "whose units never die.",
-            {"dead_fraction": _g(fraction)}, [layer]))
+            {"dead_fraction": _g(fraction)}, [layer], fix={"activation": "leaky_relu"}))
     return found
 
 
@@ -388,7 +426,7 @@ def _saturated_units(series: dict) -> list[Diagnosis]:
             "(a big init or a learning rate too high) or unscaled inputs.",
             f"Use Xavier init (init='xavier_uniform') for the layer before {layer}, scale the inputs to about "
             "[0, 1] or standardize them, lower the learning rate, add BatchNorm before the activation, or use ReLU.",
-            {"saturated_fraction": _g(fraction)}, [layer]))
+            {"saturated_fraction": _g(fraction)}, [layer], fix={"activation": "relu"}))
     return found
 
 
@@ -409,11 +447,11 @@ def _overfitting(series: dict) -> Diagnosis | None:
         "The training loss keeps falling while the loss on examples the network never trains on has been rising: "
         "it is memorising its training examples (their noise included) instead of learning what generalises.",
         f"Keep the weights of epoch {best} (EarlyStopping(monitor='val_loss', patience=2, restore_best=True)); "
-        "use more training data, add weight_decay=1e-4 to the optimizer or Dropout(0.3) after the hidden layers, "
-        "or make the network smaller.",
+        "use more training data, add L2 weight decay (weight_decay=1e-3 on the optimizer) or Dropout(0.3) after the "
+        "hidden layers, or make the network smaller.",
         {"best_epoch": best, "best_val_loss": _g(float(val[best])), "final_val_loss": _g(float(val[-1])),
          "val_loss_rise": _g(rise), "train_loss_at_best": _g(float(train[best])),
-         "final_train_loss": _g(float(train[-1]))})
+         "final_train_loss": _g(float(train[-1]))}, fix={"l2": 0.001})
 
 
 def _underfitting(series: dict, n_classes: int | None) -> Diagnosis | None:

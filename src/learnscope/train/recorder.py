@@ -258,14 +258,9 @@ class Recorder(Callback):
         mean = float(flat.sum()) / flat.size
         stats[f"act_mean/{label}"] = mean
         stats[f"act_std/{label}"] = math.sqrt(max(float(np.dot(flat, flat)) / flat.size - mean * mean, 0.0))
-        per_unit = out.reshape(len(out), -1)
-        if isinstance(layer, ReLU):                     # a unit is dead if even its largest output is 0
-            stats[f"dead_fraction/{label}"] = float(np.count_nonzero(per_unit.max(axis=0) <= 0)) / per_unit.shape[1]
-        elif isinstance(layer, Tanh):
-            stats[f"saturated_fraction/{label}"] = float(np.mean(np.abs(per_unit) > SATURATION))
-        elif isinstance(layer, Sigmoid):
-            stats[f"saturated_fraction/{label}"] = float(np.mean((per_unit < 1 - SATURATION) |
-                                                                 (per_unit > SATURATION)))
+        health = activation_health(layer, out)
+        if health is not None:
+            stats[f"{health[0]}/{label}"] = health[1]
 
     def _record(self, step: int, logs: dict) -> None:
         values = {key: logs[key] for key in ("loss", "accuracy", "lr") if key in logs}
@@ -301,6 +296,20 @@ class Recorder(Callback):
         if self._hook is not None:
             self._hook.remove()
             self._hook = None
+
+
+def activation_health(layer, out: np.ndarray) -> tuple[str, float] | None:
+    """How much of an activation layer's output (N, ...) is stuck, as (metric, fraction): ("dead_fraction", f) for a
+    ReLU, the share of units that output 0 for every example; ("saturated_fraction", f) for tanh and sigmoid, the
+    share of outputs in the flat tails where the slope is ~0. None for other layers."""
+    per_unit = out.reshape(len(out), -1)
+    if isinstance(layer, ReLU):                         # a unit is dead if even its largest output is 0
+        return "dead_fraction", float(np.count_nonzero(per_unit.max(axis=0) <= 0)) / per_unit.shape[1]
+    if isinstance(layer, Tanh):
+        return "saturated_fraction", float(np.mean(np.abs(per_unit) > SATURATION))
+    if isinstance(layer, Sigmoid):
+        return "saturated_fraction", float(np.mean((per_unit < 1 - SATURATION) | (per_unit > SATURATION)))
+    return None
 
 
 def histogram(array: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[np.ndarray, np.ndarray]:

@@ -29,8 +29,13 @@ from learnscope.losses import MSE, SoftmaxCrossEntropy
 from learnscope.model import Sequential
 from learnscope.optim import get_optimizer
 from learnscope.train import History, evaluate
+from learnscope.train.diagnostics import Diagnosis, diagnose
+from learnscope.train.recorder import activation_health
 from learnscope.train.step import train_step
 
+#: A model without hidden layers is judged after this many epochs, stuck below this training accuracy
+LINEAR_LIMIT_EPOCHS = 20
+LINEAR_LIMIT_ACCURACY = 0.9
 #: train_step's reason -> what the learner is told went wrong
 DIVERGED_WHAT = {"output": "outputs grew to infinity", "loss": "loss became infinite or NaN",
                  "exploded": "loss exploded"}
@@ -135,6 +140,7 @@ class PlaygroundSession:
         self.epoch, self.steps = 0, 0
         self.diverged: str | None = None
         self.history = History()            # rows: epochs done, then loss / val_loss (test) / accuracy / val_accuracy
+        self.signals: dict[str, tuple[list, list]] = {}     # diagnostics metric -> (epochs done, values)
         self.record()
 
     def update_live(self, setup: PlaygroundSetup) -> None:
@@ -194,7 +200,69 @@ class PlaygroundSession:
         if not self.setup.is_regression:
             logs.update(accuracy=_or_nan(metrics.train_accuracy), val_accuracy=_or_nan(metrics.test_accuracy))
         self.history.add(round(done, 4), logs)
+        if self.steps:                      # before the first step there is no gradient to look at
+            self._record_signals(round(done, 4))
         return metrics
+
+    def _record_signals(self, when: float) -> None:
+        """What the diagnostics read besides loss and accuracy: the learning rate, each weight layer's gradient RMS
+        (of the last step) and how much of each activation layer is dead or saturated over the training points."""
+        values = {"lr": float(self.optimizer.lr)}
+        for name, _, grad in self.model.named_params():
+            if name.endswith(".W"):
+                values[f"grad_rms/{name}"] = float(np.sqrt(np.mean(np.square(grad, dtype=np.float64))))
+
+        def watch(index, layer, x, out):
+            health = activation_health(layer, out)
+            if health is not None:
+                values[f"{health[0]}/{index}.{type(layer).__name__.lower()}"] = health[1]
+
+        handle = self.model.register_hook("forward", watch)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.model.forward(self._inputs_train, train=False)
+        finally:
+            handle.remove()
+        for key, value in values.items():
+            rows, column = self.signals.setdefault(key, ([], []))
+            rows.append(when)
+            column.append(value)
+
+    def findings(self) -> list[Diagnosis]:
+        """What the project's diagnostics (train/diagnostics.py) find in this run so far, problems first: the
+        same checks `learnscope runs show` makes, read from the epochs' losses and the recorded signals."""
+        epochs = np.asarray(self.history.epoch, dtype=float)
+        metrics = {}
+        for key, values in self.history.history.items():
+            column = np.asarray(values, dtype=float)
+            metrics[f"epoch/{key}"] = (epochs, column)
+            if key in ("loss", "accuracy"):
+                metrics[key] = (epochs, column)
+        metrics.update({name: (np.asarray(rows, dtype=float), np.asarray(values, dtype=float))
+                        for name, (rows, values) in self.signals.items()})
+        found = diagnose(metrics, status="diverged" if self.diverged else None,
+                         n_classes=self.setup.effective_classes or None)
+        limit = self._linear_limit()
+        return found if limit is None else [limit, *found]
+
+    def _linear_limit(self) -> Diagnosis | None:
+        """A network without hidden layers that cannot fit its training points: one straight line is all it can
+        draw (the perceptron's limit), whatever it is trained with."""
+        accuracy = self.history.history.get("accuracy") or []
+        if self.setup.hidden or self.setup.is_regression or self.epoch < LINEAR_LIMIT_EPOCHS or not accuracy:
+            return None
+        if not accuracy[-1] < LINEAR_LIMIT_ACCURACY:
+            return None
+        return Diagnosis(
+            "linear_limit", "problem", "No hidden layer: one straight line cannot separate these classes",
+            f"Without a hidden layer the network computes one weighted sum of the inputs, so its decision boundary is "
+            f"a straight line. After {self.epoch} epochs it still gets only {accuracy[-1]:.0%} of its training points "
+            "right. This is the perceptron's limit: Minsky and Papert showed in 1969 that it cannot learn XOR, and "
+            "hidden layers are the way out.",
+            "Add a hidden layer (4 neurons is plenty for XOR), or give it a feature that makes the classes "
+            "separable by a line, such as x₁x₂.",
+            {"train_accuracy": round(float(accuracy[-1]), 4), "epochs": self.epoch, "hidden_layers": 0},
+            fix={"hidden": (4,)})
 
     def metrics(self) -> Metrics:
         """Loss and accuracy on the training and the test part (evaluate(): eval mode, no dropout, running BN
