@@ -15,6 +15,7 @@ from learnscope.data.batches import minibatch_indices
 from learnscope.data.splits import train_test_split
 from learnscope.layers import BatchNorm, Dense, Dropout
 from learnscope.layers.activations import Activation
+from learnscope.lessons.experiments import RunNumbers
 from learnscope.lessons.pictures import diverging_colors, png_data_uri
 from learnscope.lessons.playground.plane import (
     class_colors_from_probabilities,
@@ -244,6 +245,17 @@ class PlaygroundSession:
                          n_classes=self.setup.effective_classes or None)
         limit = self._linear_limit()
         return found if limit is None else [limit, *found]
+
+    def numbers(self) -> RunNumbers:
+        """This run's numbers as the "Try this" outcomes read them (lessons/experiments.py)."""
+        history = self.history.history
+        gradients = [values[-1] for name, (_, values) in self.signals.items() if name.startswith("grad_rms/")]
+        return RunNumbers(
+            epochs=self.epoch,
+            train_loss=tuple(history["loss"]), test_loss=tuple(history["val_loss"]),
+            train_accuracy=tuple(history.get("accuracy", ())), test_accuracy=tuple(history.get("val_accuracy", ())),
+            layer_gradients=tuple(gradients), findings=tuple(self.findings()), diverged=bool(self.diverged),
+            n_classes=self.setup.effective_classes or None)
 
     def _linear_limit(self) -> Diagnosis | None:
         """A network without hidden layers that cannot fit its training points: one straight line is all it can

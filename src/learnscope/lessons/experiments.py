@@ -1,0 +1,254 @@
+""""Try this" experiments: a one-click setup, the question it answers, and what happened, read from the run's own
+numbers.
+
+    experiment = PLAYGROUND_EXPERIMENTS[0]
+    experiment.setup                      # the settings to apply (a page's own names, e.g. PlaygroundSetup fields)
+    experiment.outcome(numbers)           # Outcome(text, settled): what this run showed, in plain words
+
+An outcome is never a canned text: each is computed from a RunNumbers (the losses, accuracies, gradients and
+diagnostics of the run the learner just made), so a run that goes differently reads differently. Until there are
+enough numbers to tell, the outcome says what to wait for (settled=False).
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from learnscope.train.diagnostics import Diagnosis
+
+
+@dataclass(frozen=True)
+class RunNumbers:
+    """What an outcome is read from: one row per measurement (epochs done), plus the run's findings.
+    Accuracies are empty for regression; layer_gradients: each weight layer's latest gradient RMS, first to last."""
+
+    epochs: int
+    train_loss: tuple[float, ...]
+    test_loss: tuple[float, ...]
+    train_accuracy: tuple[float, ...] = ()
+    test_accuracy: tuple[float, ...] = ()
+    layer_gradients: tuple[float, ...] = ()
+    findings: tuple[Diagnosis, ...] = ()
+    diverged: bool = False
+    n_classes: int | None = None
+
+    def finding(self, kind: str) -> Diagnosis | None:
+        return next((found for found in self.findings if found.kind == kind), None)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened, in plain words; settled is False while the run is too short to tell."""
+
+    text: str
+    settled: bool = True
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One "Try this": `title` is the one-click setup in words, `setup` the settings it applies (the page's
+    names), `question` what it answers, `outcome` reads the answer from the run."""
+
+    key: str
+    chapter: int
+    title: str
+    question: str
+    setup: dict
+    outcome: Callable[[RunNumbers], Outcome] = field(repr=False)
+
+
+def _waiting(numbers: RunNumbers, epochs: int) -> Outcome | None:
+    if numbers.epochs >= epochs or numbers.diverged:
+        return None
+    return Outcome(f"Press Play: the page tells you what happened after {epochs} epochs "
+                   f"({numbers.epochs} so far).", settled=False)
+
+
+def _percent(value: float) -> str:
+    return f"{value:.0%}"
+
+
+# -- chapter 1: what a network is --------------------------------------------------------------------------------
+def straight_line_on_xor(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 20)) is not None:
+        return wait
+    accuracy = numbers.train_accuracy[-1]
+    if numbers.finding("linear_limit") is not None:
+        return Outcome(f"No. After {numbers.epochs} epochs it gets only {_percent(accuracy)} of the training points "
+                       "right. Without a hidden layer the boundary is one straight line, and no straight line "
+                       "separates XOR's diagonal corners: the perceptron's limit. Add a hidden layer and press Play.")
+    return Outcome(f"It gets {_percent(accuracy)} of the training points right: with these input features a "
+                   "straight line is enough. With x₁ and x₂ alone it would not be.")
+
+
+# -- chapter 4: the loss -----------------------------------------------------------------------------------------
+def cross_entropy_before_and_after(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 100)) is not None:
+        return wait
+    first, last = numbers.train_loss[0], numbers.train_loss[-1]
+    classes = numbers.n_classes or 2
+    chance = math.log(classes)
+    if abs(first - chance) <= 0.15 * chance:
+        start = f"close to ln {classes} = {chance:.2f}, the loss of guessing among {classes} classes"
+    else:
+        start = (f"{'above' if first > chance else 'below'} ln {classes} = {chance:.2f}, the loss of guessing among "
+                 f"{classes} classes: random weights are {'worse' if first > chance else 'a little better'} than a "
+                 "fair guess")
+    return Outcome(f"Before learning the loss was {first:.2f}, {start}. Now it is {last:.3f}: on average the network "
+                   f"gives the right class a probability of about e^−{last:.3f} = {_percent(math.exp(-last))}.")
+
+
+def squared_error_before_and_after(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 100)) is not None:
+        return wait
+    first, last = numbers.train_loss[0], numbers.train_loss[-1]
+    return Outcome(f"The mean squared error fell from {first:.3f} to {last:.3f}: the outputs are now about "
+                   f"√{last:.3f} = {math.sqrt(max(last, 0.0)):.2f} away from their targets (1 for the right class, 0 "
+                   f"for the other) on average; at the start they were {math.sqrt(max(first, 0.0)):.2f} away. "
+                   "Squared error treats class scores as plain numbers; cross-entropy instead punishes a confident "
+                   "mistake without limit, which is why classifiers use it.")
+
+
+# -- chapter 6: gradient descent ---------------------------------------------------------------------------------
+def learning_rate_ten(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 30)) is not None:
+        return wait
+    first = numbers.train_loss[0]
+    highest = max((loss for loss in numbers.train_loss if math.isfinite(loss)), default=first)
+    divergence = numbers.finding("divergence")
+    if numbers.diverged or divergence is not None:
+        return Outcome(f"The loss went up from {first:.2f} to as much as {highest:.3g} instead of down: each step "
+                       "is so large that it jumps across the valley of the loss and lands higher up the other "
+                       "side. Lower the learning rate (the finding above has a one-click fix).")
+    return Outcome(f"The loss went from {first:.2f} to {numbers.train_loss[-1]:.3g} (highest {highest:.3g}) without "
+                   "running away this time; it jumps rather than walks. Try it on the spiral.")
+
+
+def learning_rate_tiny(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 100)) is not None:
+        return wait
+    first, last = numbers.train_loss[0], numbers.train_loss[-1]
+    change = (first - last) / first if first > 0 else 0.0
+    if change < 0.05:
+        return Outcome(f"After {numbers.epochs} epochs the loss moved by only {change:.1%} ({first:.3f} → "
+                       f"{last:.3f}): every step is so small that learning crawls. The gradient points the right "
+                       "way; the steps are just too short to get anywhere.")
+    return Outcome(f"The loss fell by {change:.0%} ({first:.3f} → {last:.3f}): slow, but moving.")
+
+
+# -- chapter 9: when learning goes wrong ---------------------------------------------------------------------------
+def _gap(numbers: RunNumbers) -> tuple[float, float, float]:
+    train, test = numbers.train_accuracy[-1], numbers.test_accuracy[-1]
+    return train, test, train - test
+
+
+def few_noisy_points(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 200)) is not None:
+        return wait
+    train, test, gap = _gap(numbers)
+    overfitting = numbers.finding("overfitting")
+    if overfitting is not None or gap >= 0.1:
+        rise = (f" The test loss has risen {overfitting.evidence['val_loss_rise'] - 1:.0%} since epoch "
+                f"{overfitting.evidence['best_epoch']} while the training loss kept falling."
+                if overfitting is not None else "")
+        return Outcome(f"Overfitting: {_percent(train)} right on the training points, {_percent(test)} on the test "
+                       f"points, a gap of {gap * 100:.0f} points.{rise} With so few noisy points the network "
+                       "memorises them, noise included, instead of the spiral's shape.")
+    return Outcome(f"Training {_percent(train)}, test {_percent(test)}: a gap of only {gap * 100:.0f} points, no "
+                   "overfitting this time. Regenerate the points or train longer.")
+
+
+def _gradient_ratio(numbers: RunNumbers) -> float | None:
+    grads = numbers.layer_gradients
+    if len(grads) < 2 or not grads[-1] > 0:
+        return None
+    return grads[0] / grads[-1]
+
+
+def six_sigmoid_layers(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 50)) is not None:
+        return wait
+    accuracy = numbers.train_accuracy[-1]
+    vanishing = numbers.finding("vanishing_gradients")
+    if vanishing is not None:
+        ratio = vanishing.evidence["ratio"]
+        return Outcome(f"Vanishing gradients: the first layer gets about 1/{1 / ratio:,.0f} of the gradient the "
+                       f"last layer gets, so it hardly learns; after {numbers.epochs} epochs the accuracy is "
+                       f"{_percent(accuracy)}. Each sigmoid passes back at most a quarter of the gradient it "
+                       "receives, and six of them in a row leave almost nothing.")
+    ratio = _gradient_ratio(numbers)
+    measured = f" (first layer / last layer: {ratio:.2g})" if ratio is not None else ""
+    return Outcome(f"The gradients reach the first layer{measured} and the accuracy is {_percent(accuracy)}: no "
+                   "vanishing this time.")
+
+
+# -- chapter 10: remedies ------------------------------------------------------------------------------------------
+def l2_against_overfitting(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 200)) is not None:
+        return wait
+    train, test, gap = _gap(numbers)
+    overfitting = numbers.finding("overfitting")
+    if overfitting is not None:
+        return Outcome(f"The test loss still climbs ({overfitting.evidence['val_loss_rise'] - 1:.0%} above its best, "
+                       f"at epoch {overfitting.evidence['best_epoch']}). Try a larger L2, such as 0.03.")
+    best, last = min(numbers.test_loss), numbers.test_loss[-1]
+    remaining = (f" A gap of {gap * 100:.0f} points remains: with this few points, more data is the remedy no "
+                 "setting replaces." if gap >= 0.05 else "")
+    return Outcome(f"The test loss no longer climbs back up: it ends at {last:.2f} (best {best:.2f}). L2 keeps the "
+                   "weights small, so the boundary stays smooth instead of bending around each noisy point. "
+                   f"Accuracy: training {_percent(train)}, test {_percent(test)}.{remaining}")
+
+
+def relu_against_vanishing(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 50)) is not None:
+        return wait
+    accuracy = numbers.train_accuracy[-1]
+    ratio = _gradient_ratio(numbers)
+    if numbers.finding("vanishing_gradients") is None and ratio is not None:
+        return Outcome(f"With ReLU the first layer gets {ratio:.2g} times the last layer's gradient (with sigmoid "
+                       f"it was under 0.01), and the accuracy is {_percent(accuracy)}: ReLU's slope is 1 wherever "
+                       "it is active, so the gradient passes back undiminished.")
+    return Outcome(f"The gradients still fade on the way back (accuracy {_percent(accuracy)}); press Reset and "
+                   "Play for a fresh start.")
+
+
+#: The playground's experiments, in course order. Each setup is complete (from the defaults), so it gives the same
+#: run whatever the learner had set before.
+PLAYGROUND_EXPERIMENTS = (
+    Experiment("xor-without-hidden-layer", 1, "XOR with no hidden layer",
+               "Can a network without a hidden layer learn XOR?",
+               {"dataset": "xor", "hidden": (), "stop_after": 100}, straight_line_on_xor),
+    Experiment("cross-entropy", 4, "Watch the cross-entropy fall",
+               "What does the loss say before and after learning?",
+               {"dataset": "xor", "hidden": (4,), "lr": 0.1, "stop_after": 150}, cross_entropy_before_and_after),
+    Experiment("squared-error", 4, "Use mean squared error instead",
+               "How does a different loss measure the same mistakes?",
+               {"dataset": "xor", "hidden": (4,), "lr": 0.1, "loss": "mse", "stop_after": 150},
+               squared_error_before_and_after),
+    Experiment("learning-rate-ten", 6, "Set the learning rate to 10",
+               "What happens when the steps are far too big?",
+               {"dataset": "spiral", "lr": 10.0, "stop_after": 100}, learning_rate_ten),
+    Experiment("learning-rate-tiny", 6, "Set the learning rate to 0.0001",
+               "What happens when the steps are tiny?",
+               {"dataset": "spiral", "lr": 0.0001, "stop_after": 150}, learning_rate_tiny),
+    Experiment("few-noisy-points", 9, "Train on 10% of noisy points",
+               "What does a big network do with too few examples?",
+               {"dataset": "spiral", "noise": 0.5, "train_fraction": 0.1, "hidden": (12, 12, 12),
+                "activation": "relu", "lr": 0.1, "stop_after": 300}, few_noisy_points),
+    Experiment("six-sigmoid-layers", 9, "Stack six sigmoid layers",
+               "Does a deeper network always learn better?",
+               {"dataset": "spiral", "hidden": (4,) * 6, "activation": "sigmoid", "stop_after": 100},
+               six_sigmoid_layers),
+    Experiment("l2-against-overfitting", 10, "Add L2 to the noisy points",
+               "Can a penalty on large weights stop the memorising?",
+               {"dataset": "spiral", "noise": 0.5, "train_fraction": 0.1, "hidden": (12, 12, 12),
+                "activation": "relu", "lr": 0.1, "l2": 0.01, "stop_after": 300}, l2_against_overfitting),
+    Experiment("relu-against-vanishing", 10, "Six ReLU layers instead",
+               "Does another activation bring the gradient back?",
+               {"dataset": "spiral", "hidden": (4,) * 6, "activation": "relu", "stop_after": 100},
+               relu_against_vanishing),
+)
+
+
+def experiments_for(chapter: int, experiments=PLAYGROUND_EXPERIMENTS) -> tuple[Experiment, ...]:
+    return tuple(experiment for experiment in experiments if experiment.chapter == chapter)

@@ -1,0 +1,130 @@
+""""Try this" outcomes: each reads the run's own numbers, so different numbers give a different text; and each
+playground experiment, run for real, shows what its question is about."""
+
+import pytest
+
+from learnscope.lessons.course import CHAPTERS
+from learnscope.lessons.experiments import (
+    PLAYGROUND_EXPERIMENTS,
+    RunNumbers,
+    cross_entropy_before_and_after,
+    few_noisy_points,
+    l2_against_overfitting,
+    learning_rate_ten,
+    learning_rate_tiny,
+    relu_against_vanishing,
+    six_sigmoid_layers,
+    squared_error_before_and_after,
+    straight_line_on_xor,
+)
+from learnscope.lessons.playground import PlaygroundSession, PlaygroundSetup
+from learnscope.train.diagnostics import Diagnosis
+
+
+def finding(kind, **evidence):
+    return Diagnosis(kind, "problem", kind, "why", "what to do", evidence)
+
+
+def numbers(epochs=300, train_loss=(0.7, 0.1), test_loss=(0.7, 0.2), train_accuracy=(0.5, 1.0),
+            test_accuracy=(0.5, 0.95), **more):
+    return RunNumbers(epochs, tuple(train_loss), tuple(test_loss), tuple(train_accuracy), tuple(test_accuracy),
+                      **more)
+
+
+def test_every_outcome_waits_for_enough_epochs_and_says_how_many():
+    early = numbers(epochs=3)
+    for experiment in PLAYGROUND_EXPERIMENTS:
+        outcome = experiment.outcome(early)
+        assert not outcome.settled and "Press Play" in outcome.text and "3 so far" in outcome.text, experiment.key
+
+
+def test_straight_line_on_xor_names_the_perceptron_only_when_it_is_stuck():
+    stuck = straight_line_on_xor(numbers(epochs=100, train_accuracy=(0.5, 0.54),
+                                         findings=(finding("linear_limit"),)))
+    assert "54%" in stuck.text and "perceptron" in stuck.text
+    solved = straight_line_on_xor(numbers(epochs=100, train_accuracy=(0.5, 0.98)))
+    assert "98%" in solved.text and "perceptron" not in solved.text
+
+
+def test_cross_entropy_compares_the_start_with_guessing_and_reads_the_end_as_a_probability():
+    near = cross_entropy_before_and_after(numbers(train_loss=(0.70, 0.105), n_classes=2)).text
+    assert "close to ln 2 = 0.69" in near and "e^−0.105 = 90%" in near
+    worse = cross_entropy_before_and_after(numbers(train_loss=(1.5, 0.01), n_classes=3)).text
+    assert "above ln 3 = 1.10" in worse and "99%" in worse
+
+
+def test_squared_error_reads_as_a_distance():
+    text = squared_error_before_and_after(numbers(train_loss=(0.25, 0.04))).text
+    assert "0.250 to 0.040" in text and "√0.040 = 0.20" in text and "they were 0.50 away" in text
+
+
+def test_learning_rate_ten_reports_the_climb_or_that_it_held():
+    climbed = learning_rate_ten(numbers(epochs=40, train_loss=(0.68, 9.1, 20.6, 15.0),
+                                        findings=(finding("divergence"),))).text
+    assert "0.68 to as much as 20.6" in climbed
+    held = learning_rate_ten(numbers(epochs=40, train_loss=(0.68, 0.9, 0.3))).text
+    assert "without running away" in held and "highest 0.9" in held
+
+
+def test_a_tiny_learning_rate_is_called_a_crawl_only_when_the_loss_barely_moved():
+    crawl = learning_rate_tiny(numbers(epochs=150, train_loss=(0.685, 0.662))).text
+    assert "only 3.4%" in crawl
+    moving = learning_rate_tiny(numbers(epochs=150, train_loss=(0.685, 0.3))).text
+    assert "fell by 56%" in moving and "crawls" not in moving
+
+
+def test_few_noisy_points_names_overfitting_from_the_gap_or_the_finding():
+    gap = few_noisy_points(numbers(train_accuracy=(0.5, 1.0), test_accuracy=(0.5, 0.86))).text
+    assert gap.startswith("Overfitting") and "gap of 14 points" in gap
+    rising = few_noisy_points(numbers(train_accuracy=(0.5, 0.95), test_accuracy=(0.5, 0.9),
+                                      findings=(finding("overfitting", val_loss_rise=1.55, best_epoch=16),)))
+    assert "risen 55% since epoch 16" in rising.text
+    fine = few_noisy_points(numbers(train_accuracy=(0.5, 0.97), test_accuracy=(0.5, 0.95))).text
+    assert "no overfitting" in fine
+
+
+def test_six_sigmoid_layers_quote_the_measured_gradient_ratio():
+    vanished = six_sigmoid_layers(numbers(epochs=100, train_accuracy=(0.5, 0.5),
+                                          findings=(finding("vanishing_gradients", ratio=1 / 1756),))).text
+    assert "1/1,756" in vanished and "50%" in vanished
+    healthy = six_sigmoid_layers(numbers(epochs=100, layer_gradients=(0.02, 0.04))).text
+    assert "0.5" in healthy and "no vanishing" in healthy
+
+
+def test_l2_outcome_follows_the_test_loss():
+    still = l2_against_overfitting(numbers(findings=(finding("overfitting", val_loss_rise=1.3, best_epoch=20),)))
+    assert "still climbs (30% above its best, at epoch 20)" in still.text
+    calmed = l2_against_overfitting(numbers(test_loss=(0.7, 0.35, 0.37), test_accuracy=(0.5, 0.87))).text
+    assert "ends at 0.37 (best 0.35)" in calmed and "gap of 13 points remains" in calmed
+
+
+def test_relu_outcome_quotes_the_ratio_it_measured():
+    passed = relu_against_vanishing(numbers(epochs=100, layer_gradients=(0.2, 0.1, 0.45))).text
+    assert "0.44 times" in passed and "100%" in passed
+    faded = relu_against_vanishing(numbers(epochs=100, layer_gradients=(1e-6, 0.1),
+                                           findings=(finding("vanishing_gradients", ratio=1e-5),))).text
+    assert "still fade" in faded
+
+
+def test_each_experiment_belongs_to_a_chapter_and_the_playground_covers_its_chapters():
+    assert {e.chapter for e in PLAYGROUND_EXPERIMENTS} == {1, 4, 6, 9, 10}
+    assert all(1 <= e.chapter <= len(CHAPTERS) for e in PLAYGROUND_EXPERIMENTS)
+    assert len({e.key for e in PLAYGROUND_EXPERIMENTS}) == len(PLAYGROUND_EXPERIMENTS)
+    for experiment in PLAYGROUND_EXPERIMENTS:
+        PlaygroundSetup(**experiment.setup).validate()                 # every setup is one the page can apply
+
+
+#: what the real run of each experiment must show (a word of the outcome's first branch)
+SHOWS = {"xor-without-hidden-layer": "perceptron", "cross-entropy": "probability", "squared-error": "fell from",
+         "learning-rate-ten": "went up", "learning-rate-tiny": "crawls", "few-noisy-points": "Overfitting",
+         "six-sigmoid-layers": "Vanishing", "l2-against-overfitting": "no longer climbs",
+         "relu-against-vanishing": "With ReLU"}
+
+
+@pytest.mark.parametrize("experiment", PLAYGROUND_EXPERIMENTS, ids=lambda e: e.key)
+def test_each_playground_experiment_run_for_real_shows_its_effect(experiment):
+    session = PlaygroundSession(PlaygroundSetup(**experiment.setup))
+    while session.epoch < experiment.setup["stop_after"] and not session.diverged:
+        session.train_epochs(1)
+    outcome = experiment.outcome(session.numbers())
+    assert outcome.settled and SHOWS[experiment.key] in outcome.text, outcome.text
