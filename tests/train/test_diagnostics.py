@@ -4,6 +4,7 @@ The metrics come from RecordingCallback below, which records exactly the format 
 tests do not depend on the recorder or the run store."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -135,6 +136,9 @@ def test_deep_sigmoid_net_with_a_small_init_has_vanishing_gradients(mnist):
     assert vanishing.layers[0] == "0.dense.W" and "10.dense.W" not in vanishing.layers
     assert "0.dense.W" in vanishing.suggestion
     assert vanishing.fix == {"activation": "relu"} and vanishing.fix_label == "Use the activation relu"
+    share = int(re.search(r"gets 1/([\d,]+) of the gradient", vanishing.title).group(1).replace(",", ""))
+    assert share == pytest.approx(1 / vanishing.evidence["ratio"], rel=0.01)      # the title says it in words
+
     assert "underfitting" in found                          # the consequence: stuck at log(10)
     assert not {"lr_too_high", "exploding_gradients", "divergence", "lr_too_low"} & set(found)
 
@@ -151,6 +155,9 @@ def test_a_far_too_high_learning_rate_diverges_explodes_and_saturates(mnist):
     assert "lr=5 → lr=0.5" in found["lr_too_high"][0].suggestion
     assert found["divergence"][0].fix == {"lr": 0.5}                  # the one-click form of the suggestion
     assert found["divergence"][0].fix_label == "Set the learning rate to 0.5"
+    growth = found["divergence"][0].evidence["growth"]
+    assert f"growth {growth:.4g}" in found["divergence"][0].evidence_text        # the numbers, in words
+    assert "2.dense.W: start grad rms" in found["exploding_gradients"][0].evidence_text
     assert "2.dense.W" in found["exploding_gradients"][0].layers
     assert found["saturated_units"][0].layers == ["1.tanh"]
     assert "underfitting" not in found                          # a diverged run is not said to underfit
@@ -261,3 +268,10 @@ def test_no_metrics_no_diagnosis():
 def test_bad_input_is_refused_with_a_clear_message(args, error, match):
     with pytest.raises(error, match=match):
         diagnose(*args)
+
+
+def test_a_first_layer_with_no_gradient_at_all_is_said_in_words():
+    steps = np.arange(30)
+    metrics = {"grad_rms/0.dense.W": (steps, np.zeros(30)), "grad_rms/2.dense.W": (steps, np.full(30, 0.5))}
+    vanishing = by_kind(diagnose(metrics))["vanishing_gradients"][0]
+    assert vanishing.title == "Vanishing gradients: 0.dense.W gets none of the gradient of 2.dense.W"

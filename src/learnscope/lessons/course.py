@@ -17,6 +17,7 @@ class Chapter:
     title: str
     summary: str
     link: str | None
+    explanation: str = ""       # a few plain sentences: what the chapter's page shows and what to look for
 
     @property
     def coming(self) -> bool:
@@ -31,40 +32,77 @@ class Chapter:
 CHAPTERS = (
     Chapter(1, "What a network is",
             "Layers of nodes joined by weights; each node sums its inputs and bends the sum with an activation.",
-            "/playground#chapter-1"),
+            "/playground#chapter-1",
+            "A neural network is a function built from layers of neurons. Each neuron multiplies its inputs by "
+            "weights, adds them up with a bias, and bends the sum with an activation. Below, two input features "
+            "(a point's position) feed the hidden layers, and the output layer says which class the point belongs "
+            "to. Press Play and watch the weights (the lines) change and the decision boundary take shape."),
     Chapter(2, "History",
             "From the perceptron (1958) and the XOR problem to backpropagation, convolutional nets and deep learning.",
-            None),
+            None,
+            "The perceptron (Rosenblatt, 1958) learned a single weighted sum; Minsky and Papert showed in 1969 "
+            "that it cannot learn XOR. Backpropagation (Rumelhart, Hinton and Williams, 1986) made hidden layers "
+            "trainable, convolutional networks read digits in the 1990s, and GPUs and big data brought deep "
+            "learning in 2012."),
     Chapter(3, "Forward propagation",
             "How one example flows through the layers and becomes a prediction, number by number.",
-            "/step#chapter-3"),
+            "/step#chapter-3",
+            "Forward propagation turns an input into a prediction: each layer computes z = W·x + b and then an "
+            "activation a = f(z), and passes a on to the next layer. Follow one example through every number."),
     Chapter(4, "The loss",
             "One number for how wrong the network is: mean squared error and cross-entropy, high and low.",
-            "/playground#chapter-4"),
+            "/playground#chapter-4",
+            "The loss is one number for how wrong the network is. Cross-entropy, for classes, is −log of the "
+            "probability the network gave the right class; mean squared error, for numbers, is the average "
+            "squared distance from the target. Training is nothing but making this number smaller."),
     Chapter(5, "Backpropagation",
             "The chain rule run backwards: how much each weight is to blame for the loss.",
-            "/step#chapter-5"),
+            "/step#chapter-5",
+            "Backpropagation computes, for every weight at once, how much the loss would change if that weight "
+            "grew a little: its gradient. It applies the chain rule from the loss backwards, layer by layer, each "
+            "layer multiplying the gradient by its own local derivative."),
     Chapter(6, "Gradient descent and its variants",
             "Step downhill on the loss: the learning rate, batches, momentum, RMSProp and Adam.",
-            "/playground#chapter-6"),
+            "/playground#chapter-6",
+            "Gradient descent moves every weight a small step against its gradient, downhill on the loss. The "
+            "learning rate sets the step: too small and learning crawls, too large and the steps overshoot and "
+            "the loss goes up. A batch of examples estimates the gradient; momentum, RMSProp and Adam shape the "
+            "steps."),
     Chapter(7, "One learning step, five parts",
             "Forward, loss, backward, update, repeat: one real training step taken apart.",
-            "/step#chapter-7"),
+            "/step#chapter-7",
+            "One learning step has five parts: forward (compute the prediction), loss (measure the error), "
+            "backward (compute every gradient), update (move every weight), and repeat with the next batch. Take "
+            "one real step apart."),
     Chapter(8, "MNIST, a real example",
             "60,000 handwritten digits learned to over 98% in seconds; then draw your own.",
-            "/mnist#chapter-8"),
+            "/mnist#chapter-8",
+            "MNIST is 70,000 handwritten digits of 28×28 pixels. A network with two hidden layers learns them to "
+            "over 98% on the test set in a few epochs. Watch the loss fall and the first layer's weights turn "
+            "into stroke detectors, then draw your own digit."),
     Chapter(9, "When learning goes wrong",
             "Overfitting and underfitting, vanishing and exploding gradients, and what training costs.",
-            "/playground#chapter-9"),
+            "/playground#chapter-9",
+            "Learning can fail in a few recognisable ways. Overfitting: the network memorises its training "
+            "points, noise included, and does worse on new ones. Underfitting: it cannot even fit the training "
+            "points. Vanishing or exploding gradients: the gradient shrinks or grows on its way back through the "
+            "layers, so early layers stop learning or the steps blow up."),
     Chapter(10, "Remedies",
             "Regularisation, dropout, batch normalisation, better initialisation and learning-rate choices.",
-            "/playground#chapter-10"),
+            "/playground#chapter-10",
+            "Each failure has remedies: L2 and dropout against overfitting; ReLU, good initialisation and batch "
+            "normalisation against vanishing gradients; a lower learning rate against divergence. Try each on a "
+            "run that went wrong and watch the numbers change."),
     Chapter(11, "Inside the network",
             "What the hidden layers compute: deep features and which pixels a prediction rests on.",
-            "/draw#chapter-11"),
+            "/draw#chapter-11",
+            "The hidden layers compute features of their own: first-layer neurons respond to strokes, later ones "
+            "to parts of digits. Saliency maps show which pixels a prediction rests on."),
     Chapter(12, "Beyond: transfer learning and neuro-symbolic AI",
             "Reusing what a network learned on one task for another, and joining learning with logic.",
-            None),
+            None,
+            "A network trained on one task can start another: transfer learning reuses its layers. Neuro-symbolic "
+            "AI joins learned perception with explicit rules and logic."),
 )
 
 

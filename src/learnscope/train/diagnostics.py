@@ -105,6 +105,19 @@ class Diagnosis:
     fix: dict = field(default_factory=dict)     # setting -> value that addresses it (lr, activation, l2): one click
 
     @property
+    def evidence_text(self) -> str:
+        """The evidence in words, e.g. "first loss 0.685 · final loss 6.85 · growth 10"; per-layer numbers
+        as "0.dense.W: growth 69"."""
+        parts = []
+        for key, value in self.evidence.items():
+            if isinstance(value, dict):
+                inner = ", ".join(f"{k.replace('_', ' ')} {_evidence_value(v)}" for k, v in value.items())
+                parts.append(f"{key}: {inner}")
+            else:
+                parts.append(f"{key.replace('_', ' ')} {_evidence_value(value)}")
+        return " · ".join(parts)
+
+    @property
     def fix_label(self) -> str:
         """The fix in words, for its button: "Set the learning rate to 1"; "" when there is no one-click fix."""
         return "; ".join(f"{FIX_WORDS.get(key, f'Set {key} to')} {_fix_value(value)}"
@@ -114,6 +127,14 @@ class Diagnosis:
 #: a fix's setting -> how its button starts
 FIX_WORDS = {"lr": "Set the learning rate to", "activation": "Use the activation", "l2": "Set L2 to",
              "hidden": "Use hidden layers of"}
+
+
+def _evidence_value(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return ", ".join(_evidence_value(item) for item in value)
+    return str(value)
 
 
 def _fix_value(value) -> str:
@@ -343,9 +364,9 @@ def _vanishing_gradients(series: dict) -> Diagnosis | None:
     if not (last > 0 and math.isfinite(first)) or first >= VANISHING_RATIO * last:
         return None
     weak = [name for name, value in medians[:-1] if value < VANISHING_RATIO * last]
+    share = f"1/{last / first:,.0f} of" if first > 0 else "none of"
     return Diagnosis(
-        "vanishing_gradients", "problem",
-        f"Vanishing gradients: {first_name} gets {first / last:.0e}× the gradient of {last_name}",
+        "vanishing_gradients", "problem", f"Vanishing gradients: {first_name} gets {share} the gradient of {last_name}",
         "The gradient reaching the first layers is orders of magnitude smaller than at the last one. Going backward, "
         "each layer multiplies the gradient by its weights and by the slope of its activation; a sigmoid's slope is "
         "at most 0.25, so with small weights the product shrinks layer after layer and the early layers barely move.",

@@ -10,8 +10,10 @@ import numpy as np
 from nicegui import app, run, ui
 
 from learnscope.lab.components.drawing_pad import DrawingPad
+from learnscope.lab.components.lesson import chapter_section
 from learnscope.lab.layout import explain, page_frame, show_error
 from learnscope.lab.state import LabState, TrainedModel
+from learnscope.lessons.course import chapter
 from learnscope.lessons.drawing import (
     DIGIT_CLASS_NAMES,
     QuickTraining,
@@ -68,9 +70,9 @@ class DrawPage:
                 self._pad_column()
                 self._input_column()
                 self._answer_column()
-            ui.label("Inside the network").classes("text-lg font-bold mt-2")
-            self.layers_hint = explain("Draw a digit to see each layer's outputs.")
-            self.layers_row = ui.row().classes("w-full gap-4 items-start").mark("draw-layers")
+            with chapter_section(chapter(11)):
+                self.layers_hint = explain("Draw a digit to see each layer's outputs.")
+                self.layers_row = ui.row().classes("w-full gap-4 items-start").mark("draw-layers")
         self._refresh_model_options(initial=True)
         ui.timer(TICK_SECONDS, self._tick)
 

@@ -10,9 +10,11 @@ from learnscope.architectures import ACTIVATIONS
 from learnscope.lab.components.confusion import confusion_grid
 from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.gallery import image_gallery
+from learnscope.lab.components.lesson import chapter_section
 from learnscope.lab.components.live_progress import LiveProgress
 from learnscope.lab.layout import explain, page_frame, show_error
 from learnscope.lab.state import LabState, TrainedModel
+from learnscope.lessons.course import chapter
 from learnscope.lessons.live_training import TrainingJob
 from learnscope.lessons.mnist_lab import (
     DIGIT_DATASET_LABELS,
@@ -66,7 +68,7 @@ def register(state: LabState) -> None:
     def mnist_page():
         with page_frame("MNIST: learning to read handwriting",
                         "Train a network on real handwritten digits and watch its loss, accuracy, gradients and "
-                        "first-layer weights change while it learns.", active="/mnist"):
+                        "first-layer weights change while it learns.", active="/mnist"), chapter_section(chapter(8)):
             MnistPage(state)
 
     app.on_shutdown(lambda: _stop_job(state))

@@ -12,12 +12,14 @@ from nicegui import background_tasks, run, ui
 
 from learnscope.data.sources import DatasetUnavailable
 from learnscope.lab.components.graph_view import graph_svg
+from learnscope.lab.components.lesson import chapter_section
 from learnscope.lab.components.maths import formula
 from learnscope.lab.components.step_diagram import FLOW_CSS, step_diagram_svg
 from learnscope.lab.components.tensor_view import tensor_view
 from learnscope.lab.layout import explain, page_frame, show_error
 from learnscope.lab.state import LabState
 from learnscope.layers import Dense, Tanh
+from learnscope.lessons.course import chapter
 from learnscope.lessons.five_steps import five_steps as tell_five_steps
 from learnscope.lessons.five_steps import format_number, loss_change_sentence, nearest_point
 from learnscope.lessons.graph import graph_from_step
@@ -53,7 +55,12 @@ def register(state: LabState) -> None:
         ui.add_css(FLOW_CSS)
         with page_frame("One step", "One example goes in, the error is measured, blame flows back, every weight is "
                         "nudged — the real numbers of one training step.", active="/step"):
-            OneStepPage(state, source, digit, setup)
+            page = OneStepPage(state, source, digit, setup)
+            for number, part in ((3, 0), (5, 2)):          # the chapters the five parts take apart, in detail
+                with chapter_section(chapter(number)):
+                    ui.button(f"Show step {part + 1} of 5 above", icon="arrow_upward",
+                              on_click=lambda _, part=part: page.show_part(part, scroll=True)) \
+                        .props("no-caps outline dense").classes("self-start px-2")
 
 
 class OneStepPage:
@@ -81,14 +88,15 @@ class OneStepPage:
         self.data = None                                # the MNIST test set, loaded off the event loop
         self.loading = False
         self.mistakes = None                            # (model, indices of its most confident mistakes)
-        with ui.tabs().classes("w-full") as tabs:
-            steps_tab = ui.tab("Five steps").mark("tab-steps")
-            graph_tab = ui.tab("Computational graph").mark("tab-graph")
-        with ui.tab_panels(tabs, value=steps_tab).classes("w-full"):
-            with ui.tab_panel(steps_tab):
-                self._build_steps_view()
-            with ui.tab_panel(graph_tab):
-                self._build_graph_view()
+        with chapter_section(chapter(7)):
+            with ui.tabs().classes("w-full") as tabs:
+                steps_tab = ui.tab("Five steps").mark("tab-steps")
+                graph_tab = ui.tab("Computational graph").mark("tab-graph")
+            with ui.tab_panels(tabs, value=steps_tab).classes("w-full"):
+                with ui.tab_panel(steps_tab):
+                    self._build_steps_view()
+                with ui.tab_panel(graph_tab):
+                    self._build_graph_view()
 
     # -- the five steps ----------------------------------------------------------------------------------------
     def _build_steps_view(self) -> None:
@@ -309,9 +317,11 @@ class OneStepPage:
                                                                    else "text-red-700"))
         self.show_part(self.part_index)
 
-    def show_part(self, index: int) -> None:
+    def show_part(self, index: int, scroll: bool = False) -> None:
         if not self.parts:
             return
+        if scroll:
+            ui.run_javascript(f"document.getElementById('c{self.part_view.id}').scrollIntoView({{behavior: 'smooth'}})")
         self.part_index = index = max(0, min(index, len(self.parts) - 1))
         for number, button in enumerate(self.part_buttons):
             button.props(remove="unelevated outline")

@@ -16,9 +16,12 @@ from fastapi import Request
 from nicegui import Client, run, ui
 
 from learnscope.lab.components.curves import LiveChart
+from learnscope.lab.components.lesson import FindingsPanel, TryThis, chapter_section
 from learnscope.lab.components.network_diagram import NetworkDiagram
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.state import LabState
+from learnscope.lessons.course import chapters_on
+from learnscope.lessons.experiments import PLAYGROUND_EXPERIMENTS, Experiment
 from learnscope.lessons.playground import (
     CONTROL_LABELS,
     DATASET_CHOICES,
@@ -83,6 +86,7 @@ class PlaygroundPage:
         self.last_diagram = 0.0
         self.controls: dict[str, ui.element] = {}      # control key -> the element teacher mode hides
         self.fields: dict[str, ui.input] = {}
+        self.experiment_setup: PlaygroundSetup | None = None
         self._syncing = False
         self._build()
         if link_error:
@@ -107,6 +111,16 @@ class PlaygroundPage:
     # ---- layout ----
     def _build(self) -> None:
         ui.add_css(".playground-upload .q-uploader__list { display: none; }")   # one line: no empty file list
+        self.try_this = TryThis(PLAYGROUND_EXPERIMENTS, self._start_experiment)
+        first, *later = chapters_on("/playground")
+        with chapter_section(first):
+            self._interactive()
+            self.try_this.cards(first.number)
+        for section in later:
+            with chapter_section(section):
+                self.try_this.cards(section.number)
+
+    def _interactive(self) -> None:
         with ui.row().classes("w-full items-center gap-2 flex-wrap"):
             self.play_button = ui.button("Play", icon="play_arrow", on_click=self._toggle_play) \
                 .props("no-caps").classes("w-28").tooltip("Start or pause training.").mark("play")
@@ -130,6 +144,8 @@ class PlaygroundPage:
             self.controls["batch_norm"] = self.bn_switch
         self.message = ui.label("").classes("text-red-700 text-sm").props('role="alert"')
         self.status = ui.label("").classes("text-sm text-amber-800")
+        self.try_this.banner()
+        self.findings = FindingsPanel(self._apply_fix, self._can_apply)
         with ui.row().classes("w-full gap-4 no-wrap items-start"):
             with ui.column().classes("w-60 gap-2 shrink-0"):
                 self._data_column()
@@ -322,6 +338,26 @@ class PlaygroundPage:
             return
         self._apply(hidden=tuple(hidden))
 
+    def _start_experiment(self, experiment: Experiment) -> None:
+        """Apply the experiment's whole setup (from the defaults, keeping teacher mode) and train from scratch."""
+        setup = PlaygroundSetup(**experiment.setup, hidden_controls=self.setup.hidden_controls)
+        if self._apply(**{name: getattr(setup, name) for name in setup.__dataclass_fields__}):
+            self.experiment_setup = setup
+            self.worker.send("reset")
+            self.worker.send("play")
+
+    def _can_apply(self, fix: dict) -> bool:
+        """A finding's fix gets a button if it names settings this page has, with values it accepts."""
+        if not set(fix) <= set(PlaygroundSetup.__dataclass_fields__):
+            return False
+        return not self.setup.replace(**fix).problems()
+
+    def _apply_fix(self, fix: dict) -> None:
+        """Apply a finding's fix and start over, so the learner sees the run the fix makes."""
+        if self._apply(**fix):
+            self.worker.send("reset")
+            self.worker.send("play")
+
     def _toggle_play(self) -> None:
         snapshot = self.worker.snapshot()
         self.worker.send("pause" if snapshot.playing else "play")
@@ -438,10 +474,17 @@ class PlaygroundPage:
             self.status.text = ""
         self._draw_plane(snapshot)
         self._draw_scores(snapshot)
+        self.findings.show(snapshot.numbers.findings)
+        self.try_this.show(snapshot.numbers, still_set_up=self._still_set_up(snapshot.setup))
         now = time.monotonic()
         if not snapshot.playing or now - self.last_diagram >= DIAGRAM_INTERVAL:
             self.last_diagram = now
             self.diagram.show(snapshot.diagram, snapshot.input_maps, snapshot.neuron_maps)
+
+    def _still_set_up(self, setup: PlaygroundSetup) -> bool:
+        """The run still is the active experiment's (teacher mode aside)."""
+        started = self.experiment_setup
+        return started is not None and setup.replace(hidden_controls=()) == started.replace(hidden_controls=())
 
     def _draw_plane(self, snapshot) -> None:
         self.plane.set_source(snapshot.boundary)

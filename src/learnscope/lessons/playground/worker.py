@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from learnscope.lessons.experiments import RunNumbers
 from learnscope.lessons.jobs import BackgroundJob, TakeTurns
 from learnscope.lessons.pictures import png_data_uri
 from learnscope.lessons.playground.session import Metrics, PlaygroundSession, map_pictures
@@ -26,6 +27,7 @@ LIVE_FIELDS = ("lr", "l2", "stop_after", "hidden_controls")
 CURVE_KEYS = {"train_loss": "loss", "test_loss": "val_loss", "train_accuracy": "accuracy",
               "test_accuracy": "val_accuracy"}
 PUBLISH_INTERVAL = 1 / 15          # seconds between snapshots while training
+NUMBERS_INTERVAL = 0.5             # seconds between diagnoses while training (~40 ms at 3,000 epochs of history)
 TRAIN_SLICE = 0.04                 # seconds of training between looks at the command queue
 #: Every tab's training slices run one at a time, in turn. Tabs training side by side gain nothing (one GIL) and
 #: starve the lab's event loop: with 20 tabs playing it answered the home page in 870 ms (median), and a late ping
@@ -52,6 +54,7 @@ class Snapshot:
     input_maps: tuple                   # PNG data URIs, one per input feature
     neuron_maps: tuple                  # per hidden layer, PNG data URIs, one per neuron
     diagram: dict                       # see PlaygroundSession.diagram()
+    numbers: RunNumbers                 # what the findings and the "Try this" outcomes are read from
     message: str = ""                   # why training stopped or a command failed ("" if nothing to say)
 
 
@@ -68,6 +71,7 @@ class PlaygroundWorker(BackgroundJob):
         self._playing = False
         self._message = ""
         self._data_version = 1
+        self._numbers, self._numbers_at = None, 0.0
         self._start_lock = threading.Lock()
         self._publish()
 
@@ -188,6 +192,13 @@ class PlaygroundWorker(BackgroundJob):
         metrics = _last_metrics(history)
         hidden_maps = session.neuron_maps(self.map_resolution)
         limit = 1.0 if session.setup.activation in ("tanh", "sigmoid") else None
+        now = time.monotonic()
+        if self._numbers is None or not self._playing or now - self._numbers_at >= NUMBERS_INTERVAL:
+            self._numbers, self._numbers_at = session.numbers(), now
+            divergence = self._numbers.finding("divergence")
+            if self._playing and divergence is not None:      # say why and stop, rather than draw noise
+                self._playing = False
+                self._message = f"Paused: {divergence.title[0].lower()}{divergence.title[1:]}."
         self.publish(Snapshot(
             version=0,                      # the board sets it
             data_version=self._data_version,
@@ -203,6 +214,7 @@ class PlaygroundWorker(BackgroundJob):
             input_maps=tuple(map_pictures(session.input_maps(self.map_resolution))),
             neuron_maps=tuple(tuple(map_pictures(maps, limit)) for maps in hidden_maps),
             diagram=session.diagram(),
+            numbers=self._numbers,
             message=self._message,
         ))
 
