@@ -1,6 +1,7 @@
-"""The MNIST page in Chromium against a real `learnscope lab` server: one click trains an MLP on the shared MNIST
-to ≥ 97% test accuracy in one epoch; the confusion matrix and the mistakes gallery the page shows are evaluate()
-of the saved model; updates reach the browser quickly; bad input is answered inline; the page fits 1280×800."""
+"""The MNIST page in Chromium against a real `learnscope lab` server: one click (the CLI's recipe, 2 epochs) trains
+an MLP on the shared MNIST to ≥ 98% test accuracy; the confusion matrix and the mistakes gallery the page shows are
+evaluate() of the saved model; updates reach the browser quickly; bad input is answered inline; the page fits
+1280×800."""
 
 import statistics
 
@@ -59,19 +60,19 @@ def test_bad_input_is_answered_inline_and_nothing_starts(lab_page):
     page.locator(".q-field__bottom", has_text="Hidden layers expected").wait_for(state="detached")
 
 
-def test_one_click_trains_mnist_to_97_percent_and_the_page_shows_evaluate(lab_page, shared_data_dir):
+def test_one_click_trains_mnist_to_98_percent_and_the_page_shows_evaluate(lab_page, shared_data_dir):
     page = lab_page.open("/mnist")
     page.get_by_text("MNIST from folder").wait_for()
     assert lab_page.horizontal_overflow() <= 0
     lab_page.screenshot("mnist-start", full_page=False)
     page.evaluate(WATCH_LATENCY)
     page.get_by_role("button", name="Start").click()
-    page.get_by_text("Running: epoch 1 of 1").wait_for(timeout=60_000)
+    page.get_by_text("Running: epoch 1 of 2").wait_for(timeout=60_000)
     lab_page.screenshot("mnist-training", full_page=False)
     page.locator(".run-status", has_text="Finished").wait_for(timeout=TRAINING_TIMEOUT_MS)
     message = page.locator(".run-message").inner_text()
     accuracy = float(message.split("Test accuracy ")[1].rstrip("%.")) / 100
-    assert accuracy >= 0.97, message
+    assert accuracy >= 0.98, message
 
     latencies = page.evaluate("window.__latencies")
     assert len(latencies) >= 5
@@ -84,8 +85,8 @@ def test_one_click_trains_mnist_to_97_percent_and_the_page_shows_evaluate(lab_pa
     accuracy_lines = {line["name"]: line for line in charts[1]["series"]}
     assert list(accuracy_lines) == ["train batch", "test set"]
     assert accuracy_lines["test set"]["ys"][-1] == pytest.approx(accuracy, abs=5e-5)   # the final evaluation
-    steps = 469                                          # 60,000 images in batches of 128: evaluated every 117
-    assert accuracy_lines["test set"]["xs"] == pytest.approx([117 / steps, 234 / steps, 351 / steps, 468 / steps, 1])
+    steps = 469                          # 60,000 images in batches of 128: evaluated every 117 steps and at epoch ends
+    assert accuracy_lines["test set"]["xs"] == pytest.approx(sorted([117 * k / steps for k in range(1, 9)] + [1, 2]))
     assert [line["name"] for line in charts[2]["series"]] == ["layer 1", "layer 2", "layer 3 (output)"]
     assert charts[3]["series"][-1]["name"] == "healthy ≈ 1e-3" and charts[3]["series"][-1]["dashed"]
     for chart in charts:
@@ -99,7 +100,7 @@ def test_one_click_trains_mnist_to_97_percent_and_the_page_shows_evaluate(lab_pa
     test_line = accuracy_lines["test set"]
     assert (float(x), float(value)) in {(float(f"{x:.4g}"), float(f"{y:.4g}")) for x, y in zip(test_line["xs"],
                                                                                                test_line["ys"])}
-    assert abs(float(x) - 0.5) < 0.15                                               # near the middle
+    assert abs(float(x) - 1.0) < 0.3                                                # near the middle
     page.mouse.move(0, 0)
     assert readout.inner_text() == ""
     print(f"\nUI latency over {len(latencies)} snapshots: median {statistics.median(latencies):.0f} ms, "
