@@ -166,3 +166,21 @@ def test_live_charts_draw_awkward_lines_without_hanging(lab_page):
                 return blue;
             }""", [index, lines])
             assert drawn > 0 if lines else drawn == 0       # the legend swatch at least; nothing for no lines
+
+
+def test_a_diverging_run_is_named_on_the_page_and_its_fix_fills_the_form(lab_page):
+    page = lab_page.open("/mnist")
+    page.get_by_text("MNIST from folder").wait_for()
+    page.get_by_label("Training images").fill("2000")
+    page.get_by_label("Learning rate").fill("10")
+    page.get_by_label("Optimizer").click()
+    page.get_by_role("option", name="sgd", exact=True).click()
+    page.get_by_role("switch", name="Batch norm").click()                     # off: nothing tames the steps
+    page.get_by_role("button", name="Start").click()
+    findings = page.locator("[data-findings]")
+    findings.get_by_text("Training diverged").wait_for(timeout=TRAINING_TIMEOUT_MS)
+    assert "learning rate" in findings.inner_text().lower()
+    findings.get_by_role("button", name="Set the learning rate to 1", exact=True).click()
+    field = page.get_by_role("textbox", name="Learning rate")
+    page.wait_for_function("el => el.value === '1'", arg=field.element_handle())   # filled in, for the next Start
+    lab_page.screenshot("mnist-diverged", full_page=False)

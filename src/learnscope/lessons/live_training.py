@@ -46,6 +46,7 @@ from learnscope.model import Sequential
 from learnscope.store import RunStore
 from learnscope.train import Callback, Recorder, train_recipe
 from learnscope.train.checkpoints import resume_run
+from learnscope.train.diagnostics import diagnose
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ EVALS_PER_EPOCH = 4
 ENDED = ("finished", "stopped", "diverged", "failed", "interrupted")
 #: Snapshot keys that change at their own slower pace: the child sends them only when they are new (pickling ~70 kB
 #: with every snapshot would cost the trainer), and the job copies the latest into every snapshot
-STICKY = ("curves", "curves_version", "picture", "picture_caption", "picture_version")
+STICKY = ("curves", "curves_version", "findings", "picture", "picture_caption", "picture_version")
 
 
 @dataclass
@@ -309,6 +310,9 @@ class _LiveCallback(Callback):
         self.test = {"loss": ([], []), "accuracy": ([], [])}
         self.grad_rms: dict[str, tuple[list, list]] = {}
         self.update_ratio: dict[str, tuple[list, list]] = {}
+        self.signals: dict[str, tuple[list, list]] = {}        # what else the diagnostics read: lr, dead, saturated
+        self.epochs_logged = {"loss": ([], []), "val_loss": ([], [])}
+        self.ended: str | None = None                   # fit's status once training has ended
         self.step = -1
         self.epoch = 0
         self.examples_seen = 0
@@ -328,6 +332,7 @@ class _LiveCallback(Callback):
         self.publish(force=True, status="running", message="Training…")
 
     def on_train_end(self, logs: dict) -> None:
+        self.ended = logs["status"]
         if logs["status"] != "diverged":                # train_recipe evaluates the test set next
             self.publish(force=True, status="evaluating", message=f"{logs['message']} Evaluating on the test set…")
 
@@ -347,6 +352,8 @@ class _LiveCallback(Callback):
                     kind, name = key.split("/", 1)
                     target = self.grad_rms if kind == "grad_rms" else self.update_ratio
                     _append(target.setdefault(name, ([], [])), x, value)
+                elif key == "lr" or key.startswith(("dead_fraction/", "saturated_fraction/")):
+                    _append(self.signals.setdefault(key, ([], [])), x, value)
         control = self.job.control
         resumed = False
         if control.stop_requested and not self.stop_asked:
@@ -364,6 +371,9 @@ class _LiveCallback(Callback):
         self.publish(force=resumed, refresh=False)
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        for key, series in self.epochs_logged.items():
+            if key in logs:
+                _append(series, epoch, logs[key])
         if "val_loss" in logs:
             x = epoch + 1.0
             if not self.test["loss"][0] or self.test["loss"][0][-1] != x:
@@ -391,7 +401,7 @@ class _LiveCallback(Callback):
             self.curves_version += 1
             new.update(curves_version=self.curves_version, curves={
                 "train": _thinned(self.train), "test": _thinned(self.test), "grad_rms": _thinned(self.grad_rms),
-                "update_ratio": _thinned(self.update_ratio)})
+                "update_ratio": _thinned(self.update_ratio)}, findings=self.findings())
         if refresh or now - self.last_picture >= self.job.picture_every:
             self.last_picture = now
             drawn = None if self.job.model is None else first_layer_picture(self.job.model)
@@ -411,6 +421,20 @@ class _LiveCallback(Callback):
             examples_seen=self.examples_seen, examples_per_second=self.examples_seen / active,
             eta_seconds=eta if status in ("running", "paused") else 0.0, elapsed_seconds=active,
             run_id=self.recorder.run_id, **new, **extra)
+
+
+    def findings(self) -> list:
+        """What the project's diagnostics find in the run so far (the checks of `learnscope runs show`, read from
+        the numbers this callback collected), problems first."""
+        metrics = {"loss": self.train["loss"], "accuracy": self.train["accuracy"], **self.signals,
+                   **{f"grad_rms/{name}": series for name, series in self.grad_rms.items()},
+                   **{f"update_ratio/{name}": series for name, series in self.update_ratio.items()},
+                   **{f"epoch/{key}": series for key, series in self.epochs_logged.items()}}
+        if "lr" in metrics:             # the form's learning rate, not the schedule's: a fix is typed into the form
+            metrics["lr"] = (metrics["lr"][0], [self.job.settings.recipe.lr] * len(metrics["lr"][0]))
+        metrics = {name: (np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+                   for name, (xs, ys) in metrics.items() if xs}
+        return diagnose(metrics, status=self.ended, n_classes=10)
 
 
 def _append(series: tuple[list, list], x: float, y: float) -> None:

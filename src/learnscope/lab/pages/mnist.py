@@ -10,7 +10,7 @@ from learnscope.architectures import ACTIVATIONS
 from learnscope.lab.components.confusion import confusion_grid
 from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.gallery import image_gallery
-from learnscope.lab.components.lesson import chapter_section
+from learnscope.lab.components.lesson import FindingsPanel, chapter_section
 from learnscope.lab.components.live_progress import LiveProgress
 from learnscope.lab.layout import explain, page_frame, show_error
 from learnscope.lab.state import LabState, TrainedModel
@@ -38,6 +38,14 @@ GALLERY_SIZE = 40
 #: The update ratio a healthy layer shows per step (Karpathy's rule of thumb), drawn as a guide line
 HEALTHY_UPDATE_RATIO = 1e-3
 HEALTHY_LABEL = "healthy ≈ 1e-3"
+
+#: a finding's fix (train/diagnostics.py) -> the form field it sets
+FIX_FIELDS = {"lr": "lr", "activation": "activation", "l2": "weight_decay"}
+
+
+def _field_text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
 
 TEXT_FIELDS = {              # field -> (label, tooltip)
     "hidden": ("Hidden layers", "Neurons in each hidden layer of the MLP, separated by commas: '256, 256' is two "
@@ -145,6 +153,7 @@ class MnistPage:
                                          "second).").mark("progress")
             self.message_label = ui.label("").classes("run-message text-sm").mark("message")
             self.saved_label = ui.label("").classes("run-saved text-sm text-green-800").mark("saved")
+        self.findings = FindingsPanel(self._apply_fix, self._can_apply)
         with ui.grid(columns=2).classes("w-full gap-3"):
             with ui.column().classes("gap-0"):
                 self.loss_chart = LiveChart("Loss", "epochs", "cross-entropy")
@@ -216,6 +225,21 @@ class MnistPage:
         for name in TEXT_FIELDS:
             self.fields[name].error = None
         self.form_errors.clear()
+
+    def _fixed_form(self, fix: dict) -> dict | None:
+        """The form with a finding's fix filled in, or None if the form has no field for it."""
+        if not set(fix) <= set(FIX_FIELDS):
+            return None
+        return {**self.form_values(), **{FIX_FIELDS[key]: _field_text(value) for key, value in fix.items()}}
+
+    def _can_apply(self, fix: dict) -> bool:
+        form = self._fixed_form(fix)
+        return form is not None and not parse_form(form)[1]
+
+    def _apply_fix(self, fix: dict) -> None:
+        """Fill the fix into the form; the learner starts the next run (an MNIST run takes a while)."""
+        self.fill_form(self._fixed_form(fix))
+        ui.notify("Filled in: press Start to train with it.")
 
     # -- buttons -----------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -305,6 +329,7 @@ class MnistPage:
             self.job, self.version = job, None
             self.curves_version = self.picture_version = self.shown_result = None
             self.saved_label.text = ""
+            self.findings.show(())                      # the last run's findings are not this one's
         if job is None:
             return
         snapshot = job.board.latest(self.version)
@@ -317,6 +342,7 @@ class MnistPage:
         if snapshot.get("curves_version") is not None and snapshot["curves_version"] != self.curves_version:
             self.curves_version = snapshot["curves_version"]
             self.show_curves(snapshot["curves"])
+            self.findings.show(tuple(snapshot.get("findings", ())))
         if snapshot.get("picture_version") and snapshot["picture_version"] != self.picture_version:
             self.picture_version = snapshot["picture_version"]
             self.weights_image.props(f'src="{snapshot["picture"]}"')
