@@ -1,5 +1,7 @@
 """The learnscope command, run in-process: every command, and the errors a user will meet."""
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -140,6 +142,9 @@ def test_unknown_option_is_a_usage_error(capsys):
 def test_demo_learns_xor_and_the_spiral(capsys):
     code, out, _ = run(capsys, "demo")
     assert code == 0 and "XOR accuracy 100%" in out
+    assert "x = (-1, -1)  target -1  network says -0.9" in out            # the targets it trained on: −1 and +1
+    test_accuracy = float(out.split("spiral test accuracy ")[1].split("%")[0])
+    assert test_accuracy > 90                                           # on the 60 points it never trained on
 
 
 @pytest.fixture
@@ -189,8 +194,10 @@ def test_training_is_recorded_and_the_runs_commands_show_it(capsys, tmp_path):
                          "-o", tmp_path / "s.safetensors")
     assert code == 0, err
     assert "Recorded as run 1" in out
+    test_accuracy = re.search(r"test\s*│\s*[\d.]+\s*│\s*([\d.]+%)", out).group(1)     # the table train prints
     code, out, _ = run(capsys, "runs", "list", "--store", store)
     assert code == 0 and "spiral mlp seed 0" in out and "finished" in out
+    assert test_accuracy in out                                       # runs list shows the same test accuracy
     code, out, _ = run(capsys, "runs", "show", "1", "--store", store)
     assert code == 0 and "last epoch:" in out and "accuracy" in out
     checkpoint = tmp_path / "checkpoints" / "run-1.safetensors"

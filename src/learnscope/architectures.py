@@ -23,6 +23,9 @@ from learnscope.layers import (
 from learnscope.model import Sequential
 
 ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid, "linear": Identity}
+#: Their names on pages and in reports
+ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "tanh": "tanh", "sigmoid": "sigmoid",
+                     "linear": "linear (none)"}
 #: The initializer each activation wants: He for the ReLU family, Glorot for the saturating ones.
 INIT_FOR = {"relu": "he_normal", "leaky_relu": "he_normal", "tanh": "xavier_uniform", "sigmoid": "xavier_uniform",
             "linear": "xavier_uniform"}

@@ -32,6 +32,9 @@ from learnscope.store import RunStore, default_store_path
 from learnscope.train import Callback, Recorder, diagnose, evaluate, train_recipe
 from learnscope.train.recorder import RecordingFailed
 
+#: How many of the most recent runs `learnscope report` covers when no run ids are given
+LATEST_RUNS = 3
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="See how a neural network learns: train, evaluate and predict from the terminal.")
 data_app = typer.Typer(no_args_is_help=True, help="Where the datasets are, and fetching them.")
@@ -263,15 +266,19 @@ def _progress() -> Progress:
 # -- the run store ------------------------------------------------------------------------------------
 @runs_app.command("list")
 def runs_list(store: StorePath = None):
-    """Every recorded run: id, name, status, dataset, when."""
+    """Every recorded run: id, name, status, dataset, test accuracy, when."""
+    from learnscope.store import final_test_accuracy
+
     with RunStore(store or default_store_path()) as runs:
         rows = runs.runs()
         table = Table(title=f"runs in {runs.path}")
-        for column in ("id", "name", "status", "dataset", "started"):
-            table.add_column(column)
+        for column in ("id", "name", "status", "dataset", "test acc.", "started"):     # fits 80 columns
+            table.add_column(column, justify="right" if column == "test acc." else "left")
         for run in rows:
             started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run["created"]))
-            table.add_row(str(run["id"]), escape(run["name"]), run["status"], escape(run["dataset"] or ""), started)
+            accuracy = final_test_accuracy(runs, run["id"])
+            table.add_row(str(run["id"]), escape(run["name"]), run["status"], escape(run["dataset"] or ""),
+                          "—" if accuracy is None else f"{accuracy:.2%}", started)
     console.print(table if rows else f"no runs recorded yet in {runs.path}; 'learnscope train' records one.")
 
 
@@ -344,7 +351,8 @@ def runs_delete(run_id: Annotated[int, typer.Argument(help="The run's id, from '
 
 @app.command()
 def report(
-    run_ids: Annotated[list[int], typer.Argument(help="One or more run ids, from 'learnscope runs list'.")],
+    run_ids: Annotated[list[int] | None, typer.Argument(
+        help=f"Run ids, from 'learnscope runs list'; none: the latest {LATEST_RUNS} runs.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The .html file to write.")] = Path("report.html"),
     store: StorePath = None,
 ):
@@ -354,6 +362,10 @@ def report(
 
     output = check_report_path(output)
     with RunStore(store or default_store_path()) as runs:
+        if not run_ids:
+            run_ids = [run["id"] for run in runs.runs()[-LATEST_RUNS:]]
+            if not run_ids:
+                _fail(f"no runs recorded yet in {runs.path}; 'learnscope train' records one.")
         report_runs = []
         for run_id in run_ids:                      # an unknown id: the store's clear error, before any drawing
             report_run = read_report_run(runs, run_id)
@@ -367,7 +379,7 @@ def report(
     except OSError as err:
         where = f" ({err.filename})" if err.filename and str(err.filename) != str(output) else ""
         _fail(f"could not write the report to {output}: {err.strerror or err}{where}. Pick a folder you can write to.")
-    console.print(f"report on {len(run_ids)} run(s) written to {escape(written.describe())} "
+    console.print(f"report on run(s) {', '.join(map(str, run_ids))} written to {escape(written.describe())} "
                   f"({len(text) / 1e6:.1f} MB)")
 
 
@@ -471,8 +483,8 @@ def demo(seed: Annotated[int, typer.Option(help="Same seed, same run.")] = 0):
     start = time.perf_counter()
     xor_accuracy = train_xor(seed, console.print)
     spiral_accuracy = train_spiral(seed, console.print)
-    console.print(f"\nXOR accuracy {xor_accuracy:.0%}, spiral accuracy {spiral_accuracy:.1%}, "
-                  f"in {time.perf_counter() - start:.1f} s.")
+    console.print(f"\nXOR accuracy {xor_accuracy:.0%}, spiral test accuracy {spiral_accuracy:.1%} (points it never "
+                  f"trained on), in {time.perf_counter() - start:.1f} s.")
 
 
 # -- lab -------------------------------------------------------------------------------------------

@@ -174,7 +174,8 @@ def test_a_diverging_run_is_named_on_the_page_and_its_fix_fills_the_form(lab_pag
     page.get_by_label("Training images").fill("2000")
     page.get_by_label("Learning rate").fill("10")
     page.get_by_label("Optimizer").click()
-    page.get_by_role("option", name="sgd", exact=True).click()
+    assert page.get_by_role("option", name="SGD + Nesterov momentum").is_visible()   # display names, not keys
+    page.get_by_role("option", name="SGD", exact=True).click()
     page.get_by_role("switch", name="Batch norm").click()                     # off: nothing tames the steps
     page.get_by_role("button", name="Start").click()
     findings = page.locator("[data-findings]")

@@ -42,7 +42,7 @@ async def test_page_opens_with_the_mnist_recipe_and_every_control_explained(user
     await user.open("/mnist")
     await user.should_see("MNIST: learning to read handwriting")
     await user.should_see("MNIST from folder")
-    assert _only(user, "lr").value == "0.3" and _only(user, "epochs").value == "1"
+    assert _only(user, "lr").value == "0.3" and _only(user, "epochs").value == "2"       # the CLI's recipe
     assert _only(user, "hidden").value == "256, 256" and _only(user, "dataset").value == "mnist"
     tooltips = {tip.props["target"]: tip.text for tip in user.find(ui.tooltip).elements}
     for marker in (*TEXT_FIELDS, "dataset", "model", "activation", "optimizer", "batch_norm", "start", "pause",
@@ -59,6 +59,7 @@ async def test_page_opens_with_the_mnist_recipe_and_every_control_explained(user
 async def test_a_run_trains_live_and_ends_with_the_confusion_matrix_and_mistakes(user, lab, tmp_path):
     await user.open("/mnist")
     _set(user, "samples", "3000")
+    _set(user, "epochs", "1")
     user.find(marker="start").click()
     job = lab.jobs[JOB]
     # the click returns at once: the job is under way (its thread spawns the training process) and says so

@@ -167,3 +167,13 @@ def test_report_shows_the_recorded_confusion_matrix(tmp_path, capsys):
     assert "<h3>Confusion matrix</h3>" in html and "class='confusion'" in html
     assert f"accuracy {confusion.trace() / confusion.sum():.2%}" in html
     capsys.readouterr()
+    for _ in range(3):                                       # four runs in all: the report takes the latest three
+        assert main(["train", "xor", "--epochs", "5", "--store", str(store), "-o", model_path]) == 0
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "report", "--store", store, "-o", tmp_path / "latest.html")
+    assert code == 0 and "report on run(s) 2, 3, 4 written to" in " ".join(out.split()), err
+
+
+def test_a_report_without_run_ids_on_an_empty_store_says_so(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "report", "--store", tmp_path / "runs.sqlite", "-o", tmp_path / "r.html")
+    assert code == 1 and "no runs recorded yet" in err and not (tmp_path / "r.html").exists()

@@ -5,7 +5,6 @@ mistakes, and the runs recorded earlier. Plain functions: the lab's MNIST page s
 
 import functools
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,19 +212,19 @@ def mnist_status(data_dir=None, allow_download: bool = True) -> DataStatus:
 @dataclass(frozen=True)
 class RunProgress:
     """What the page shows of a snapshot. `headline` ("Running: epoch 2 of 3") changes a few times per run;
-    `live` changes with every snapshot: {fraction (0..1, or None before training starts), detail, stamp, wall_ms}."""
+    `live` changes with every snapshot: {fraction (0..1, or None before training starts), detail, wall_ms (the
+    snapshot's server time: not shown, but carried for measuring how late the page draws it)}."""
 
     headline: str
     live: dict
 
 
 def run_progress(snapshot: dict) -> RunProgress:
-    """A TrainingJob snapshot in words: the status and epoch, then step, speed, time left and the snapshot's time."""
+    """A TrainingJob snapshot in words: the status and epoch, then step, speed and time left."""
     status = snapshot["status"]
     wall_ms = int(snapshot["wall_time"] * 1000)
-    stamp = "snapshot " + time.strftime("%H:%M:%S", time.localtime(snapshot["wall_time"])) + f".{wall_ms % 1000:03d}"
     if "total_steps" not in snapshot:                # loading, or ended before training began
-        return RunProgress(status.capitalize(), {"fraction": None, "detail": "", "stamp": stamp, "wall_ms": wall_ms})
+        return RunProgress(status.capitalize(), {"fraction": None, "detail": "", "wall_ms": wall_ms})
     epoch = min(snapshot["epoch"] + 1, snapshot["epochs"])
     parts = [f"step {snapshot['step']:,} of {snapshot['total_steps']:,}",
              f"{snapshot['examples_per_second']:,.0f} images/s"]
@@ -234,8 +233,7 @@ def run_progress(snapshot: dict) -> RunProgress:
     if snapshot.get("training_seconds"):
         parts.append(f"{snapshot['training_seconds']:.1f} s of training")
     return RunProgress(f"{status.capitalize()}: epoch {epoch} of {snapshot['epochs']}",
-                       {"fraction": snapshot["fraction"], "detail": " · ".join(parts), "stamp": stamp,
-                        "wall_ms": wall_ms})
+                       {"fraction": snapshot["fraction"], "detail": " · ".join(parts), "wall_ms": wall_ms})
 
 
 @functools.lru_cache(maxsize=2)

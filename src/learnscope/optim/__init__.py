@@ -31,6 +31,10 @@ OPTIMIZERS = {
     "adamw": (AdamW, {}),
 }
 
+#: Their names on pages and in reports
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "nesterov": "SGD + Nesterov momentum",
+                    "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}
+
 BATCH_MODES = ("batch", "stochastic", "mini-batch")
 
 
@@ -63,6 +67,7 @@ def batch_size_for(mode, n_samples, mini_batch_size=32) -> int:
 
 __all__ = [
     "OPTIMIZERS",
+    "OPTIMIZER_LABELS",
     "SCHEDULES",
     "SGD",
     "Adam",

@@ -76,3 +76,15 @@ def align(histories: list[RunHistory], name: str, by: str = "epoch", points: int
         raise ValueError(f"align: the runs share no stretch of the {by} axis for {name!r}; record longer runs.")
     grid = np.linspace(low, high, points)
     return grid, [np.interp(grid, x, values) for x, values in curves]
+
+
+def final_test_accuracy(store: RunStore, run_id: int) -> float | None:
+    """A run's accuracy on its test set: from the test confusion matrix stored at the end of training (the share on
+    its diagonal), else the last epoch's validation accuracy; None when the run recorded neither."""
+    _, matrices = store.tensors(run_id, "confusion/test")
+    if matrices and matrices[-1].sum() > 0:
+        return float(np.trace(matrices[-1]) / matrices[-1].sum())
+    history = store.metrics(run_id, ["epoch/val_accuracy"]).get("epoch/val_accuracy")
+    if history is not None and len(history[1]) and np.isfinite(history[1][-1]):
+        return float(history[1][-1])
+    return None

@@ -1,4 +1,5 @@
-// A running job's progress bar and its line of numbers (step, speed, time left, snapshot time).
+// A running job's progress bar and its line of numbers (step, speed, time left). The snapshot's server time is
+// an attribute only (data-wall-ms): tests measure latency with it, learners need not see it.
 // show(view) redraws only these nodes: a prop change would make NiceGUI re-render the whole page.
 // The `view` prop is only where it starts (show() never changes it).
 export default {
@@ -6,8 +7,7 @@ export default {
     <div class="live-progress w-full">
       <div class="flex items-center gap-4 text-sm">
         <span class="run-speed text-slate-600">{{ current.detail }}</span>
-        <span class="snapshot-time text-xs text-slate-400 ml-auto" :data-wall-ms="current.wall_ms || null"
-              :title="title">{{ current.stamp }}</span>
+        <span class="snapshot-time hidden" :data-wall-ms="current.wall_ms || null"></span>
       </div>
       <div class="run-progress w-full h-2.5 rounded bg-slate-200 overflow-hidden" role="progressbar"
            aria-label="training progress" aria-valuemin="0" aria-valuemax="100" :aria-valuenow="percent">
@@ -16,7 +16,6 @@ export default {
     </div>`,
   props: {
     view: Object,
-    title: String,
   },
   data() {
     return { current: this.view };

@@ -8,16 +8,16 @@ show() calls the component's own method instead of changing a prop.
 
 from nicegui import ui
 
-EMPTY = {"fraction": None, "detail": "", "stamp": "", "wall_ms": None}
+EMPTY = {"fraction": None, "detail": "", "wall_ms": None}
 
 
 class LiveProgress(ui.element, component="live_progress.js"):
-    """view: {fraction (0..1 or None), detail (text), stamp (text), wall_ms (the snapshot's server time)}."""
+    """view: {fraction (0..1 or None), detail (text), wall_ms (the snapshot's server time: not shown, kept on an
+    attribute so that a test can measure how late the browser draws each snapshot)}."""
 
-    def __init__(self, tooltip: str = ""):
+    def __init__(self):
         super().__init__()
         self._props["view"] = dict(EMPTY)             # what the component starts with
-        self._props["title"] = tooltip
         self.view = dict(EMPTY)                       # what is shown now
 
     def show(self, view: dict) -> None:

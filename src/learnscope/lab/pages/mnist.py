@@ -6,7 +6,7 @@ process and publishes snapshots; this page polls them 10 times a second and redr
 
 from nicegui import app, run, ui
 
-from learnscope.architectures import ACTIVATIONS
+from learnscope.architectures import ACTIVATION_LABELS, ACTIVATIONS
 from learnscope.lab.components.confusion import confusion_grid
 from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.gallery import image_gallery
@@ -30,7 +30,7 @@ from learnscope.lessons.mnist_lab import (
     run_curves,
     run_progress,
 )
-from learnscope.optim import OPTIMIZERS
+from learnscope.optim import OPTIMIZER_LABELS, OPTIMIZERS
 
 JOB = "mnist"
 POLL_SECONDS = 0.1           # 10 Hz: a new snapshot (2 Hz) shows within 100 ms
@@ -64,9 +64,9 @@ SELECTS = {                  # field -> (label, options, tooltip)
                                   "need no download."),
     "model": ("Network", {"mlp": "MLP (fully connected)", "cnn": "CNN (convolutions)"},
               "MLP: every pixel connects to every neuron. CNN: small filters slide over the image."),
-    "activation": ("Activation", {name: name for name in ACTIVATIONS},
+    "activation": ("Activation", {name: ACTIVATION_LABELS[name] for name in ACTIVATIONS},
                    "The bend each hidden neuron applies to its input; ReLU is the usual choice."),
-    "optimizer": ("Optimizer", {name: name for name in OPTIMIZERS},
+    "optimizer": ("Optimizer", {name: OPTIMIZER_LABELS[name] for name in OPTIMIZERS},
                   "The rule that turns gradients into weight changes (SGD, with momentum, Adam, ...)."),
 }
 
@@ -149,8 +149,7 @@ class MnistPage:
         with ui.card().classes("w-full gap-1"):
             self.status_label = ui.label("No training yet: press Start.").mark("status")
             self.status_label.classes("run-status text-base font-bold")
-            self.progress = LiveProgress("Server time of the snapshot shown (the page checks for new ones 10× a "
-                                         "second).").mark("progress")
+            self.progress = LiveProgress().mark("progress")
             self.message_label = ui.label("").classes("run-message text-sm").mark("message")
             self.saved_label = ui.label("").classes("run-saved text-sm text-green-800").mark("saved")
         self.findings = FindingsPanel(self._apply_fix, self._can_apply)

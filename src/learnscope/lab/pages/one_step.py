@@ -36,9 +36,10 @@ from learnscope.lessons.playground import (
 from learnscope.lessons.step_through import step_through
 from learnscope.losses import MSE, SoftmaxCrossEntropy, one_hot
 from learnscope.model import Sequential
-from learnscope.optim import get_optimizer
+from learnscope.optim import OPTIMIZER_LABELS, get_optimizer
 
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "rmsprop": "RMSprop", "adam": "Adam"}
+#: the optimizers one step offers (display names from learnscope.optim)
+STEP_OPTIMIZERS = {key: OPTIMIZER_LABELS[key] for key in ("sgd", "momentum", "rmsprop", "adam")}
 LOSS_LABELS = {"cross-entropy": "Cross-entropy", "mse": "Mean squared error"}
 PHASES = ("forward", "forward", "backward", "backward", "forward")     # the diagram's direction in steps 1–5
 FOLD_ABOVE = 12             # an update with more tensors than this is shown one parameter at a time
@@ -113,7 +114,7 @@ class OneStepPage:
                                                  on_change=self._start_over).classes("w-48").mark("loss")
                     self.loss_select.tooltip("Cross-entropy punishes confident wrong answers hard; squared error "
                                              "compares the outputs with one-hot targets.")
-                    self.optimizer_select = ui.select(OPTIMIZER_LABELS, value="sgd", label="Optimizer",
+                    self.optimizer_select = ui.select(STEP_OPTIMIZERS, value="sgd", label="Optimizer",
                                                       on_change=self._start_over).classes("w-44").mark("optimizer")
                     self.optimizer_select.tooltip("How a gradient becomes a change of the weights.")
                     self.lr_input = ui.input("Learning rate", value="0.1").classes("w-32").mark("lr")

@@ -15,6 +15,7 @@ import numpy as np
 from fastapi import Request
 from nicegui import Client, run, ui
 
+from learnscope.architectures import ACTIVATION_LABELS
 from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.lesson import FindingsPanel, TryThis, chapter_section
 from learnscope.lab.components.network_diagram import NetworkDiagram
@@ -23,6 +24,7 @@ from learnscope.lab.state import LabState
 from learnscope.lessons.course import chapters_on
 from learnscope.lessons.experiments import PLAYGROUND_EXPERIMENTS, Experiment
 from learnscope.lessons.playground import (
+    ACTIVATION_CHOICES,
     CONTROL_LABELS,
     DATASET_CHOICES,
     FEATURE_HELP,
@@ -31,6 +33,7 @@ from learnscope.lessons.playground import (
     MAX_HIDDEN_LAYERS,
     MAX_NEURONS,
     MULTI_CLASS_SETS,
+    OPTIMIZER_CHOICES,
     PlaygroundSetup,
     PlaygroundWorker,
     format_hidden,
@@ -40,6 +43,7 @@ from learnscope.lessons.playground import (
     point_colors,
     read_points_csv,
 )
+from learnscope.optim import OPTIMIZER_LABELS
 
 BOUNDARY_RESOLUTION = 60
 PLANE_PIXELS = BOUNDARY_RESOLUTION      # the boundary picture's natural size: its SVG overlay and clicks use it
@@ -50,9 +54,7 @@ DATASET_LABELS = {
     "xor": "XOR (four corners)", "circles": "Circles (ring in a ring)", "gaussians": "Gaussian blobs",
     "spiral": "Spiral arms", "moons": "Two moons", "plane": "Regression: tilted plane", "sine": "Regression: bumps",
 }
-ACTIVATION_LABELS = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid", "linear": "linear (none)"}
 LOSS_LABELS = {"cross-entropy": "cross-entropy", "mse": "mean squared error"}
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 
 #: text field (a PlaygroundSetup attribute) -> (label, tooltip)
 TEXT_FIELDS = {
@@ -133,11 +135,11 @@ class PlaygroundPage:
             for key in ("lr", "batch_size", "l2", "dropout"):
                 self._text_field(key, "w-28")
             self._text_field("stop_after", "w-36")
-            self._select("activation", "Activation", ACTIVATION_LABELS, "w-32",
+            self._select("activation", "Activation", {k: ACTIVATION_LABELS[k] for k in ACTIVATION_CHOICES}, "w-32",
                          "The bend each hidden neuron applies to its sum of inputs.")
             self._select("loss", "Loss", LOSS_LABELS, "w-44",
                          "How wrongness is measured: cross-entropy for classes, mean squared error for numbers.")
-            self._select("optimizer", "Optimizer", OPTIMIZER_LABELS, "w-40",
+            self._select("optimizer", "Optimizer", {k: OPTIMIZER_LABELS[k] for k in OPTIMIZER_CHOICES}, "w-40",
                          "The rule that turns gradients into weight changes.")
             self.bn_switch = ui.switch("Batch norm", on_change=lambda e: self._apply(batch_norm=bool(e.value))) \
                 .tooltip("Normalise each hidden layer's sums over the batch before the activation.")
