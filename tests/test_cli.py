@@ -199,13 +199,16 @@ def test_training_is_recorded_and_the_runs_commands_show_it(capsys, tmp_path):
     assert code == 0 and "spiral mlp seed 0" in out and "finished" in out
     assert test_accuracy in out                                       # runs list shows the same test accuracy
     code, out, _ = run(capsys, "runs", "show", "1", "--store", store)
-    assert code == 0 and "last epoch:" in out and "accuracy" in out
+    assert code == 0 and "last epoch:" in out and re.search(r"accuracy \d+\.\d\d%", out)
+    assert re.search(r"learning rate\s+0\.01\s*\n", out) and re.search(r"optimizer\s+Adam\s*\n", out)  # in words
+    assert "None" not in out and "class_names" not in out and "e+0" not in out
     checkpoint = tmp_path / "checkpoints" / "run-1.safetensors"
     assert checkpoint.is_file()                         # written at every epoch end, beside the store
     code, out, _ = run(capsys, "runs", "delete", "1", "--store", store)
     assert code == 0 and "run 1 deleted" in out and not checkpoint.exists()
     code, _, err = run(capsys, "runs", "show", "1", "--store", store)
     assert code == 1 and "no run with id 1" in err
+    assert "List them with 'learnscope runs list'" in err and "()" not in err     # a command, not a Python call
 
 
 def test_runs_show_reports_what_the_diagnostics_find(capsys, tmp_path):
@@ -396,6 +399,16 @@ def test_samples_keeps_a_random_subset_of_the_training_images(capsys, tmp_path, 
     assert "1,000 training and 10,000 test examples" in out
     _, metadata = load_model_with_metadata(path)
     assert metadata["data_options"] == {"samples": 1000, "seed": 0}
+
+
+def test_evaluate_without_the_data_says_so_in_one_line_naming_real_options(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("LEARNSCOPE_DATA", raising=False)
+    (tmp_path / "empty").mkdir()
+    model = _digit_model(tmp_path, [str(digit) for digit in range(10)])
+    code, _, err = run(capsys, "evaluate", model, "--data-dir", tmp_path / "empty", "--no-download")
+    assert code == 1 and len(err.strip().splitlines()) == 1 and len(err) < 400, err
+    assert "--data-dir" in err and "LEARNSCOPE_DATA" in err and "t10k-labels-idx1-ubyte.gz" in err
+    assert "data_dir /" not in err and "leave it out" not in err              # no Python names, no advice it can't take
 
 
 def _digit_model(tmp_path, class_names, nan=False):

@@ -27,6 +27,7 @@ from learnscope.core.files import check_output_path
 from learnscope.core.functions import softmax
 from learnscope.data.catalog import DATASET_NAMES, load_training_data
 from learnscope.losses import MSE, SoftmaxCrossEntropy
+from learnscope.optim import OPTIMIZER_LABELS
 from learnscope.recipes import MODEL_KINDS, SCHEDULE_NAMES, default_recipe
 from learnscope.store import RunStore, default_store_path
 from learnscope.train import Callback, Recorder, diagnose, evaluate, train_recipe
@@ -134,7 +135,9 @@ def train(
     check_output_path(path)                         # a FIFO, a device or a folder fails now, not after training
     console.print(f"[bold]{data.name}[/]: {len(data.x_train):,} training and {len(data.x_test):,} test examples "
                   f"({data.source})")
-    intro = (f"{recipe.model.upper()} with {{n_weights:,}} weights; {recipe.optimizer}, lr {recipe.lr}, "
+    intro = (f"{recipe.model.upper()} with {{n_weights:,}} weights; "
+             f"{OPTIMIZER_LABELS.get(recipe.optimizer, recipe.optimizer)}, "
+             f"learning rate {recipe.lr:g}, "
              f"{recipe.schedule} schedule, batch {recipe.batch_size}, {recipe.epochs} epochs, seed {seed}")
     resumed_from = f" (resumed from run {resume} at epoch {resumed.epochs_done})" if resumed else ""
     recorder = _recorder(store, name=f"{data.name} {recipe.model} seed {seed}{resumed_from}", dataset=data.name,
@@ -289,17 +292,34 @@ def runs_show(run_id: Annotated[int, typer.Argument(help="The run's id, from 'le
     with RunStore(store or default_store_path()) as runs:
         run = runs.run(run_id)
         metrics = runs.metrics(run_id)
-    console.print(f"[bold]run {run['id']}[/]: {escape(run['name'])} ({run['status']}), dataset {run['dataset']}")
-    console.print(escape(", ".join(f"{key} {value}" for key, value in run["config"].items())))
-    last = {name: values[-1] for name, (_, values) in metrics.items() if name.startswith("epoch/") and len(values)}
+    from learnscope.recipes import settings_in_words
+
+    console.print(f"[bold]run {run['id']}[/]: {escape(run['name'])} ({run['status']}), dataset "
+                  f"{escape(str(run['dataset']))}")
+    settings = Table(show_header=False, box=None, padding=(0, 2))
+    for words, text in settings_in_words(run["config"]):
+        settings.add_row(words, escape(text))
+    console.print(settings)
+    last = {name[6:]: values[-1] for name, (_, values) in metrics.items() if name.startswith("epoch/") and len(values)}
     if last:
-        console.print("last epoch: " + ", ".join(f"{name[6:]} {value:.4g}" for name, value in sorted(last.items())))
+        console.print("last epoch: " + ", ".join(_metric_in_words(name, value) for name, value in sorted(last.items())))
     findings = diagnose(metrics, status=run["status"], n_classes=run["config"].get("n_classes"))
     for finding in findings:
         console.print(f"[bold]{finding.severity}: {escape(finding.title)}[/]\n  {escape(finding.explanation)}\n"
                       f"  Try: {escape(finding.suggestion)}")
     if not findings:
         console.print("diagnostics: nothing unusual (gradients, update sizes, activations and curves look healthy)")
+
+
+def _metric_in_words(name: str, value: float) -> str:
+    """One epoch metric, in the form the train command prints it: accuracies as percentages, speeds as counts."""
+    if "accuracy" in name:
+        return f"{name.replace('_', ' ')} {value:.2%}"
+    if name == "examples_per_second":
+        return f"{value:,.0f} examples/s"
+    if name == "seconds":
+        return f"{value:.2g} s"
+    return f"{name.replace('_', ' ')} {value:.4f}"
 
 
 @runs_app.command("compare")

@@ -5,10 +5,10 @@ import itertools
 import math
 from dataclasses import asdict, dataclass, replace
 
-from learnscope.architectures import build_cnn, build_mlp, input_statistics
+from learnscope.architectures import ACTIVATION_LABELS, build_cnn, build_mlp, input_statistics
 from learnscope.core.validation import check_choice, check_int, check_range
 from learnscope.model import Sequential
-from learnscope.optim import Constant, Cosine, Optimizer, StepDecay, Warmup, get_optimizer
+from learnscope.optim import OPTIMIZER_LABELS, Constant, Cosine, Optimizer, StepDecay, Warmup, get_optimizer
 
 SCHEDULE_NAMES = ("constant", "cosine", "step", "warmup-cosine")
 MODEL_KINDS = ("mlp", "cnn")
@@ -137,3 +137,40 @@ def training_memory_bytes(recipe: Recipe, input_shape, n_outputs: int, n_train: 
         sizes = [width * copies for width in recipe.hidden] + [2 * n_outputs]     # logits and probabilities
     per_example = sum(sizes) + 2 * max(sizes)
     return 4 * (4 * n_params + batch * per_example)
+
+
+#: A recorded run's settings (its config: the recipe and what training added) -> their names in words, in the
+#: order they are shown; settings not listed here are bookkeeping and are not shown
+SETTING_WORDS = {
+    "model": "network", "hidden": "hidden layers", "activation": "activation", "batch_norm": "batch norm",
+    "dropout": "dropout", "standardize": "standardized inputs", "loss": "loss", "optimizer": "optimizer",
+    "lr": "learning rate", "schedule": "learning-rate schedule", "weight_decay": "L2 weight decay",
+    "batch_size": "batch size", "epochs": "epochs", "n_samples": "training examples", "n_classes": "classes",
+    "seed": "seed", "resumed_from": "continued from run",
+}
+_VALUE_WORDS = {"activation": ACTIVATION_LABELS, "optimizer": OPTIMIZER_LABELS,
+                "loss": {"SoftmaxCrossEntropy": "cross-entropy", "MSE": "mean squared error",
+                         "BinaryCrossEntropy": "binary cross-entropy"},
+                "model": {"mlp": "MLP (fully connected)", "cnn": "CNN (convolutions)"}}
+
+
+def settings_in_words(config: dict) -> list[tuple[str, str]]:
+    """(name, value) pairs of a run's settings as a person reads them: "learning rate", "0.01"; "optimizer",
+    "Adam". Settings that are unset (None) are left out; switches read on/off, layer sizes "256, 128"."""
+    rows = []
+    for key, words in SETTING_WORDS.items():
+        value = config.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "on" if value else "off"
+        elif isinstance(value, (list, tuple)):
+            text = ", ".join(str(item) for item in value) or "none"
+        elif isinstance(value, float):
+            text = f"{value:g}"
+        elif isinstance(value, int):
+            text = f"{value:,}"
+        else:
+            text = _VALUE_WORDS.get(key, {}).get(str(value), str(value))
+        rows.append((words, text))
+    return rows

@@ -81,3 +81,14 @@ def test_a_file_that_is_not_a_model_gives_an_inline_message(lab_page, lab_server
     page.get_by_role("option", name="Latest: quick MLP").click()    # the quick model from the test above
     page.get_by_text("It reads: 1").wait_for(timeout=READ_TIMEOUT_MS)
     assert page.get_by_role("alert").count() == 0
+
+
+def test_the_pads_tooltip_leaves_clear_and_undo_free(lab_page):
+    page = lab_page.open("/draw")
+    box = pad_box(page)
+    page.mouse.move(*on_pad(box, 140, 140))
+    tip = page.get_by_text("Draw one digit here with the mouse")
+    tip.wait_for()
+    tip_box, clear = tip.bounding_box(), page.get_by_role("button", name="Clear").bounding_box()
+    assert tip_box["y"] + tip_box["height"] <= box["y"] + 1                 # above the pad ...
+    assert tip_box["y"] + tip_box["height"] <= clear["y"]                   # ... so the buttons below stay clickable

@@ -146,3 +146,13 @@ def test_nonsense_input_and_an_oversized_upload_get_inline_messages_and_the_lab_
     page.get_by_role("alert").filter(has_text="expected a number, got 'oops'").wait_for()
     page.get_by_role("button", name="Step").click()
     page.get_by_text(re.compile(r"step 2$")).wait_for()
+
+
+def test_the_regression_view_fits_and_says_what_its_colours_mean(lab_page):
+    page = lab_page.open("/playground?data=sine&loss=mse")
+    page.locator("#e-0-0-0").wait_for(state="attached")
+    page.get_by_text("The network's output at every spot of the plane").wait_for()
+    assert not page.get_by_text("class it picks").is_visible()            # the classification caption is gone
+    assert not page.get_by_text("0.0B").is_visible()                       # no empty upload progress line
+    assert lab_page.horizontal_overflow() <= 0
+    lab_page.screenshot("playground-regression")

@@ -84,16 +84,23 @@ async def test_a_published_model_reads_a_drawn_one_and_zero(user, lab, quick):
     await wait_for(lambda: verdict.text == "Draw a digit")
 
 
-async def test_the_quick_model_button_trains_publishes_and_reads(user, lab, shared_data_dir):
+async def test_the_quick_model_button_trains_publishes_and_reads(user, lab, shared_data_dir, quick):
     lab.config.data_dir = shared_data_dir
+    folder = lab.config.models_path()
+    folder.mkdir(parents=True)
+    save_model(quick.model, folder / "digits.safetensors",
+               metadata={"dataset": "mnist", "input_shape": [1, 28, 28], "class_names": list(DIGIT_CLASS_NAMES)})
     await user.open("/draw")
+    element(user, "draw-model").set_value("file:digits.safetensors")      # a file is in use ...
+    await user.should_see("Reading with: digits.safetensors", retries=40)
     status = element(user, "draw-status")
     user.find(marker="draw-train").click()
     await wait_for(lambda: "Training a quick model on MNIST" in status.text)
     assert not element(user, "draw-train").enabled                 # one training at a time
     await wait_for(lambda: lab.trained_model is not None, seconds=120)
     assert "quick MLP, Draw page" in lab.trained_model.name and lab.trained_model.test_accuracy > 0.95
-    await user.should_see("Reading with: quick MLP, Draw page", retries=40)
+    await user.should_see("Reading with: quick MLP, Draw page", retries=40)   # ... and the model asked for takes over
+    assert element(user, "draw-model").value == "lab"
     draw(user, ONE)
     await user.should_see("It reads: 1", retries=40)
 

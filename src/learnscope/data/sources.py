@@ -165,7 +165,7 @@ def find_dataset_files(name: str, data_dir=None, download: bool = True, progress
         root = Path(data_dir).expanduser()
         folder = _folder_with_files(root, source)
         if folder is None:
-            raise FileNotFoundError(_not_in_folder(root, source, "data_dir / --data-dir"))
+            raise FileNotFoundError(_not_in_folder(root, source))
         return _from_folder(folder, source, "data_dir", verify)
     tried = ["data_dir / --data-dir (not given)"]
     env_root = os.environ.get(DATA_ENV)
@@ -197,19 +197,16 @@ def _folder_with_files(root: Path, source: DatasetSource):
     return None
 
 
-def _not_in_folder(root: Path, source: DatasetSource, origin: str) -> str:
-    sub = root / source.name
-    looked = f"{root} and {sub}" if sub.is_dir() else f"{root} (and a {source.name}/ subfolder, which does not exist)"
-    best = sub if sub.is_dir() else root
+def _not_in_folder(root: Path, source: DatasetSource) -> str:
+    """One line: what the named data folder lacks, and how to point at one that has it."""
     if not root.exists():
-        return (f"{origin} is {root}, which does not exist; expected a folder with the {source.title} files. "
-                f"Fix the path, or leave it out to use the cache and download {source.title} there.")
+        return (f"The data folder {root} does not exist; expected a folder with the {source.title} files. Fix the "
+                "path given to --data-dir (data_dir= in Python).")
+    best = root / source.name if (root / source.name).is_dir() else root
     present = sorted(p.name for p in best.iterdir()) if best.is_dir() else []
-    shown = ", ".join(present[:8]) + (", ..." if len(present) > 8 else "") if present else "nothing"
-    return (f"{origin} is {root}, but no folder there holds the {source.title} files: looked in {looked}; "
-            f"missing {', '.join(_missing(best, source))} (raw or .gz); found {shown}. "
-            f"Fix: put the four files ({', '.join(f.name for f in source.files)}) in one folder and point "
-            f"--data-dir / {DATA_ENV} at it or at its parent, or leave it out to download {source.title}.")
+    holds = f"; it holds {', '.join(present[:4])}{', ...' if len(present) > 4 else ''}" if present else ""
+    return (f"The data folder {best} is missing {', '.join(_missing(best, source))} (raw or .gz){holds}. Put all four "
+            f"{source.title} files there, or point --data-dir (or {DATA_ENV}) at the folder that has them.")
 
 
 def _from_folder(folder: Path, source: DatasetSource, origin: str, verify: bool) -> DatasetFiles:

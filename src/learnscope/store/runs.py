@@ -313,7 +313,7 @@ class RunStore:
             known = [r[0] for r in self._db.execute("SELECT id FROM runs ORDER BY id DESC LIMIT 10")]
             listed = ", ".join(map(str, known)) if known else "none: the store is empty"
             raise ValueError(f"RunStore has no run with id {run_id!r} in {self.path} (latest ids: {listed}). "
-                             "List the runs with store.runs().")
+                             "List them with 'learnscope runs list'.")
         return _run_dict(row)
 
     def metrics(self, run_id: int, names=None) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -29,7 +29,9 @@ class DrawingPad:
         ).classes("drawing-pad border-2 border-slate-400 rounded bg-white cursor-crosshair").mark("draw-pad")
         # touch-action: none keeps a finger drawing instead of scrolling the page
         self.image.style(f"width: {size}px; height: {size}px; touch-action: none; user-select: none")
-        self.image.tooltip("Draw one digit here with the mouse (hold the button down). Big and centred works best.")
+        with self.image:                   # above the pad: below it, the tip would cover the Clear and Undo buttons
+            ui.tooltip("Draw one digit here with the mouse (hold the button down). Big and centred works best.") \
+                .props('anchor="top middle" self="bottom middle"')
 
     # -- events --------------------------------------------------------------------------------------------------
     def _handle(self, event) -> None:

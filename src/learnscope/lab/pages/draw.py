@@ -63,6 +63,7 @@ class DrawPage:
         self.ticks = 0
         self.job_was_running = False
         self.reported_job = None            # the failed quick-training job whose error this tab has shown
+        self.asked_for_quick_model = False  # this tab pressed 'Train a quick model' and waits for it
         self.layer_views = []               # (title label, picture, caption label) per shown layer
         with page_frame("Draw", PURPOSE, active="/draw"):
             self._model_panel()
@@ -139,8 +140,10 @@ class DrawPage:
         self.lab_model_seen = trained
         if options != self.select.options:
             self.select.set_options(options, value=current if current in options else None)
-        # a model just trained (here or on the MNIST page) takes over, unless the learner picked a file
-        if new_lab_model and (current in (None, LAB_MODEL)):
+        # a model just trained takes over: the quick model this tab asked for always, any other (from the MNIST
+        # page) unless the learner picked a file
+        if new_lab_model and (current in (None, LAB_MODEL) or self.asked_for_quick_model):
+            self.asked_for_quick_model = False
             if current == LAB_MODEL:
                 self._use(LAB_MODEL)
             else:
@@ -213,6 +216,7 @@ class DrawPage:
         self.state.jobs[JOB] = job
         job.start()
         self.job_was_running = True
+        self.asked_for_quick_model = True               # when it is done, it reads the drawing, whatever was chosen
         self._clear_error()
 
     # -- the 10 Hz poll -------------------------------------------------------------------------------------------
@@ -320,7 +324,7 @@ def _bar_options() -> dict:
         "animation": False,
         "title": {"text": "Probability of each digit", "textStyle": {"fontSize": 13}},
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 48, "right": 12, "top": 36, "bottom": 36},
+        "grid": {"left": 48, "right": 12, "top": 60, "bottom": 36},      # room for a 100% bar's label under the title
         "xAxis": {"type": "category", "data": list(DIGIT_CLASS_NAMES), "name": "digit", "nameLocation": "middle",
                   "nameGap": 24, "axisLabel": {"fontSize": 13}},
         "yAxis": {"type": "value", "min": 0, "max": 100, "name": "%", "axisLabel": {"fontSize": 11}},

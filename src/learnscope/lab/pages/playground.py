@@ -56,6 +56,14 @@ DATASET_LABELS = {
 }
 LOSS_LABELS = {"cross-entropy": "cross-entropy", "mse": "mean squared error"}
 
+#: what the output picture shows, for classes (False) and for regression (True)
+PLANE_CAPTIONS = {
+    False: "The network's answer at every spot of the plane (colour = class it picks, paler = less sure); dots with "
+           "a white rim are training points, with a black rim test points.",
+    True: "The network's output at every spot of the plane (orange above 0, blue below, paler near 0); each dot is "
+          "coloured by its target value, white rim for training points, black rim for test points.",
+}
+
 #: text field (a PlaygroundSetup attribute) -> (label, tooltip)
 TEXT_FIELDS = {
     "lr": ("Learning rate", "How big a step each weight takes downhill per batch. Too big: the loss jumps around "
@@ -112,7 +120,9 @@ class PlaygroundPage:
 
     # ---- layout ----
     def _build(self) -> None:
-        ui.add_css(".playground-upload .q-uploader__list { display: none; }")   # one line: no empty file list
+        # one line: no empty file list, and no "0.0B / 0.00%" progress line before anything is uploaded
+        ui.add_css(".playground-upload .q-uploader__list, .playground-upload .q-uploader__subtitle "
+                   "{ display: none; }")
         self.try_this = TryThis(PLAYGROUND_EXPERIMENTS, self._start_experiment)
         first, *later = chapters_on("/playground")
         with chapter_section(first):
@@ -244,8 +254,7 @@ class PlaygroundPage:
                                           on_mouse=self._plane_clicked, cross="#334155", sanitize=False) \
             .classes("w-80 h-80 border rounded")
         self.plane.tooltip("Click to add a point of the chosen class.")
-        explain("The network's answer at every spot of the plane (colour = class it picks, paler = less sure); "
-                "dots with a white rim are training points, with a black rim test points.")
+        self.plane_caption = explain("")
         self.scores = ui.label("").classes("text-sm font-mono whitespace-pre")
         self.loss_chart = LiveChart("Loss", "epoch", "", height="170px")
         explain("Loss on the training points and on the test points: lower is better; a gap means overfitting.")
@@ -518,6 +527,7 @@ class PlaygroundPage:
 
     def _draw_scores(self, snapshot) -> None:
         metrics, regression = snapshot.metrics, snapshot.setup.is_regression
+        self.plane_caption.text = PLANE_CAPTIONS[regression]
 
         def show(value, percent=False):
             if value is None:
