@@ -3,6 +3,7 @@ bad input is answered inline, the MNIST source uses the lab's model, and the gra
 
 import copy
 import math
+import re
 
 import numpy as np
 from nicegui import ui
@@ -49,6 +50,19 @@ async def test_a_playground_step_shows_the_numbers_of_step_through(user):
     assert format_number(expected.loss) in _only(user, "part-summary").text
 
 
+async def test_the_plane_is_redrawn_by_the_stepped_network(user):
+    await user.open("/step?lr=1")
+    before = _only(user, "plane").source
+    assert "at its starting weights" in _only(user, "plane-caption").text
+    user.find(marker="lr").type("5")                                      # a big step: the picture must change
+    user.find(marker="take-step").click()
+    await user.should_see("Step 1 of 5")
+    assert "after 1 step;" in _only(user, "plane-caption").text
+    assert _only(user, "plane").source != before
+    user.find(marker="start-over").click()
+    await user.should_see("at its starting weights", retries=20)
+
+
 async def test_bad_learning_rates_are_answered_inline_and_the_page_keeps_working(user):
     await user.open("/step")
     for bad, message in (("abc", "Learning rate expected a number such as 0.1, got 'abc'"),
@@ -91,6 +105,22 @@ async def test_the_mnist_source_asks_for_a_model_then_steps_a_test_digit(user, l
                             data.y_test[7:8])
     assert _only(user, "loss-change").text == loss_change_sentence(expected)
     assert model is lab.trained_model.model and np.isfinite(model.predict(data.x_test[:1])).all()  # untouched
+    diagram = _only(user, "diagram").content                               # each output neuron says its digit
+    assert re.findall(r'class="output-name"[^>]*>([^<]+)<', diagram) == [str(digit) for digit in range(10)]
+    assert ">layer 1<" in diagram and ">layer 3<" in diagram and ">layer 0<" not in diagram
+
+    # step 3's gradient heatmaps: each on its own colour scale, or all on one (where the first layer's paler)
+    user.find(marker="part-3").click()
+    await user.should_see("Step 3 of 5")
+
+    def first_layer_heatmap():
+        [box] = user.find(marker="tensor:∂L/∂W¹").elements
+        return next(child.source for child in box.descendants() if isinstance(child, ui.interactive_image))
+
+    own_scale = first_layer_heatmap()
+    _only(user, "shared-scale").value = True
+    await user.should_see("Step 3 of 5")
+    assert first_layer_heatmap() != own_scale
 
     # a link past the last test image steps the last one instead of failing
     await user.open("/step?source=mnist&digit=12000")

@@ -23,10 +23,12 @@ def test_five_parts_in_order_with_the_steps_own_arrays():
     parts = five_steps(step, class_names=["red", "blue"])
     assert [part.number for part in parts] == [1, 2, 3, 4, 5]
     forward = {tensor.name: tensor.values for tensor in parts[0].tensors}
-    assert forward["z₁ = a W₁ + b₁ (Dense)"] is step.layers[0].output
-    assert forward["a₁ = tanh(z₁)"] is step.layers[1].output
-    assert forward["z₂ = a W₂ + b₂ (Dense)"] is step.layers[2].output
-    assert "x (the input)" in forward
+    # numbered as the formulas number them: layer l has z^l = a^(l-1) W^l + b^l and a^l = f(z^l)
+    assert forward["z¹ = x W¹ + b¹"] is step.layers[0].output
+    assert forward["a¹ = tanh(z¹)"] is step.layers[1].output
+    assert forward["z² = a¹ W² + b²"] is step.layers[2].output
+    assert "x = a⁰ (the input)" in forward
+    assert "passes through 2 layers of weights: 3 neurons, then 2 neurons" in parts[0].summary   # as drawn
     predicted = int(np.argmax(step.prediction[0]))
     expected = f"class {['red', 'blue'][predicted]} with probability {step.prediction[0, predicted]:.1%}"
     assert expected in parts[0].summary
@@ -46,17 +48,20 @@ def test_the_backward_part_names_the_weight_with_the_largest_gradient():
     candidates = [(np.abs(record.grads["W"]).max(), record.index, record.grads["W"]) for record in step.layers
                   if "W" in record.grads]
     size, index, grad = max(candidates, key=lambda item: item[0])
-    where = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(grad)), grad.shape))
-    assert f"layer {index}, position {where}" in part.summary and f"{size:.3g}" in part.summary
+    row, column = (int(i) + 1 for i in np.unravel_index(np.argmax(np.abs(grad)), grad.shape))
+    name = {0: "W¹", 2: "W²"}[index]
+    assert f"in {name}, row {row}, column {column}" in part.summary and f"{size:.3g}" in part.summary
     deltas = [tensor for tensor in part.tensors if tensor.name.startswith("δ")]
     assert [tensor.layer for tensor in deltas] == [2, 0]                   # backward: last layer first
+    assert [tensor.name for tensor in deltas] == ["δ² = ∂L/∂z²", "δ¹ = ∂L/∂z¹"]
 
 
 def test_the_update_part_shows_before_change_after_and_optimizer_memory():
     step = run_step(optimizer=Adam(lr=0.01))
     names = [tensor.name for tensor in five_steps(step)[3].tensors]
-    assert names[:6] == ["0.dense.W before", "0.dense.W gradient", "0.dense.W m (optimizer memory)",
-                         "0.dense.W v (optimizer memory)", "0.dense.W change", "0.dense.W after"]
+    assert names[:6] == ["W¹ before", "W¹ gradient", "W¹ m (optimizer memory)", "W¹ v (optimizer memory)",
+                         "W¹ change", "W¹ after"]                        # W¹, b¹, W², b²: not "0.dense.W"
+    assert [name for name in names if name.endswith(" after")] == ["W¹ after", "b¹ after", "W² after", "b² after"]
 
 
 def test_the_repeat_part_says_whether_the_loss_went_down_or_up():
@@ -68,6 +73,15 @@ def test_the_repeat_part_says_whether_the_loss_went_down_or_up():
     big = step_through(model, MSE(), SGD(lr=50.0), np.ones((1, 2), np.float32), np.array([[3.0]], np.float32))
     assert not big.loss_decreased
     assert "went UP" in loss_change_sentence(big) and "too big" in loss_change_sentence(big)
+
+
+def test_a_step_on_an_example_already_learned_says_so_instead_of_a_percentage():
+    step = run_step()
+    step.loss_before, step.loss_after = 3e-7, 1e-7
+    sentence = loss_change_sentence(step)
+    assert "already about 0" in sentence and "%" not in sentence
+    step.loss_before, step.loss_after = 0.5, 1e-6                        # a real drop of nearly everything
+    assert "(almost all of it)" in loss_change_sentence(step)
 
 
 def test_a_broken_step_says_the_network_broke():
@@ -114,3 +128,12 @@ def test_a_click_picks_the_nearest_point_and_numbers_print_with_four_digits():
     assert nearest_point(points, 0.9, 0.8) == 1 and nearest_point(points, -0.7, 0.4) == 2
     assert format_number(0.123456) == "0.1235" and format_number(-12345.6) == "-1.235e+04"
     assert format_number(float("nan")) == "nan"
+
+
+def test_a_shared_colour_scale_is_the_largest_value_over_all_the_tensors():
+    from learnscope.lessons.five_steps import Tensor, shared_limit
+
+    tensors = [Tensor("∂L/∂W¹", np.array([[1e-3, -2e-3]])), Tensor("∂L/∂W²", np.array([[0.5, -2.0]])),
+               Tensor("broken", np.array([np.nan, np.inf]))]
+    assert shared_limit(tensors) == 2.0                     # the non-finite one is left out, not the scale
+    assert shared_limit([Tensor("zeros", np.zeros(3))]) == 1.0 and shared_limit([]) == 1.0

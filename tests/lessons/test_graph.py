@@ -104,3 +104,11 @@ def test_big_networks_and_batches_are_refused_with_the_way_out():
     step = step_through(small, MSE(), SGD(lr=0.1), np.ones((2, 2)), np.ones((2, 1)))
     with pytest.raises(ValueError, match=r"x\[i:i\+1\]"):
         graph_from_step(step, small)
+
+
+def test_each_weight_and_bias_has_its_own_name_with_its_layer_number(graph):
+    labels = [node.label for node in graph.nodes if node.kind in ("weight", "bias")]
+    assert len(labels) == len(set(labels))                                  # no two "w₁₁" in different layers
+    assert {"w¹₁₁", "w¹₂₂", "b¹₂", "w²₁₁", "w²₂₁", "b²₁"} <= set(labels)
+    weights = {node.label: node.value for node in graph.nodes if node.kind == "weight"}
+    assert weights["w¹₁₂"] == W1[0][1] and weights["w²₂₁"] == W2[1][0]     # w^l_ik: from input i to neuron k

@@ -28,7 +28,7 @@ OPTIMIZER_FORMULAS = {
     "AdamW": r"m, v \text{ as Adam},\quad W \leftarrow W - \eta\,\Big(\frac{\hat m}{\sqrt{\hat v} + \epsilon}"
              r" + \lambda W\Big)",
 }
-FORWARD_FORMULA = r"z = a_{\text{prev}} W + b,\qquad a = f(z)"
+FORWARD_FORMULA = r"z^{l} = a^{l-1} W^{l} + b^{l},\qquad a^{l} = f(z^{l}),\qquad a^{0} = x"
 BACKWARD_FORMULA = (r"\delta = \frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z),\quad "
                     r"\frac{\partial L}{\partial W} = a_{\text{prev}}^{\top}\,\delta,\quad "
                     r"\frac{\partial L}{\partial b} = \textstyle\sum_n \delta,\quad "
@@ -38,7 +38,7 @@ REPEAT_FORMULA = r"L_{\text{after}} < L_{\text{before}} \;\text{ when } \eta \te
 
 @dataclass
 class Tensor:
-    """One array the page shows, with the name a learner reads ("z₁ = x W₁ + b₁")."""
+    """One array the page shows, with the name a learner reads ("z¹ = x W¹ + b¹")."""
 
     name: str
     values: np.ndarray
@@ -75,9 +75,14 @@ def loss_change_sentence(step: LearningStep) -> str:
     if not np.isfinite(after):
         return (f"The loss on this example went from {before:.4g} to {after}: the step was so big that the network "
                 "broke. Lower the learning rate.")
+    if before < NOTHING_LEFT_TO_LEARN:
+        return (f"The loss on this example was already about 0 ({before:.2g}, now {after:.2g}): the network gets it "
+                "right with near certainty, so there was almost nothing left to learn from it. Pick another "
+                "example.")
     if after < before:
-        return (f"The loss on this example went from {before:.4g} to {after:.4g} "
-                f"({(after - before) / before:+.1%}): the step helped.")
+        change = (after - before) / before
+        size = f"{change:+.1%}" if change > -0.995 else "almost all of it"
+        return f"The loss on this example went from {before:.4g} to {after:.4g} ({size}): the step helped."
     return (f"The loss on this example went UP, from {before:.4g} to {after:.4g}: the step overshot. "
             f"The learning rate ({step.lr:.3g}) is too big for this point; try a smaller one.")
 
@@ -100,21 +105,48 @@ def _predicted(step: LearningStep, prediction: np.ndarray, class_names) -> str:
     return "the value " + ", ".join(f"{value:.4g}" for value in prediction[0].reshape(-1)[:4])
 
 
-def _forward(step: LearningStep, class_names) -> StepPart:
-    tensors = [Tensor("x (the input)", step.x)]
-    dense = 0
+def layer_numbers(step: LearningStep) -> dict[int, int]:
+    """Model layer index -> the layer number l of the formulas (z^l = a^(l-1) W^l + b^l): each layer with weights
+    starts a new number, and the activation after it shares it (a^l = f(z^l)). Layers before the first weights: 0."""
+    numbers, number = {}, 0
     for record in step.layers:
         if "W" in record.params:
-            dense += 1
-            tensors.append(Tensor(f"z{subscript(dense)} = a W{subscript(dense)} + b{subscript(dense)} ({record.kind})",
+            number += 1
+        numbers[record.index] = number
+    return numbers
+
+
+def parameter_label(step: LearningStep, name: str) -> str:
+    """A parameter as the formulas name it: "2.dense.W" -> "W²" (the model's own name for anything else)."""
+    index, kind = name.split(".", 1)[0], name.rsplit(".", 1)[-1]
+    if not index.isdigit():
+        return name
+    number = layer_numbers(step).get(int(index))
+    return f"{kind}{superscript(number)}" if number and kind in ("W", "b") else name
+
+
+def _forward(step: LearningStep, class_names) -> StepPart:
+    tensors = [Tensor("x = a⁰ (the input)", step.x)]
+    numbers = layer_numbers(step)
+    sizes = []
+    for record in step.layers:
+        number = numbers[record.index]
+        if "W" in record.params:
+            before = "x" if number == 1 else f"a{superscript(number - 1)}"
+            tensors.append(Tensor(f"z{superscript(number)} = {before} W{superscript(number)} + b{superscript(number)}",
                                   record.output, record.index))
+            sizes.append(record.params["W"].shape[-1] if record.params["W"].ndim == 2 else None)
         elif record.params or record.kind in ("Flatten", "Standardize"):
             tensors.append(Tensor(f"{record.kind} output", record.output, record.index))
         else:
-            tensors.append(Tensor(f"a{subscript(dense)} = {record.kind.lower()}(z{subscript(dense)})", record.output,
-                                  record.index))
-    summary = (f"The input passes through {len(step.layers)} layers, each computing its output from the one "
-               f"before. For this example the network predicts {_predicted(step, step.prediction, class_names)}.")
+            tensors.append(Tensor(f"a{superscript(number)} = {record.kind.lower()}(z{superscript(number)})",
+                                  record.output, record.index))
+    shown = [size for size in sizes if size is not None]
+    widths = (": " + ", then ".join(f"{size} neuron{'s' if size != 1 else ''}" for size in shown)
+              if len(shown) == len(sizes) else "")
+    summary = (f"The input ({step.x[0].size} numbers) passes through {len(sizes)} layer{'s' if len(sizes) != 1 else ''}"
+               f" of weights{widths}, each computing its output from the one before. For this example the network "
+               f"predicts {_predicted(step, step.prediction, class_names)}.")
     return StepPart(1, "The input goes in and the network predicts", summary, FORWARD_FORMULA, tensors)
 
 
@@ -136,21 +168,24 @@ def _error(step: LearningStep, class_names) -> StepPart:
 def _backward(step: LearningStep) -> StepPart:
     tensors = [Tensor("∂L/∂output (where backprop starts)", step.grad_loss)]
     blame = []
+    numbers = layer_numbers(step)
     for record in reversed(step.layers):
         if "W" not in record.grads:
             continue
-        tensors += [Tensor(f"δ = ∂L/∂z at layer {record.index} ({record.kind})", record.grad_output, record.index),
-                    Tensor(f"∂L/∂W at layer {record.index}", record.grads["W"], record.index),
-                    Tensor(f"∂L/∂b at layer {record.index}", record.grads["b"], record.index)]
+        layer = superscript(numbers[record.index])
+        tensors += [Tensor(f"δ{layer} = ∂L/∂z{layer}", record.grad_output, record.index),
+                    Tensor(f"∂L/∂W{layer}", record.grads["W"], record.index),
+                    Tensor(f"∂L/∂b{layer}", record.grads["b"], record.index)]
         grad = record.grads["W"]
         flat = int(np.argmax(np.abs(grad)))
-        blame.append((float(np.abs(grad).reshape(-1)[flat]), record.index, np.unravel_index(flat, grad.shape)))
+        blame.append((float(np.abs(grad).reshape(-1)[flat]), layer, np.unravel_index(flat, grad.shape)))
     summary = ("Going backward from the loss, the chain rule gives every weight its share of the blame: "
                "∂L/∂W says how much the loss would change if that weight grew a little.")
     if blame:
-        size, index, where = max(blame)
-        summary += (f" The most-blamed weight is at layer {index}, position {tuple(int(i) for i in where)} "
-                    f"(|∂L/∂W| = {size:.3g}).")
+        size, layer, where = max(blame)
+        position = (f"row {where[0] + 1}, column {where[1] + 1}" if len(where) == 2
+                    else f"position {tuple(int(i) for i in where)}")
+        summary += f" The most-blamed weight is in W{layer}, {position} (|∂L/∂W| = {size:.3g})."
     return StepPart(3, "The error flows backward", summary, step.loss_gradient_formula + r",\quad " +
                     BACKWARD_FORMULA, tensors)
 
@@ -158,14 +193,16 @@ def _backward(step: LearningStep) -> StepPart:
 def _update(step: LearningStep, optimizer) -> StepPart:
     tensors = []
     for update in step.updates:
-        tensors += [Tensor(f"{update.name} before", update.before), Tensor(f"{update.name} gradient", update.grad)]
-        tensors += [Tensor(f"{update.name} {key} (optimizer memory)", value) for key, value in update.state.items()]
-        tensors += [Tensor(f"{update.name} change", update.change), Tensor(f"{update.name} after", update.after)]
+        name = parameter_label(step, update.name)
+        tensors += [Tensor(f"{name} before", update.before), Tensor(f"{name} gradient", update.grad)]
+        tensors += [Tensor(f"{name} {key} (optimizer memory)", value) for key, value in update.state.items()]
+        tensors += [Tensor(f"{name} change", update.change), Tensor(f"{name} after", update.after)]
     biggest = max(step.updates, key=lambda update: float(np.abs(update.change).max()), default=None)
     summary = (f"{step.optimizer_name} moves each weight a little against its gradient, with learning rate "
                f"{step.lr:.3g}.")
     if biggest is not None:
-        summary += f" The largest change is {float(np.abs(biggest.change).max()):.3g}, in {biggest.name}."
+        summary += (f" The largest change is {float(np.abs(biggest.change).max()):.3g}, in "
+                    f"{parameter_label(step, biggest.name)}.")
     return StepPart(4, "Each weight is nudged", summary, optimizer_formula(step, optimizer), tensors)
 
 
@@ -179,6 +216,15 @@ def _repeat(step: LearningStep, class_names) -> StepPart:
     return StepPart(5, "Repeat — and the prediction improves", summary, REPEAT_FORMULA, tensors)
 
 
+#: A loss below this leaves a step nothing to do: the example is already right with near certainty
+NOTHING_LEFT_TO_LEARN = 1e-4
+
+
+def superscript(number: int) -> str:
+    """12 -> '¹²' (the layer numbers of the formulas: z¹, a¹, W²)"""
+    return str(number).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def subscript(number: int) -> str:
     """12 -> '₁₂' (names like W₁, x₂ in the formulas and the graph)"""
     return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
@@ -187,6 +233,14 @@ def subscript(number: int) -> str:
 # -- showing a tensor ---------------------------------------------------------------------------------------------
 #: Tensors with at most this many numbers are shown as a table; bigger ones as a heatmap you hover to read
 MAX_TABLE_SIZE = 48
+
+
+def shared_limit(tensors) -> float:
+    """The largest |value| over several tensors: one colour scale for all of them, so a layer whose gradients are
+    1000× smaller than the last layer's looks 1000× paler (each on its own scale, every layer looks equally busy)."""
+    peaks = [float(np.nanmax(np.abs(tensor.values))) for tensor in tensors if np.size(tensor.values)]
+    finite = [peak for peak in peaks if np.isfinite(peak)]
+    return max(finite, default=0.0) or 1.0
 
 
 def format_number(value: float) -> str:

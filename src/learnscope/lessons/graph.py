@@ -16,7 +16,7 @@ import numpy as np
 
 from learnscope.layers import Dense
 from learnscope.layers.activations import Activation
-from learnscope.lessons.five_steps import subscript
+from learnscope.lessons.five_steps import layer_numbers, subscript, superscript
 from learnscope.lessons.step_through import LearningStep
 
 #: More weights than this make a graph nobody can read; the step-through view shows heatmaps instead
@@ -76,9 +76,10 @@ def graph_from_step(step: LearningStep, model) -> ComputationalGraph:
         graph.nodes.append(GraphNode(node_id, f"x{subscript(i + 1)}", "input", float(value), float(first_grad[i]), 0))
         current.append(node_id)
     column = 1
+    numbers = layer_numbers(step)
     for record, layer in zip(step.layers, model.layers):
         if isinstance(layer, Dense):
-            current = _dense(graph, record, current, column)
+            current = _dense(graph, record, current, column, numbers[record.index])
             column += 2
         elif isinstance(layer, Activation):
             current = _activation(graph, record, layer, current, column)
@@ -92,7 +93,9 @@ def graph_from_step(step: LearningStep, model) -> ComputationalGraph:
     return graph
 
 
-def _dense(graph, record, inputs, column) -> list[str]:
+def _dense(graph, record, inputs, column, number: int) -> list[str]:
+    """One Dense layer's scalar nodes; `number` is its l in the formulas, so its weights read w^l_ik (w¹₁₁ and
+    w²₁₁ are different weights)."""
     W, b = record.params["W"], record.params["b"]
     a, z = record.input.reshape(-1), record.output.reshape(-1)
     delta = record.grad_output.reshape(-1)              # dL/dz_k
@@ -104,15 +107,16 @@ def _dense(graph, record, inputs, column) -> list[str]:
         for i in range(n_in):
             weight_id, product_id = f"w[{layer}]{i + 1}{k + 1}", f"p[{layer}]{i + 1}{k + 1}"
             w = float(W[i, k])
-            graph.nodes.append(GraphNode(weight_id, f"w{subscript(i + 1)}{subscript(k + 1)}", "weight", w,
+            graph.nodes.append(GraphNode(weight_id, f"w{superscript(number)}{subscript(i + 1)}{subscript(k + 1)}",
+                                         "weight", w,
                                          float(record.grads["W"][i, k]), column - 1))
             graph.nodes.append(GraphNode(product_id, "×", "multiply", w * float(a[i]), float(delta[k]), column))
             graph.edges += [GraphEdge(weight_id, product_id, float(a[i])),     # ∂(w·a)/∂w = a
                             GraphEdge(inputs[i], product_id, w),               # ∂(w·a)/∂a = w
                             GraphEdge(product_id, sum_id, 1.0)]
         bias_id = f"b[{layer}]{k + 1}"
-        graph.nodes.append(GraphNode(bias_id, f"b{subscript(k + 1)}", "bias", float(b[k]), float(record.grads["b"][k]),
-                                     column))
+        graph.nodes.append(GraphNode(bias_id, f"b{superscript(number)}{subscript(k + 1)}", "bias", float(b[k]),
+                                     float(record.grads["b"][k]), column))
         graph.edges.append(GraphEdge(bias_id, sum_id, 1.0))
         graph.nodes.append(GraphNode(sum_id, "+", "add", float(z[k]), float(delta[k]), column + 1))
         outputs.append(sum_id)

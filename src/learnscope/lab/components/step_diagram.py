@@ -2,13 +2,16 @@
 backward steps (animated dashes show the direction). Small layers show every neuron with its number and every
 weight as a line (colour = sign of the weight, or of its gradient when going backward); big layers are one box."""
 
+from html import escape
+
 import numpy as np
 
-from learnscope.lessons.five_steps import format_number
+from learnscope.lessons.five_steps import format_number, layer_numbers
 from learnscope.lessons.pictures import diverging_colors
 from learnscope.lessons.step_through import LearningStep
 
 MAX_DRAWN_UNITS = 12
+LABEL_ROOM = 70                 # pixels right of the output column for the class names
 COLUMN_GAP, ROW_GAP, NODE = 150, 48, 21
 FLOW_CSS = """
 .step-diagram .flow { stroke-dasharray: 6 5; }
@@ -24,6 +27,7 @@ def _columns(step: LearningStep, backward: bool) -> list[tuple[str, np.ndarray]]
     activation; going backward, the gradients dL/d(those values)."""
     columns = [("x", step.layers[0].grad_input if backward else step.x)]
     records = step.layers
+    numbers = layer_numbers(step)
     for position, record in enumerate(records):
         if "W" not in record.params:
             continue
@@ -31,18 +35,19 @@ def _columns(step: LearningStep, backward: bool) -> list[tuple[str, np.ndarray]]
         while last + 1 < len(records) and "W" not in records[last + 1].params:
             last += 1                                   # the activation (and dropout) after this Dense layer
         shown = records[last].grad_output if backward else records[last].output
-        columns.append((f"layer {record.index}", shown))
+        columns.append((f"layer {numbers[record.index]}", shown))     # numbered as in the formulas (a¹, W¹)
     return [(label, np.asarray(values).reshape(len(step.x), -1)[0]) for label, values in columns]
 
 
-def step_diagram_svg(step: LearningStep, phase: str) -> str:
-    """phase: 'forward' (values, weights) or 'backward' (gradients, dL/dW)."""
+def step_diagram_svg(step: LearningStep, phase: str, output_names=None) -> str:
+    """phase: 'forward' (values, weights) or 'backward' (gradients, dL/dW); output_names: a label beside each output
+    neuron (the class it stands for, e.g. the digits 0–9)."""
     backward = phase == "backward"
     columns = _columns(step, backward)
     dense = [record for record in step.layers if "W" in record.params]
     heights = [min(len(values), MAX_DRAWN_UNITS) for _, values in columns]
     height = max(heights) * ROW_GAP + 60
-    width = (len(columns) - 1) * COLUMN_GAP + 140
+    width = (len(columns) - 1) * COLUMN_GAP + 140 + (LABEL_ROOM if output_names is not None else 0)
     positions = []
     for column, (_, values) in enumerate(columns):
         x = 70 + column * COLUMN_GAP
@@ -82,5 +87,9 @@ def step_diagram_svg(step: LearningStep, phase: str) -> str:
             parts.append(f'<circle cx="{cx}" cy="{cy}" r="{NODE}" fill="rgb({r},{g},{b})" stroke="#334155"/>'
                          f'<text x="{cx}" y="{cy + 3}" text-anchor="middle" font-size="9">'
                          f'{format_number(value)}</text>')
+        if column == len(columns) - 1 and output_names is not None:
+            for (cx, cy), name in zip(nodes, output_names):
+                parts.append(f'<text class="output-name" x="{cx + NODE + 6}" y="{cy + 4}" font-size="12" '
+                             f'fill="#334155">{escape(str(name))}</text>')
     return (f'<svg class="step-diagram {phase}" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')

@@ -21,7 +21,7 @@ from learnscope.lab.state import LabState
 from learnscope.layers import Dense, Tanh
 from learnscope.lessons.course import chapter
 from learnscope.lessons.five_steps import five_steps as tell_five_steps
-from learnscope.lessons.five_steps import format_number, loss_change_sentence, nearest_point
+from learnscope.lessons.five_steps import format_number, loss_change_sentence, nearest_point, shared_limit
 from learnscope.lessons.graph import graph_from_step
 from learnscope.lessons.mnist_lab import confident_mistakes, load_lab_dataset, softmax_confidence
 from learnscope.lessons.pictures import grayscale, png_data_uri
@@ -89,6 +89,9 @@ class OneStepPage:
         self.data = None                                # the MNIST test set, loaded off the event loop
         self.loading = False
         self.mistakes = None                            # (model, indices of its most confident mistakes)
+        self.steps_taken = 0                            # steps since the last start over
+        self.output_names = None                        # what each output neuron stands for
+        self.shared_scale = False                       # gradient heatmaps on one colour scale (step 3)
         with chapter_section(chapter(7)):
             with ui.tabs().classes("w-full") as tabs:
                 steps_tab = ui.tab("Five steps").mark("tab-steps")
@@ -179,7 +182,9 @@ class OneStepPage:
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{7 if i == chosen else 4}" fill="{class_color_hex(int(label))}" '
             f'stroke="{"#111" if i == chosen else "white"}" stroke-width="{2.5 if i == chosen else 1}"/>'
             for i, ((x, y), label) in enumerate(zip(pixels, session.y_train)))
-        image = ui.interactive_image(png_data_uri(session.boundary(60), scale=5), content=circles,
+        stepped = self.source == "playground" and self.model is not None and self.steps_taken > 0
+        picture = session.boundary(60, model=self.model if stepped else None)      # the network as it is now
+        image = ui.interactive_image(png_data_uri(picture, scale=5), content=circles,
                                      on_mouse=self._pick_point, events=["click"]).style(f"width: {PLANE_SIZE}px")
         image.mark("plane").tooltip("Click a point to step the network on it.")
         x1, x2 = session.x_train[chosen]
@@ -187,8 +192,10 @@ class OneStepPage:
             .classes("text-sm")
         setup = session.setup
         sizes = "-".join(str(n) for n in (len(setup.features), *setup.hidden, session.n_outputs))
-        explain(f"{setup.dataset} points and a {sizes} {setup.activation} network at its starting weights; the "
-                "colours are its answer over the plane.")
+        when = (f"after {self.steps_taken} step{'s' if self.steps_taken != 1 else ''}" if stepped
+                else "at its starting weights")
+        explain(f"{setup.dataset} points and a {sizes} {setup.activation} network {when}; the colours are its answer "
+                "over the plane.").mark("plane-caption")
         if self.setup_problem:
             ui.label(self.setup_problem).classes("text-sm text-red-700 max-w-md").mark("setup-problem")
 
@@ -284,6 +291,9 @@ class OneStepPage:
             self.model = None if trained is None else copy.deepcopy(trained.model)
         self.optimizer = None
         self.step = None
+        stepped, self.steps_taken = self.steps_taken, 0
+        if stepped and self.source == "playground":
+            self._show_example()                        # the plane, back at the starting weights
         self.parts = []
         self.change_label.text = ""
         self.part_view.clear()
@@ -311,7 +321,11 @@ class OneStepPage:
             self.optimizer = get_optimizer(self.optimizer_select.value, lr=lr)
         loss = SoftmaxCrossEntropy() if self.loss_select.value == "cross-entropy" else MSE()
         x, y, names = self._example()
+        self.output_names = [f"class {name}" if self.source == "playground" else str(name) for name in names]
         self.step = step_through(self.model, loss, self.optimizer, x, y)
+        self.steps_taken += 1
+        if self.source == "playground":
+            self._show_example()                        # the plane, redrawn by the stepped network
         self.parts = tell_five_steps(self.step, class_names=names, optimizer=self.optimizer)
         self.change_label.text = loss_change_sentence(self.step)
         self.change_label.classes(replace="text-base font-bold " + ("text-green-800" if self.step.loss_decreased
@@ -333,16 +347,30 @@ class OneStepPage:
             ui.label(f"Step {part.number} of 5: {part.title}").classes("text-xl font-bold").mark("part-title")
             ui.label(part.summary).classes("text-base max-w-4xl").mark("part-summary")
             formula(part.formula).mark("part-formula")
-            ui.html(step_diagram_svg(self.step, PHASES[index]), sanitize=False).mark("diagram") \
+            ui.html(step_diagram_svg(self.step, PHASES[index], output_names=self.output_names), sanitize=False) \
+                .mark("diagram") \
                 .classes("overflow-x-auto max-w-full")
             explain("Forward steps show each neuron's value and the weights (orange +, blue −; thicker = larger); "
                     "backward steps show dL/d(value) and dL/dW. The moving dashes show which way numbers flow.")
+            limit = None
+            if part.number == 3:                        # gradients: compare layers on one scale, or each on its own
+                ui.switch("One colour scale for every layer", value=self.shared_scale,
+                          on_change=self._toggle_shared_scale).mark("shared-scale") \
+                    .tooltip("On: every gradient heatmap uses the largest gradient of the step as full colour, so "
+                             "a layer that gets little gradient looks pale (vanishing gradients show). Off: each "
+                             "heatmap uses its own largest value.")
+                if self.shared_scale:
+                    limit = shared_limit(tensor for tensor in part.tensors if tensor.name.startswith("∂L/∂W"))
             if part.number == 4 and len(part.tensors) > FOLD_ABOVE:
                 self._folded_by_parameter(part.tensors)
             else:
                 with ui.row().classes("w-full gap-4 flex-wrap items-start"):
                     for tensor in part.tensors:
-                        tensor_view(tensor.name, tensor.values)
+                        tensor_view(tensor.name, tensor.values, limit if tensor.name.startswith("∂L/∂W") else None)
+
+    def _toggle_shared_scale(self, event) -> None:
+        self.shared_scale = bool(event.value)
+        self.show_part(self.part_index)
 
     @staticmethod
     def _folded_by_parameter(tensors) -> None:

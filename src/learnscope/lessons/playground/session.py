@@ -291,14 +291,15 @@ class PlaygroundSession:
         return result.loss, result.accuracy if math.isfinite(result.loss) else None
 
     # ---- pictures and numbers ----
-    def _outputs_over_plane(self, resolution: int) -> np.ndarray:
+    def _outputs_over_plane(self, resolution: int, model: Sequential | None = None) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
-            return self.model.predict(feature_map(plane_grid(resolution), self.setup.features))
+            return (model or self.model).predict(feature_map(plane_grid(resolution), self.setup.features))
 
-    def boundary(self, resolution: int = 60) -> np.ndarray:
+    def boundary(self, resolution: int = 60, model: Sequential | None = None) -> np.ndarray:
         """(resolution, resolution, 3) uint8 picture of the plane: for classes, each pixel shows the class the
-        network picks there, paler where it is unsure; for regression, its output (orange +, blue −)."""
-        output = self._outputs_over_plane(resolution)
+        network picks there, paler where it is unsure; for regression, its output (orange +, blue −). `model`:
+        another network for the same setup (a copy being stepped), instead of the session's own."""
+        output = self._outputs_over_plane(resolution, model)
         if self.setup.is_regression:
             limit = float(np.abs(self.y_train).max()) if len(self.y_train) else 1.0
             colors = diverging_colors(output[:, 0], limit=limit)
