@@ -185,3 +185,15 @@ async def test_a_drawn_digit_is_stepped_against_the_digit_the_learner_meant(user
     await user.should_see("Step 1 of 5")
     expected = step_through(copy.deepcopy(model), SoftmaxCrossEntropy(), SGD(lr=0.1), data.x_test[3:4], np.array([4]))
     assert _only(user, "loss-change").text == loss_change_sentence(expected)
+
+
+async def test_the_learning_rate_experiment_sets_up_steps_and_reports_from_the_step(user):
+    await user.open("/step")
+    user.find("Step with a learning rate of 50").click()
+    await user.should_see("Yes. With a learning rate of 50", retries=20)      # read from the step just taken
+    assert _only(user, "lr").value == "50" and _only(user, "loss").value == "mse"
+    assert "went UP" in _only(user, "loss-change").text
+    user.find(marker="lr").clear()
+    user.find(marker="lr").type("0.1")
+    user.find(marker="take-step").click()                                  # no longer the experiment's setup
+    await user.should_see("The setup has changed since this experiment started")

@@ -1,6 +1,7 @@
 """"Try this" outcomes: each reads the run's own numbers, so different numbers give a different text; and each
 playground experiment, run for real, shows what its question is about."""
 
+import numpy as np
 import pytest
 
 from learnscope.lessons.course import CHAPTERS
@@ -128,3 +129,62 @@ def test_each_playground_experiment_run_for_real_shows_its_effect(experiment):
         session.train_epochs(1)
     outcome = experiment.outcome(session.numbers())
     assert outcome.settled and SHOWS[experiment.key] in outcome.text, outcome.text
+
+
+# -- One step: outcomes read from a real step's numbers -----------------------------------------------------------
+def step_on(x=(0.5, -1.0), lr=0.1, zero_last_layer=False, loss=None, y=None):
+    from learnscope.layers import Dense, Tanh
+    from learnscope.lessons.step_through import step_through
+    from learnscope.losses import SoftmaxCrossEntropy
+    from learnscope.model import Sequential
+    from learnscope.optim import SGD
+
+    model = Sequential([Dense(2, 3), Tanh(), Dense(3, 2)], seed=0)
+    if zero_last_layer:
+        model.layers[2].params["W"][...] = 0.0
+    return step_through(model, loss or SoftmaxCrossEntropy(), SGD(lr=lr), np.array([x], dtype=np.float32),
+                        np.array([1]) if y is None else y)
+
+
+def test_step_outcomes_wait_for_step_on():
+    from learnscope.lessons.experiments import STEP_EXPERIMENTS
+
+    for experiment in STEP_EXPERIMENTS:
+        assert not experiment.outcome(None).settled
+
+
+def test_one_point_forward_quotes_the_steps_own_numbers():
+    from learnscope.lessons.experiments import one_point_forward
+
+    step = step_on()
+    text = one_point_forward(step).text
+    z1, a1 = step.layers[0].output[0], step.layers[1].output[0]
+    assert "x = (0.50, -1.00)" in text
+    assert f"z¹ = x W¹ + b¹ = ({z1[0]:.2f}, {z1[1]:.2f}, {z1[2]:.2f})" in text
+    assert f"a¹ = tanh(z¹) = ({a1[0]:.2f}, {a1[1]:.2f}, {a1[2]:.2f})" in text
+    k = int(np.argmax(step.prediction[0]))
+    assert f"{step.prediction[0, k]:.0%} for class {k}" in text
+    assert one_point_forward(step_on(x=(-0.3, 0.8))).text != text            # another point, another story
+
+
+def test_blame_per_layer_compares_the_layers_gradients_or_says_none_came_back():
+    from learnscope.lessons.experiments import blame_per_layer
+
+    step = step_on()
+    sizes = [float(np.sqrt(np.mean(np.square(r.grads["W"], dtype=np.float64)))) for r in step.layers if r.grads]
+    text = blame_per_layer(step).text
+    assert f"typical size {sizes[1]:.2g} vs {sizes[0]:.2g}" in text
+    dead = blame_per_layer(step_on(zero_last_layer=True)).text               # W² = 0 passes no blame back
+    assert "W¹ got no blame at all" in dead
+
+
+def test_a_learning_rate_of_fifty_is_said_to_overshoot_only_when_the_loss_rose():
+    from learnscope.lessons.experiments import learning_rate_fifty
+    from learnscope.losses import MSE
+
+    target = np.array([[0.0, 1.0]], dtype=np.float32)
+    big = step_on(lr=50.0, loss=MSE(), y=target)
+    assert big.loss_after > big.loss_before                                 # measured: this step overshoots
+    assert learning_rate_fifty(big).text.startswith("Yes. With a learning rate of 50")
+    small = step_on(lr=0.01, loss=MSE(), y=target)
+    assert learning_rate_fifty(small).text.startswith("Not on this point")

@@ -5,15 +5,20 @@ numbers.
     experiment.setup                      # the settings to apply (a page's own names, e.g. PlaygroundSetup fields)
     experiment.outcome(numbers)           # Outcome(text, settled): what this run showed, in plain words
 
-An outcome is never a canned text: each is computed from a RunNumbers (the losses, accuracies, gradients and
-diagnostics of the run the learner just made), so a run that goes differently reads differently. Until there are
-enough numbers to tell, the outcome says what to wait for (settled=False).
+An outcome is never a canned text: each is computed from the numbers of what the learner just ran (a RunNumbers
+for a training run: losses, accuracies, gradients, diagnostics; a LearningStep for One step), so a run that goes
+differently reads differently. Until there are enough numbers to tell, the outcome says what to wait for
+(settled=False).
 """
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from learnscope.lessons.five_steps import layer_numbers, superscript
+from learnscope.lessons.step_through import LearningStep
 from learnscope.train.diagnostics import Diagnosis
 
 
@@ -47,14 +52,14 @@ class Outcome:
 @dataclass(frozen=True)
 class Experiment:
     """One "Try this": `title` is the one-click setup in words, `setup` the settings it applies (the page's
-    names), `question` what it answers, `outcome` reads the answer from the run."""
+    names), `question` what it answers, `outcome` reads the answer from the run's numbers (the page's kind)."""
 
     key: str
     chapter: int
     title: str
     question: str
     setup: dict
-    outcome: Callable[[RunNumbers], Outcome] = field(repr=False)
+    outcome: Callable[..., Outcome] = field(repr=False)
 
 
 def _waiting(numbers: RunNumbers, epochs: int) -> Outcome | None:
@@ -252,3 +257,83 @@ PLAYGROUND_EXPERIMENTS = (
 
 def experiments_for(chapter: int, experiments=PLAYGROUND_EXPERIMENTS) -> tuple[Experiment, ...]:
     return tuple(experiment for experiment in experiments if experiment.chapter == chapter)
+
+
+# -- One step: chapters 3, 5 and 7, read from the step's own numbers ----------------------------------------------
+def _no_step(step: LearningStep | None) -> Outcome | None:
+    return Outcome("Press 'Take a step' (or click a point).", settled=False) if step is None else None
+
+
+def _vector(values) -> str:
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    shown = ", ".join(f"{value:.2f}" for value in flat[:4])
+    return f"({shown}{', …' if flat.size > 4 else ''})"
+
+
+def one_point_forward(step: LearningStep | None) -> Outcome:
+    if (wait := _no_step(step)) is not None:
+        return wait
+    numbers, first = layer_numbers(step), None
+    for record in step.layers:
+        if "W" in record.params:
+            first = record
+            break
+    activation = next((record for record in step.layers if numbers[record.index] == 1 and not record.params
+                       and record.kind not in ("Flatten", "Standardize")), None)
+    k = int(np.argmax(step.prediction[0]))
+    text = f"The point x = {_vector(step.x[0])} went in. "
+    if first is not None:
+        text += f"Layer 1 computed the sums z¹ = x W¹ + b¹ = {_vector(first.output[0])}"
+        if activation is not None:
+            text += f", and its activation bent them into a¹ = {activation.kind.lower()}(z¹) = " \
+                    f"{_vector(activation.output[0])}"
+        text += ". "
+    if step.loss_name == "SoftmaxCrossEntropy":
+        text += (f"The last layer's scores {_vector(step.output[0])} became probabilities through softmax: "
+                 f"{step.prediction[0, k]:.0%} for class {k}, the network's answer.")
+    else:
+        text += f"The last layer's output is {_vector(step.output[0])}, the network's answer."
+    return Outcome(text)
+
+
+def blame_per_layer(step: LearningStep | None) -> Outcome:
+    if (wait := _no_step(step)) is not None:
+        return wait
+    numbers = layer_numbers(step)
+    sizes = [(numbers[record.index], float(np.sqrt(np.mean(np.square(record.grads["W"], dtype=np.float64)))))
+             for record in step.layers if "W" in record.grads]
+    if len(sizes) < 2:
+        return Outcome("This network has one layer of weights: all the blame lands on W¹.")
+    (first, first_size), (last, last_size) = sizes[0], sizes[-1]
+    if first_size == 0:
+        return Outcome(f"W{superscript(first)} got no blame at all (∂L/∂W{superscript(first)} is 0): the blame "
+                       "died on its way back, at an activation whose slope is 0 here.")
+    ratio = last_size / first_size
+    relation = f"{ratio:.2g}× the size of" if ratio >= 1 else f"{1 / ratio:.2g}× smaller than"
+    return Outcome(f"No. ∂L/∂W{superscript(last)} is {relation} ∂L/∂W{superscript(first)} (typical size "
+                   f"{last_size:.2g} vs {first_size:.2g}). On its way back the blame is multiplied by each layer's "
+                   "weights and by its activation's slope, so every layer gets its own share.")
+
+
+def learning_rate_fifty(step: LearningStep | None) -> Outcome:
+    if (wait := _no_step(step)) is not None:
+        return wait
+    before, after = step.loss_before, step.loss_after
+    if not np.isfinite(after) or after > before:
+        return Outcome(f"Yes. With a learning rate of {step.lr:g} the loss on this very example went from "
+                       f"{before:.3g} to {after:.3g}: the step went the right way, but so far that it jumped past "
+                       "the valley and landed higher up the other side.")
+    return Outcome(f"Not on this point: the loss went from {before:.3g} to {after:.3g}. Its gradient was small "
+                   "enough that even a step this big landed lower; take another step, or click another point.")
+
+
+#: The One step page's experiments (setup: the page's source, learning rate and loss)
+STEP_EXPERIMENTS = (
+    Experiment("one-point-forward", 3, "Follow one point forward", "How does a point become a prediction?",
+               {"source": "playground", "lr": 0.1, "loss": "cross-entropy"}, one_point_forward),
+    Experiment("blame-per-layer", 5, "Compare the blame per layer", "Does every layer get the same share of the "
+               "blame?", {"source": "playground", "lr": 0.1, "loss": "cross-entropy"}, blame_per_layer),
+    # squared error: its valley has a far side to land on (cross-entropy on one example often just gets surer)
+    Experiment("learning-rate-fifty", 7, "Step with a learning rate of 50", "Can one step make things worse?",
+               {"source": "playground", "lr": 50.0, "loss": "mse"}, learning_rate_fifty),
+)

@@ -12,7 +12,7 @@ from nicegui import background_tasks, run, ui
 
 from learnscope.data.sources import DatasetUnavailable
 from learnscope.lab.components.graph_view import graph_svg
-from learnscope.lab.components.lesson import chapter_section
+from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.components.maths import formula
 from learnscope.lab.components.step_diagram import FLOW_CSS, step_diagram_svg
 from learnscope.lab.components.tensor_view import tensor_view
@@ -20,6 +20,7 @@ from learnscope.lab.layout import explain, page_frame, show_error
 from learnscope.lab.state import LabState
 from learnscope.layers import Dense, Tanh
 from learnscope.lessons.course import chapter
+from learnscope.lessons.experiments import STEP_EXPERIMENTS
 from learnscope.lessons.five_steps import five_steps as tell_five_steps
 from learnscope.lessons.five_steps import format_number, loss_change_sentence, nearest_point, shared_limit
 from learnscope.lessons.graph import graph_from_step
@@ -62,6 +63,7 @@ def register(state: LabState) -> None:
                     ui.button(f"Show step {part + 1} of 5 above", icon="arrow_upward",
                               on_click=lambda _, part=part: page.show_part(part, scroll=True)) \
                         .props("no-caps outline dense").classes("self-start px-2")
+                    page.try_this.cards(number)
 
 
 class OneStepPage:
@@ -92,7 +94,10 @@ class OneStepPage:
         self.steps_taken = 0                            # steps since the last start over
         self.output_names = None                        # what each output neuron stands for
         self.shared_scale = False                       # gradient heatmaps on one colour scale (step 3)
+        self.try_this = TryThis(STEP_EXPERIMENTS, self._start_experiment)
+        self.experiment_settings = None                 # (source, lr) the running experiment set up
         with chapter_section(chapter(7)):
+            self.try_this.banner()
             with ui.tabs().classes("w-full") as tabs:
                 steps_tab = ui.tab("Five steps").mark("tab-steps")
                 graph_tab = ui.tab("Computational graph").mark("tab-graph")
@@ -101,6 +106,7 @@ class OneStepPage:
                     self._build_steps_view()
                 with ui.tab_panel(graph_tab):
                     self._build_graph_view()
+            self.try_this.cards(7)
 
     # -- the five steps ----------------------------------------------------------------------------------------
     def _build_steps_view(self) -> None:
@@ -331,6 +337,21 @@ class OneStepPage:
         self.change_label.classes(replace="text-base font-bold " + ("text-green-800" if self.step.loss_decreased
                                                                    else "text-red-700"))
         self.show_part(self.part_index)
+        self.try_this.show(self.step, still_set_up=self.experiment_settings == (self.source, lr,
+                                                                                 self.loss_select.value))
+
+    def _start_experiment(self, experiment) -> None:
+        """Set the experiment's source, learning rate and loss, start over from the starting weights, take the
+        step."""
+        setup = experiment.setup
+        self.experiment_settings = (setup["source"], setup["lr"], setup["loss"])
+        self.lr_input.value = f"{setup['lr']:g}"
+        self.loss_select.value = setup["loss"]
+        if self.source != setup["source"]:
+            self.source_toggle.value = setup["source"]  # its handler shows the example and starts over
+        else:
+            self._start_over()
+        self.take_step()
 
     def show_part(self, index: int, scroll: bool = False) -> None:
         if not self.parts:
