@@ -237,3 +237,14 @@ async def test_a_stopped_past_run_can_be_continued_from_the_page(user, lab):
     job = await _wait_for_end(user, lab)
     assert job is not first and job.settings.resume_run == first.run_id
     assert job.latest()["status"] == "finished"
+
+
+async def test_the_few_images_experiment_trains_and_reports_from_its_run(user, lab):
+    await user.open("/mnist")
+    user.find("Train on 1,000 images only").click()
+    assert _only(user, "samples").value == "1000" and _only(user, "epochs").value == "10"
+    job = await _wait_for_end(user, lab)
+    final = job.board.latest()
+    assert final["status"] == "finished", final["message"]
+    test = final["numbers"].test_accuracy[-1]
+    await user.should_see(f"{test:.1%} of the 10,000 test images", retries=20)    # the run's own number

@@ -188,3 +188,31 @@ def test_a_learning_rate_of_fifty_is_said_to_overshoot_only_when_the_loss_rose()
     assert learning_rate_fifty(big).text.startswith("Yes. With a learning rate of 50")
     small = step_on(lr=0.01, loss=MSE(), y=target)
     assert learning_rate_fifty(small).text.startswith("Not on this point")
+
+
+# -- MNIST: outcomes from a run's per-epoch numbers --------------------------------------------------------------
+def test_few_images_quotes_both_accuracies_and_the_gap():
+    from learnscope.lessons.experiments import few_images
+
+    text = few_images(numbers(epochs=10, train_accuracy=(0.8, 1.0), test_accuracy=(0.8, 0.901))).text
+    assert "100% of its training images" in text and "90.1% of the 10,000 test images" in text
+    assert "gap of 10 points" in text
+    assert few_images(numbers(epochs=10, train_accuracy=(0.8, 0.97), test_accuracy=(0.8, 0.93))).text != text
+
+
+def test_mnist_learning_rate_ten_reads_the_divergence_or_its_absence():
+    from learnscope.lessons.experiments import mnist_learning_rate_ten
+
+    diverged = mnist_learning_rate_ten(numbers(epochs=1, diverged=True))
+    assert diverged.settled and diverged.text.startswith("The run diverged")
+    held = mnist_learning_rate_ten(numbers(epochs=2, test_accuracy=(0.5, 0.9734)))
+    assert held.text.startswith("It survived: test accuracy 97.3%")
+
+
+def test_sixteen_neurons_judges_by_the_test_accuracy():
+    from learnscope.lessons.experiments import sixteen_neurons
+
+    good = sixteen_neurons(numbers(epochs=2, train_accuracy=(0.9, 0.96), test_accuracy=(0.9, 0.953))).text
+    assert "95.3% on the test images" in good and "small network reads most digits" in good
+    poor = sixteen_neurons(numbers(epochs=2, train_accuracy=(0.5, 0.7), test_accuracy=(0.5, 0.62))).text
+    assert "62.0%" in poor and "too small" in poor

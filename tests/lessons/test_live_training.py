@@ -73,7 +73,8 @@ def test_an_mnist_run_publishes_the_recorders_numbers_and_ends_with_evaluate(tmp
     assert snapshots[0]["status"] in ("starting", "loading")       # a snapshot from after the spawn, then the child's
     assert any(s["status"] == "running" and 0 < s["step"] < final["total_steps"] for s in snapshots)
     assert final["step"] == final["total_steps"] == 2 * math.ceil(3000 / 128)
-    assert final["findings"] == []                      # the default recipe is healthy: nothing to name
+    assert final["numbers"].findings == ()              # the default recipe is healthy: nothing to name
+    assert final["numbers"].epochs == 2 and len(final["numbers"].test_accuracy) == 2
     assert final["eta_seconds"] == 0 and final["examples_per_second"] > 0 and final["training_seconds"] > 0
     versions = [s["version"] for s in snapshots]
     assert versions == sorted(set(versions))
@@ -137,7 +138,7 @@ def test_a_diverging_run_says_so_and_plots_no_nan(tmp_path, shared_data_dir):
     assert final["status"] == "diverged" and "diverged" in final["message"] and "learning rate" in final["message"]
     for _xs, ys in final["curves"]["train"].values():
         assert all(y is None or math.isfinite(y) for y in ys)
-    divergence = final["findings"][0]                   # what the page names, with its one-click fix
+    divergence = final["numbers"].findings[0]           # what the page names, with its one-click fix
     assert divergence.kind == "divergence" and divergence.fix == {"lr": 1.0}
     with pytest.raises(RuntimeError, match="diverged"):
         job.save(tmp_path / "bad.safetensors")

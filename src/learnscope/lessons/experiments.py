@@ -337,3 +337,52 @@ STEP_EXPERIMENTS = (
     Experiment("learning-rate-fifty", 7, "Step with a learning rate of 50", "Can one step make things worse?",
                {"source": "playground", "lr": 50.0, "loss": "mse"}, learning_rate_fifty),
 )
+
+
+# -- MNIST: chapter 8, read from the run's per-epoch numbers ------------------------------------------------------
+def _final_accuracies(numbers: RunNumbers) -> tuple[float, float]:
+    return numbers.train_accuracy[-1], numbers.test_accuracy[-1]
+
+
+def few_images(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 10)) is not None:
+        return wait
+    train, test = _final_accuracies(numbers)
+    return Outcome(f"With 1,000 images the network gets {_percent(train)} of its training images right but "
+                   f"{test:.1%} of the 10,000 test images: a gap of {(train - test) * 100:.0f} points. The default "
+                   "run sees all 60,000 and reaches over 98%: more examples teach what digits have in common, fewer "
+                   "let it memorise these ones.")
+
+
+def mnist_learning_rate_ten(numbers: RunNumbers) -> Outcome:
+    divergence = numbers.finding("divergence")
+    if not (numbers.diverged or divergence is not None) and (wait := _waiting(numbers, 2)) is not None:
+        return wait
+    if numbers.diverged or divergence is not None:
+        return Outcome("The run diverged: with plain SGD at a learning rate of 10 and no batch normalisation, the "
+                       "first steps overshoot so far that the loss explodes within a few batches. The finding above "
+                       "offers the fix.")
+    return Outcome(f"It survived: test accuracy {numbers.test_accuracy[-1]:.1%}. Something kept the steps in check; "
+                   "check that batch norm is off and the optimizer is SGD.")
+
+
+def sixteen_neurons(numbers: RunNumbers) -> Outcome:
+    if (wait := _waiting(numbers, 2)) is not None:
+        return wait
+    train, test = _final_accuracies(numbers)
+    verdict = ("even a small network reads most digits; the default 256, 256 adds the last points"
+               if test >= 0.9 else "too small to hold what digits look like")
+    return Outcome(f"One hidden layer of 16 neurons reaches {test:.1%} on the test images ({_percent(train)} on "
+                   f"the training images): {verdict}.")
+
+
+#: The MNIST page's experiments (setup: form fields, as typed; the rest of the form keeps the defaults)
+MNIST_EXPERIMENTS = (
+    Experiment("few-images", 8, "Train on 1,000 images only", "How much does the amount of data matter?",
+               {"samples": "1000", "epochs": "10"}, few_images),
+    Experiment("mnist-learning-rate-ten", 8, "SGD at a learning rate of 10, no batch norm",
+               "What does a far too big step do to a real network?",
+               {"optimizer": "sgd", "lr": "10", "batch_norm": False, "samples": "5000"}, mnist_learning_rate_ten),
+    Experiment("sixteen-neurons", 8, "A tiny network: 16 hidden neurons", "How big must a network be to read digits?",
+               {"hidden": "16"}, sixteen_neurons),
+)

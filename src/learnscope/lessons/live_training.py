@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from learnscope.lessons.experiments import RunNumbers
 from learnscope.lessons.jobs import BackgroundJob, JobControl
 from learnscope.lessons.mnist_lab import (
     TrainingSettings,
@@ -68,7 +69,7 @@ EVALS_PER_EPOCH = 4
 ENDED = ("finished", "stopped", "diverged", "failed", "interrupted")
 #: Snapshot keys that change at their own slower pace: the child sends them only when they are new (pickling ~70 kB
 #: with every snapshot would cost the trainer), and the job copies the latest into every snapshot
-STICKY = ("curves", "curves_version", "findings", "picture", "picture_caption", "picture_version")
+STICKY = ("curves", "curves_version", "numbers", "picture", "picture_caption", "picture_version")
 
 
 @dataclass
@@ -311,7 +312,7 @@ class _LiveCallback(Callback):
         self.grad_rms: dict[str, tuple[list, list]] = {}
         self.update_ratio: dict[str, tuple[list, list]] = {}
         self.signals: dict[str, tuple[list, list]] = {}        # what else the diagnostics read: lr, dead, saturated
-        self.epochs_logged = {"loss": ([], []), "val_loss": ([], [])}
+        self.epochs_logged = {key: ([], []) for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
         self.ended: str | None = None                   # fit's status once training has ended
         self.step = -1
         self.epoch = 0
@@ -401,7 +402,7 @@ class _LiveCallback(Callback):
             self.curves_version += 1
             new.update(curves_version=self.curves_version, curves={
                 "train": _thinned(self.train), "test": _thinned(self.test), "grad_rms": _thinned(self.grad_rms),
-                "update_ratio": _thinned(self.update_ratio)}, findings=self.findings())
+                "update_ratio": _thinned(self.update_ratio)}, numbers=self.numbers())
         if refresh or now - self.last_picture >= self.job.picture_every:
             self.last_picture = now
             drawn = None if self.job.model is None else first_layer_picture(self.job.model)
@@ -422,6 +423,14 @@ class _LiveCallback(Callback):
             eta_seconds=eta if status in ("running", "paused") else 0.0, elapsed_seconds=active,
             run_id=self.recorder.run_id, **new, **extra)
 
+
+    def numbers(self) -> RunNumbers:
+        """The run so far as the findings panel and the "Try this" outcomes read it: per-epoch losses and
+        accuracies (the test set's from fit's evaluations) and the diagnostics' findings."""
+        logged = {key: tuple(values) for key, (_, values) in self.epochs_logged.items()}
+        return RunNumbers(epochs=len(logged["loss"]), train_loss=logged["loss"], test_loss=logged["val_loss"],
+                          train_accuracy=logged["accuracy"], test_accuracy=logged["val_accuracy"],
+                          findings=tuple(self.findings()), diverged=self.ended == "diverged", n_classes=10)
 
     def findings(self) -> list:
         """What the project's diagnostics find in the run so far (the checks of `learnscope runs show`, read from

@@ -10,11 +10,12 @@ from learnscope.architectures import ACTIVATION_LABELS, ACTIVATIONS
 from learnscope.lab.components.confusion import confusion_grid
 from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.gallery import image_gallery
-from learnscope.lab.components.lesson import FindingsPanel, chapter_section
+from learnscope.lab.components.lesson import FindingsPanel, TryThis, chapter_section
 from learnscope.lab.components.live_progress import LiveProgress
 from learnscope.lab.layout import explain, page_frame, show_error
 from learnscope.lab.state import LabState, TrainedModel
 from learnscope.lessons.course import chapter
+from learnscope.lessons.experiments import MNIST_EXPERIMENTS
 from learnscope.lessons.live_training import TrainingJob
 from learnscope.lessons.mnist_lab import (
     DIGIT_DATASET_LABELS,
@@ -153,6 +154,9 @@ class MnistPage:
             self.message_label = ui.label("").classes("run-message text-sm").mark("message")
             self.saved_label = ui.label("").classes("run-saved text-sm text-green-800").mark("saved")
         self.findings = FindingsPanel(self._apply_fix, self._can_apply)
+        self.try_this = TryThis(MNIST_EXPERIMENTS, self._start_experiment)
+        self.try_this.banner()
+        self.experiment_job = None                      # the run the active experiment started
         with ui.grid(columns=2).classes("w-full gap-3"):
             with ui.column().classes("gap-0"):
                 self.loss_chart = LiveChart("Loss", "epochs", "cross-entropy")
@@ -210,6 +214,7 @@ class MnistPage:
             self.past_chart = LiveChart("A recorded run", "step", "loss / accuracy")
             explain("The chosen run's training loss and accuracy per recorded step, and its test numbers, read back "
                     "from the run store.")
+        self.try_this.cards(8)
         self.continue_button.set_enabled(False)
         self.update_buttons(None)
 
@@ -230,6 +235,16 @@ class MnistPage:
         if not set(fix) <= set(FIX_FIELDS):
             return None
         return {**self.form_values(), **{FIX_FIELDS[key]: _field_text(value) for key, value in fix.items()}}
+
+    def _start_experiment(self, experiment) -> None:
+        """The default form with the experiment's fields, then Start (which refuses while another run trains)."""
+        self.fill_form({**default_form(), **experiment.setup})
+        self.start()
+        job = self.state.jobs.get(JOB)
+        self.experiment_job = job if job is not None and job.running else None
+
+    def _still_set_up(self, job) -> bool:
+        return job is not None and job is self.experiment_job
 
     def _can_apply(self, fix: dict) -> bool:
         form = self._fixed_form(fix)
@@ -341,7 +356,10 @@ class MnistPage:
         if snapshot.get("curves_version") is not None and snapshot["curves_version"] != self.curves_version:
             self.curves_version = snapshot["curves_version"]
             self.show_curves(snapshot["curves"])
-            self.findings.show(tuple(snapshot.get("findings", ())))
+            numbers = snapshot.get("numbers")
+            if numbers is not None:
+                self.findings.show(numbers.findings)
+                self.try_this.show(numbers, still_set_up=self._still_set_up(job))
         if snapshot.get("picture_version") and snapshot["picture_version"] != self.picture_version:
             self.picture_version = snapshot["picture_version"]
             self.weights_image.props(f'src="{snapshot["picture"]}"')
