@@ -158,3 +158,16 @@ async def test_a_lab_model_for_clothes_is_refused(user, lab):
     lab.publish_model(TrainedModel(build_mlp((1, 28, 28), 10, hidden=(8,), seed=0), "fashion MLP", fashion))
     await user.open("/draw")
     await user.should_see("not the digits 0–9")
+
+
+async def test_the_seven_experiment_clears_the_pad_and_reads_the_outcome_from_the_drawing(user, lab, quick):
+    lab.publish_model(TrainedModel(quick.model, "test model", list(DIGIT_CLASS_NAMES), 0.97))
+    await user.open("/draw")
+    await user.should_see("Reading with: test model")
+    draw(user, ZERO)
+    await user.should_see("It reads: 0", retries=40)
+    user.find("Draw a 7").click()
+    await user.should_see("Draw on the pad: the answer updates as you draw.", retries=20)   # a fresh pad
+    assert element(user, "draw-verdict").text == "Draw a digit"
+    draw(user, ONE)                                                 # not what was asked: the outcome says so
+    await user.should_see("It reads 1 (", retries=40)

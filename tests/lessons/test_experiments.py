@@ -216,3 +216,44 @@ def test_sixteen_neurons_judges_by_the_test_accuracy():
     assert "95.3% on the test images" in good and "small network reads most digits" in good
     poor = sixteen_neurons(numbers(epochs=2, train_accuracy=(0.5, 0.7), test_accuracy=(0.5, 0.62))).text
     assert "62.0%" in poor and "too small" in poor
+
+
+# -- Draw: outcomes from what the network made of a drawing ------------------------------------------------------
+def reading_with(best, sure, activations=()):
+    from learnscope.lessons.drawing import DigitReading
+
+    probabilities = np.full(10, (1 - sure) / 9, dtype=np.float32)
+    probabilities[best] = sure
+    return DigitReading(probabilities, list(activations))
+
+
+def test_drawn_seven_says_whether_it_was_read_as_a_seven():
+    from learnscope.lessons.experiments import drawn_seven
+
+    assert not drawn_seven(None).settled
+    assert drawn_seven(reading_with(7, 0.93)).text.startswith("It reads your 7 as a 7, 93% sure")
+    wrong = drawn_seven(reading_with(1, 0.7)).text
+    assert wrong.startswith("It reads 1 (70%); 7 got 3%")
+
+
+def test_not_a_digit_tells_confident_from_unsure():
+    from learnscope.lessons.experiments import not_a_digit
+
+    assert "4, 91% sure" in not_a_digit(reading_with(4, 0.91)).text
+    assert "only 35%" in not_a_digit(reading_with(2, 0.35)).text
+
+
+def test_first_layer_counts_the_active_neurons_of_a_real_reading():
+    from learnscope.architectures import build_mlp
+    from learnscope.lessons.drawing import read_digit
+    from learnscope.lessons.experiments import first_layer_lights_up
+
+    model = build_mlp((1, 28, 28), 10, hidden=(32,), seed=0)
+    picture = np.zeros((28, 28), dtype=np.float32)
+    picture[6:22, 13:15] = 1.0                                              # a "1"
+    reading = read_digit(model, picture)
+    relu = next(layer.values for layer in reading.activations if layer.name == "ReLU")
+    text = first_layer_lights_up(reading).text
+    assert f"{int(np.count_nonzero(relu > 0))} of the 32 neurons" in text
+    picture[6:22, 8:20] = 1.0                                               # another drawing, another set
+    assert first_layer_lights_up(read_digit(model, picture)).text != text

@@ -386,3 +386,63 @@ MNIST_EXPERIMENTS = (
     Experiment("sixteen-neurons", 8, "A tiny network: 16 hidden neurons", "How big must a network be to read digits?",
                {"hidden": "16"}, sixteen_neurons),
 )
+
+
+# -- Draw: chapters 8 and 11, read from what the network made of the drawing ---------------------------------------
+def _no_drawing(reading) -> Outcome | None:
+    return Outcome("Draw on the pad: the answer updates as you draw.", settled=False) if reading is None else None
+
+
+def _ranked(reading) -> list[int]:
+    return [int(k) for k in np.argsort(reading.probabilities)[::-1]]
+
+
+def drawn_seven(reading) -> Outcome:
+    if (wait := _no_drawing(reading)) is not None:
+        return wait
+    best, second = _ranked(reading)[:2]
+    p = reading.probabilities
+    if best == 7:
+        return Outcome(f"It reads your 7 as a 7, {p[7]:.0%} sure (next: {second} at {p[second]:.0%}). It has never "
+                       "seen your handwriting: it learned what sevens have in common from 6,000 others.")
+    return Outcome(f"It reads {best} ({p[best]:.0%}); 7 got {p[7]:.0%}. Its sevens were written by American "
+                   "students and clerks: try a plain 7 without a bar, big and centred.")
+
+
+def not_a_digit(reading) -> Outcome:
+    if (wait := _no_drawing(reading)) is not None:
+        return wait
+    best = _ranked(reading)[0]
+    sure = float(reading.probabilities[best])
+    if sure >= 0.6:
+        return Outcome(f"It answered {best}, {sure:.0%} sure, about something that is no digit at all. A "
+                       "classifier has no 'none of these': its softmax always shares 100% among its ten digits, "
+                       "and it can be confidently wrong about things unlike anything it trained on.")
+    return Outcome(f"Its best guess is {best} at only {sure:.0%}: the probability is spread over several digits, "
+                   "its way of being unsure. It still has to pick one: there is no 'none of these'.")
+
+
+def first_layer_lights_up(reading) -> Outcome:
+    if (wait := _no_drawing(reading)) is not None:
+        return wait
+    first = next((layer for layer in reading.activations if layer.name in ("ReLU", "LeakyReLU")), None)
+    if first is None:
+        return Outcome("This model has no ReLU layer to watch; train the quick model and try again.")
+    values = np.asarray(first.values).reshape(-1)
+    active = int(np.count_nonzero(values > 0))
+    strongest = int(np.argmax(values))
+    return Outcome(f"For this drawing {active} of the {values.size} neurons of the first hidden layer are active "
+                   f"(output above 0); the strongest is neuron {strongest + 1}, at {values[strongest]:.2f}. Each "
+                   "one responds to its own pattern of strokes, so another digit lights up another set: draw a 1, "
+                   "then a 0, and watch the picture under 'Inside the network' change.")
+
+
+#: The Draw page's experiments (setup: clear the pad; the learner draws)
+DRAW_EXPERIMENTS = (
+    Experiment("draw-a-seven", 8, "Draw a 7", "Can it read handwriting it has never seen?", {"clear": True},
+               drawn_seven),
+    Experiment("not-a-digit", 8, "Draw something that is not a digit", "What does it say when there is no right "
+               "answer?", {"clear": True}, not_a_digit),
+    Experiment("first-layer", 11, "Watch the first hidden layer", "What do the hidden neurons do with a drawing?",
+               {"clear": True}, first_layer_lights_up),
+)

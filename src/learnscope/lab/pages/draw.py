@@ -10,7 +10,7 @@ import numpy as np
 from nicegui import app, run, ui
 
 from learnscope.lab.components.drawing_pad import DrawingPad
-from learnscope.lab.components.lesson import chapter_section
+from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.layout import explain, page_frame, show_error
 from learnscope.lab.state import LabState, TrainedModel
 from learnscope.lessons.course import chapter
@@ -24,6 +24,7 @@ from learnscope.lessons.drawing import (
     read_digit,
     strokes_to_digit,
 )
+from learnscope.lessons.experiments import DRAW_EXPERIMENTS
 from learnscope.lessons.pictures import grayscale, png_data_uri
 
 JOB = "draw"
@@ -65,15 +66,19 @@ class DrawPage:
         self.reported_job = None            # the failed quick-training job whose error this tab has shown
         self.asked_for_quick_model = False  # this tab pressed 'Train a quick model' and waits for it
         self.layer_views = []               # (title label, picture, caption label) per shown layer
+        self.try_this = TryThis(DRAW_EXPERIMENTS, self._start_experiment)
         with page_frame("Draw", PURPOSE, active="/draw"):
             self._model_panel()
+            self.try_this.banner()
             with ui.row().classes("w-full gap-6 items-start no-wrap"):
                 self._pad_column()
                 self._input_column()
                 self._answer_column()
+            self.try_this.cards(8)
             with chapter_section(chapter(11)):
                 self.layers_hint = explain("Draw a digit to see each layer's outputs.")
                 self.layers_row = ui.row().classes("w-full gap-4 items-start").mark("draw-layers")
+                self.try_this.cards(11)
         self._refresh_model_options(initial=True)
         ui.timer(TICK_SECONDS, self._tick)
 
@@ -258,6 +263,7 @@ class DrawPage:
             self.layers_row.set_visibility(False)
             self.layers_hint.set_text("Draw a digit to see each layer's outputs." if self.model is not None else
                                       "Choose or train a model to see its layers.")
+            self.try_this.show(None, still_set_up=True)
             return
         self.state.drawn_digit = picture                 # 'One step' can step the network on it
         reading = read_digit(self.model, picture)
@@ -266,6 +272,7 @@ class DrawPage:
         self.verdict.set_text(f"It reads: {best}  ({reading.probabilities[best]:.0%} sure)")
         self.runner_up.set_text(f"Next most likely: {second} ({reading.probabilities[second]:.0%})")
         self._set_bars(reading.probabilities)
+        self.try_this.show(reading, still_set_up=True)
         self.layers_row.set_visibility(True)
         self.layers_hint.set_text("Each layer's outputs for your drawing, from the first hidden layer to the output; "
                                   "they change as you draw.")
@@ -273,6 +280,10 @@ class DrawPage:
             title.set_text(shown.title)
             picture_view.set_source(png_data_uri(shown.pixels, _scale(shown.pixels)))
             caption.set_text(shown.caption)
+
+    def _start_experiment(self, experiment) -> None:
+        """Every drawing experiment starts from an empty pad; the learner draws, the outcome follows the reading."""
+        self.pad.clear()
 
     def _set_bars(self, probabilities) -> None:
         values = np.zeros(10) if probabilities is None else np.asarray(probabilities, dtype=np.float64)
