@@ -47,15 +47,15 @@ READ_LIVE_CHARTS = """
 
 def test_bad_input_is_answered_inline_and_nothing_starts(lab_page):
     page = lab_page.open("/mnist")
-    page.get_by_label("Learning rate").fill("-3")
-    page.get_by_label("Hidden layers").fill("1000000")
+    page.get_by_role("textbox", name="Learning rate").fill("-3")
+    page.get_by_role("textbox", name="Hidden layers").fill("1000000")
     page.get_by_text("Learning rate expected a number more than 0").wait_for()
     page.get_by_text("Hidden layers expected 1 to 4096 neurons per layer, got 1,000,000").wait_for()
     page.get_by_role("button", name="Start").click()
     page.get_by_text("Fix the fields marked in red").wait_for()
     assert page.locator(".run-status").inner_text() == "No training yet: press Start."
-    page.get_by_label("Learning rate").fill("0.3")
-    page.get_by_label("Hidden layers").fill("256, 256")
+    page.get_by_role("textbox", name="Learning rate").fill("0.3")
+    page.get_by_role("textbox", name="Hidden layers").fill("256, 256")
     page.locator(".q-field__bottom", has_text="Learning rate expected").wait_for(state="detached")
     page.locator(".q-field__bottom", has_text="Hidden layers expected").wait_for(state="detached")
 
@@ -168,11 +168,24 @@ def test_live_charts_draw_awkward_lines_without_hanging(lab_page):
             assert drawn > 0 if lines else drawn == 0       # the legend swatch at least; nothing for no lines
 
 
+def test_a_chart_of_epoch_zero_starts_its_axis_at_zero(lab_page):
+    page = lab_page.open("/mnist")
+    ranges = page.evaluate("""() => {
+        const chart = getElement(document.querySelector('.live-chart').id.slice(1));
+        chart.show([{name: "start", color: "#1f77b4", dashed: false, xs: [0], ys: [0.69]}]);
+        const atZero = chart.ranges();
+        chart.show([{name: "later", color: "#1f77b4", dashed: false, xs: [7], ys: [0.5]}]);
+        return [atZero, chart.ranges()];
+    }""")
+    assert (ranges[0]["x0"], ranges[0]["x1"]) == (0, 1)                   # not −0.5 to 0.5: no negative epochs
+    assert (ranges[1]["x0"], ranges[1]["x1"]) == (6.5, 7.5)
+
+
 def test_a_diverging_run_is_named_on_the_page_and_its_fix_fills_the_form(lab_page):
     page = lab_page.open("/mnist")
     page.get_by_text("MNIST from folder").wait_for()
-    page.get_by_label("Training images").fill("2000")
-    page.get_by_label("Learning rate").fill("10")
+    page.get_by_role("textbox", name="Training images").fill("2000")
+    page.get_by_role("textbox", name="Learning rate").fill("10")
     page.get_by_label("Optimizer").click()
     assert page.get_by_role("option", name="SGD + Nesterov momentum").is_visible()   # display names, not keys
     page.get_by_role("option", name="SGD", exact=True).click()

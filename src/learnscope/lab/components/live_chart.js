@@ -90,7 +90,11 @@ export default {
       if (!xs.length || !ys.length) return null;
       let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
       let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-      if (x1 - x0 <= 1e-9 * Math.max(Math.abs(x0), Math.abs(x1))) [x0, x1] = [x0 - 0.5, x1 + 0.5];
+      if (x1 - x0 <= 1e-9 * Math.max(Math.abs(x0), Math.abs(x1))) {
+        // one x (epoch 0, before training): a unit-wide axis around it that never reaches below 0 when x cannot
+        const low = x0 >= 0 ? Math.max(0, x0 - 0.5) : x0 - 0.5;
+        [x0, x1] = [low, low + 1];
+      }
       if (this.options.y_range) {
         [y0, y1] = this.options.y_range;
       } else if (logScale) {

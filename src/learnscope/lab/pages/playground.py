@@ -255,7 +255,7 @@ class PlaygroundPage:
             .classes("w-80 h-80 border rounded")
         self.plane.tooltip("Click to add a point of the chosen class.")
         self.plane_caption = explain("")
-        self.scores = ui.label("").classes("text-sm font-mono whitespace-pre")
+        self.scores = ui.label("").classes("text-sm font-mono whitespace-pre-wrap")
         self.loss_chart = LiveChart("Loss", "epoch", "", height="170px")
         explain("Loss on the training points and on the test points: lower is better; a gap means overfitting.")
         self.accuracy_chart = LiveChart("Accuracy", "epoch", "", height="170px", y_range=(0, 1))
@@ -539,7 +539,7 @@ class PlaygroundPage:
             lines.append(f"accuracy  train {show(metrics.train_accuracy, True)}   "
                          f"test {show(metrics.test_accuracy, True)}")
         else:
-            lines.append("accuracy  — (regression: a number per point, no classes)")
+            lines.append("accuracy  — (no classes here)")
         self.scores.text = "\n".join(lines)
         curves = snapshot.curves
         self.loss_chart.show({"train loss": curves["train_loss"], "test loss": curves["test_loss"]})
