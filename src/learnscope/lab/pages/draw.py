@@ -68,13 +68,14 @@ class DrawPage:
         self.layer_views = []               # (title label, picture, caption label) per shown layer
         self.try_this = TryThis(DRAW_EXPERIMENTS, self._start_experiment)
         with page_frame("Draw", PURPOSE, active="/draw"):
-            self._model_panel()
-            self.try_this.banner()
-            with ui.row().classes("w-full gap-6 items-start no-wrap"):
-                self._pad_column()
-                self._input_column()
-                self._answer_column()
-            self.try_this.cards(8)
+            with chapter_section(chapter(8)):
+                self._model_panel()
+                self.try_this.banner()
+                with ui.row().classes("w-full gap-6 items-start no-wrap"):
+                    self._pad_column()
+                    self._input_column()
+                    self._answer_column()
+                self.try_this.cards(8)
             with chapter_section(chapter(11)):
                 self.layers_hint = explain("Draw a digit to see each layer's outputs.")
                 self.layers_row = ui.row().classes("w-full gap-4 items-start").mark("draw-layers")

@@ -122,7 +122,8 @@ class MnistPage:
             self.fields: dict = {}
             with ui.row().classes("w-full gap-3 items-start flex-wrap"):
                 for name, (label, options, tip) in SELECTS.items():
-                    select = ui.select(options, value=form[name], label=label).classes("w-44").mark(name)
+                    width = "w-60" if name == "optimizer" else "w-44"      # "SGD + Nesterov momentum" in full
+                    select = ui.select(options, value=form[name], label=label).classes(width).mark(name)
                     select.tooltip(tip)
                     self.fields[name] = select
                 self.fields["dataset"].on_value_change(lambda e: self.fill_form(default_form(e.value)))
