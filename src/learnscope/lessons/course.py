@@ -97,7 +97,7 @@ CHAPTERS = (
             "What the hidden layers compute: deep features and which pixels a prediction rests on.",
             "/draw#chapter-11",
             "The hidden layers compute features of their own: first-layer neurons respond to strokes, later ones "
-            "to parts of digits. Saliency maps show which pixels a prediction rests on."),
+            "to parts of digits. Draw, and watch which neurons of each layer light up for your digit."),
     Chapter(12, "Beyond: transfer learning and neuro-symbolic AI",
             "Reusing what a network learned on one task for another, and joining learning with logic.",
             None,
