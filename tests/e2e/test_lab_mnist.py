@@ -64,12 +64,15 @@ def test_one_click_trains_mnist_to_98_percent_and_the_page_shows_evaluate(lab_pa
     page = lab_page.open("/mnist")
     page.get_by_text("MNIST from folder").wait_for()
     assert lab_page.horizontal_overflow() <= 0
+    weights = page.locator("img[alt='first-layer weights']")
+    assert not weights.is_visible()                                  # no picture yet: no broken-image icon
     lab_page.screenshot("mnist-start", full_page=False)
     page.evaluate(WATCH_LATENCY)
     page.get_by_role("button", name="Start").click()
     page.get_by_text("Running: epoch 1 of 2").wait_for(timeout=60_000)
     lab_page.screenshot("mnist-training", full_page=False)
     page.locator(".run-status", has_text="Finished").wait_for(timeout=TRAINING_TIMEOUT_MS)
+    assert weights.is_visible()
     message = page.locator(".run-message").inner_text()
     accuracy = float(message.split("Test accuracy ")[1].rstrip("%.")) / 100
     assert accuracy >= 0.98, message

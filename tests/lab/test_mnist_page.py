@@ -248,3 +248,26 @@ async def test_the_few_images_experiment_trains_and_reports_from_its_run(user, l
     assert final["status"] == "finished", final["message"]
     test = final["numbers"].test_accuracy[-1]
     await user.should_see(f"{test:.1%} of the 10,000 test images", retries=20)    # the run's own number
+
+
+async def test_a_new_run_clears_the_last_runs_results_and_a_reload_shows_the_runs_settings(user, lab):
+    await user.open("/mnist")
+    _set(user, "samples", "2000")
+    _set(user, "epochs", "1")
+    user.find(marker="start").click()
+    first = await _wait_for_end(user, lab)
+    await user.should_see("Finished: epoch 1 of 1")
+    assert _only(user, "weights").visible
+    cells = [e for e in _only(user, "confusion").descendants() if "confusion-cell" in e.classes]
+    assert len(cells) == 100                                            # the first run's matrix
+
+    _set(user, "epochs", "3")
+    user.find(marker="start").click()                                  # a second run: the first one's results go
+    second = lab.jobs[JOB]
+    assert second is not first and second.running
+    await user.should_see("Appears when training ends.")
+    assert not [e for e in _only(user, "confusion").descendants() if "confusion-cell" in e.classes]
+    second.stop(wait=True, timeout=60)
+
+    await user.open("/mnist")                                          # a reload: the form shows that run's settings
+    assert _only(user, "samples").value == "2000" and _only(user, "epochs").value == "3"

@@ -206,3 +206,11 @@ def test_past_runs_lists_a_lab_run_with_its_curves(tmp_path):
     assert {"train loss", "train accuracy", "test loss", "test accuracy"} <= set(curves)
     steps, values = curves["test accuracy (epoch end)"]
     assert len(steps) == 3 and values[-1] == pytest.approx(job.result.accuracy)
+
+
+def test_the_form_of_a_recipe_reads_back_to_the_same_settings():
+    from learnscope.lessons.mnist_lab import form_from
+
+    recipe = default_recipe("mnist").with_options(hidden=(64, 32), lr=0.05, epochs=3, dropout=0.25)
+    settings, errors = parse_form(form_from("mnist", recipe, samples=3000))
+    assert errors == {} and settings.recipe == recipe and settings.samples == 3000 and settings.dataset == "mnist"

@@ -54,12 +54,16 @@ class TrainingSettings:
 def default_form(dataset: str = "mnist", model: str = "mlp") -> dict[str, str]:
     """The form's starting values, as the text the fields show: the default recipe for `dataset`, the same one
     `learnscope train` uses (for MNIST: over 98% test accuracy after 2 epochs, a few seconds each)."""
-    recipe = default_recipe(dataset, model)
+    return form_from(dataset, default_recipe(dataset, model))
+
+
+def form_from(dataset: str, recipe: Recipe, samples: int | None = None) -> dict[str, str]:
+    """The form showing a recipe, as the text its fields hold (parse_form reads it back to the same settings)."""
     return {"dataset": dataset, "model": recipe.model, "hidden": ", ".join(str(units) for units in recipe.hidden),
             "activation": recipe.activation, "optimizer": recipe.optimizer, "lr": f"{recipe.lr:g}",
             "batch_size": str(recipe.batch_size), "epochs": str(recipe.epochs),
             "weight_decay": f"{recipe.weight_decay:g}", "dropout": f"{recipe.dropout:g}",
-            "batch_norm": recipe.batch_norm, "seed": str(recipe.seed), "samples": ""}
+            "batch_norm": recipe.batch_norm, "seed": str(recipe.seed), "samples": "" if not samples else str(samples)}
 
 
 def parse_form(form: dict) -> tuple[TrainingSettings | None, dict[str, str]]:

@@ -25,6 +25,7 @@ from learnscope.lessons.mnist_lab import (
     default_form,
     example_pictures,
     field_error,
+    form_from,
     mnist_status,
     parse_form,
     past_runs,
@@ -32,6 +33,7 @@ from learnscope.lessons.mnist_lab import (
     run_progress,
 )
 from learnscope.optim import OPTIMIZER_LABELS, OPTIMIZERS
+from learnscope.recipes import Recipe
 
 JOB = "mnist"
 POLL_SECONDS = 0.1           # 10 Hz: a new snapshot (2 Hz) shows within 100 ms
@@ -104,7 +106,10 @@ class MnistPage:
         self.job: TrainingJob | None = None
         self.version = self.curves_version = self.picture_version = None
         self.shown_result = None
-        self._build(default_form(dataset))
+        job = state.jobs.get(JOB)                       # after a reload, the form shows the run the page shows
+        settings = job.settings if job is not None and job.settings.resume_run is None else None
+        self._build(default_form(dataset) if settings is None else form_from(settings.dataset, settings.recipe,
+                                                                               settings.samples))
         self.refresh_runs()
         self.poll()                 # a run under way is in the page's first HTML, not one connection + tick later
         self.timer = ui.timer(POLL_SECONDS, self.poll)
@@ -179,6 +184,7 @@ class MnistPage:
             ui.label("First-layer weights").classes("font-bold")
             self.weights_image = ui.element("img").props('alt="first-layer weights"').style(
                 "width: 100%; max-width: 700px; image-rendering: pixelated").mark("weights")
+            self.weights_image.set_visibility(False)     # no picture yet: no broken-image icon
             self.weights_caption = explain("What the first layer looks for, redrawn every few seconds: orange weights "
                                            "add up ink there, blue ones subtract it.")
         with ui.grid(columns=2).classes("w-full gap-3"):
@@ -345,6 +351,7 @@ class MnistPage:
             self.curves_version = self.picture_version = self.shown_result = None
             self.saved_label.text = ""
             self.findings.show(())                      # the last run's findings are not this one's
+            self._clear_results()
         if job is None:
             return
         snapshot = job.board.latest(self.version)
@@ -364,6 +371,7 @@ class MnistPage:
         if snapshot.get("picture_version") and snapshot["picture_version"] != self.picture_version:
             self.picture_version = snapshot["picture_version"]
             self.weights_image.props(f'src="{snapshot["picture"]}"')
+            self.weights_image.set_visibility(True)
             self.weights_caption.text = (f"What the first layer looks for, redrawn every few seconds: "
                                          f"{snapshot['picture_caption']}. Orange weights add up ink there, blue ones "
                                          "subtract it (each picture scaled to its own largest weight).")
@@ -396,6 +404,17 @@ class MnistPage:
             xs = [x for series in ratios.values() for x in series[0]]
             ratios[HEALTHY_LABEL] = ([min(xs), max(xs)], [HEALTHY_UPDATE_RATIO, HEALTHY_UPDATE_RATIO])
         self.ratio_chart.show(ratios, guides=(HEALTHY_LABEL,))
+
+    def _clear_results(self) -> None:
+        """A new run: the last run's matrix, galleries and weights picture go, so nothing shown belongs to another
+        run than the one training."""
+        self.confusion.clear()
+        with self.confusion:
+            ui.label("Appears when training ends.").classes("text-sm text-slate-500")
+        self.cell_title.text = "Images of a cell"
+        image_gallery(self.cell_gallery, [], empty="Click a cell of the confusion matrix once training ends.")
+        image_gallery(self.mistakes, [], empty="Appear when training ends.")
+        self.weights_image.set_visibility(False)
 
     def show_end(self, job: TrainingJob) -> None:
         """Once a run has ended and everything has arrived: its result, the run store's list, the buttons."""
@@ -459,19 +478,14 @@ class MnistPage:
         recorded = self.runs.get(self.runs_select.value)
         if recorded is None:
             return
+        dataset = recorded["dataset"] if recorded.get("dataset") in DIGIT_DATASET_LABELS else "mnist"
         config = recorded["config"]
-        form = default_form(recorded["dataset"] if recorded.get("dataset") in DIGIT_DATASET_LABELS else "mnist",
-                            config.get("model", "mlp"))
-        for key in ("model", "activation", "optimizer", "batch_norm"):
-            if key in config:
-                form[key] = config[key]
-        for key in ("lr", "batch_size", "epochs", "weight_decay", "dropout", "seed"):
-            if key in config:
-                form[key] = f"{config[key]:g}" if isinstance(config[key], float) else str(config[key])
-        if config.get("hidden"):
-            form["hidden"] = ", ".join(str(units) for units in config["hidden"])
-        form["samples"] = "" if not config.get("samples") else str(config["samples"])
-        self.fill_form(form)
+        try:
+            recipe = Recipe.from_config(config)
+        except (ValueError, TypeError) as error:        # a run recorded by another version, say
+            show_error(self.form_errors, f"Run {recorded['id']}'s settings cannot be used here: {error}")
+            return
+        self.fill_form(form_from(dataset, recipe, config.get("samples")))
 
 
 STEP_HINT = "Open this test image in 'One step': one training step on it, every number shown."
