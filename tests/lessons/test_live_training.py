@@ -269,3 +269,14 @@ def test_a_stopped_run_continues_from_its_checkpoint_with_its_own_settings(tmp_p
     assert not finished["can_continue"]
     with pytest.raises(ValueError, match="cannot be continued"):
         continue_settings(finished)
+
+
+def test_fashion_mnist_trains_from_the_page_with_its_class_names(tmp_path, shared_data_dir):
+    settings = _settings(dataset="fashion-mnist", samples="2000", epochs="1")
+    assert settings.dataset == "fashion-mnist"
+    job = TrainingJob(settings, tmp_path / "runs.sqlite", data_dir=shared_data_dir, download=False)
+    job.start()
+    assert job.wait(120)
+    final = job.board.latest()
+    assert final["status"] == "finished", final["message"]
+    assert job.result.class_names[0] == "T-shirt/top" and job.result.accuracy > 0.6   # clothes, not digits

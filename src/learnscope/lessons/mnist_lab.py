@@ -18,8 +18,9 @@ from learnscope.lessons.pictures import diverging_colors, grayscale, png_data_ur
 from learnscope.optim import OPTIMIZERS
 from learnscope.recipes import MODEL_KINDS, Recipe, default_recipe, training_memory_bytes
 
-DIGIT_DATASET_LABELS = {"mnist": "MNIST (28×28)",
-            "digits": "8×8 digits (offline)"}
+#: The image sets the MNIST page trains on, as its data menu names them
+IMAGE_DATASET_LABELS = {"mnist": "MNIST digits (28×28)", "fashion-mnist": "Fashion-MNIST clothes (28×28)",
+                        "digits": "8×8 digits (offline)"}
 #: Limits of the form: wide enough to explore, narrow enough that one click cannot freeze the lab
 MAX_UNITS = 4096
 MAX_LAYERS = 6
@@ -78,7 +79,7 @@ def parse_form(form: dict) -> tuple[TrainingSettings | None, dict[str, str]]:
             errors[name] = str(error)
             return None
 
-    dataset = field("dataset", lambda v: _choice(v, "Data", DIGIT_DATASET_LABELS))
+    dataset = field("dataset", lambda v: _choice(v, "Data", IMAGE_DATASET_LABELS))
     model = field("model", lambda v: _choice(v, "Network", MODEL_KINDS))
     hidden = field("hidden", _hidden)
     activation = field("activation", lambda v: _choice(v, "Activation", ACTIVATIONS))
@@ -326,7 +327,7 @@ def past_runs(store_path) -> list[dict]:
     if not Path(store_path).exists():
         return []
     with RunStore(store_path) as store:
-        runs = [run for run in store.runs() if run["dataset"] in DIGIT_DATASET_LABELS]
+        runs = [run for run in store.runs() if run["dataset"] in IMAGE_DATASET_LABELS]
         listed = []
         for run in reversed(runs):
             _, accuracies = store.metrics(run["id"], "epoch/val_accuracy").get("epoch/val_accuracy", (None, []))

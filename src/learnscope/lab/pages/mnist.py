@@ -18,7 +18,7 @@ from learnscope.lessons.course import chapter
 from learnscope.lessons.experiments import MNIST_EXPERIMENTS
 from learnscope.lessons.live_training import TrainingJob
 from learnscope.lessons.mnist_lab import (
-    DIGIT_DATASET_LABELS,
+    IMAGE_DATASET_LABELS,
     cell_examples,
     confident_mistakes,
     continue_settings,
@@ -63,8 +63,9 @@ TEXT_FIELDS = {              # field -> (label, tooltip)
     "samples": ("Training images", "Train on only this many images for a quicker run; leave empty for all of them."),
 }
 SELECTS = {                  # field -> (label, options, tooltip)
-    "dataset": ("Data", DIGIT_DATASET_LABELS, "Which handwritten digits to learn: MNIST, or the small 8×8 digits that "
-                                  "need no download."),
+    "dataset": ("Data", IMAGE_DATASET_LABELS, "What to learn: MNIST's handwritten digits, Fashion-MNIST's pictures "
+                                              "of clothes (same size, harder), or the small 8×8 digits that need no "
+                                              "download."),
     "model": ("Network", {"mlp": "MLP (fully connected)", "cnn": "CNN (convolutions)"},
               "MLP: every pixel connects to every neuron. CNN: small filters slide over the image."),
     "activation": ("Activation", {name: ACTIVATION_LABELS[name] for name in ACTIVATIONS},
@@ -478,7 +479,7 @@ class MnistPage:
         recorded = self.runs.get(self.runs_select.value)
         if recorded is None:
             return
-        dataset = recorded["dataset"] if recorded.get("dataset") in DIGIT_DATASET_LABELS else "mnist"
+        dataset = recorded["dataset"] if recorded.get("dataset") in IMAGE_DATASET_LABELS else "mnist"
         config = recorded["config"]
         try:
             recipe = Recipe.from_config(config)
