@@ -197,3 +197,20 @@ async def test_the_learning_rate_experiment_sets_up_steps_and_reports_from_the_s
     user.find(marker="lr").type("0.1")
     user.find(marker="take-step").click()                                  # no longer the experiment's setup
     await user.should_see("The setup has changed since this experiment started")
+
+
+async def test_a_saved_digit_model_is_stepped_when_the_lab_has_none_as_draw_reads_with_it(user, lab):
+    from learnscope.architectures import build_mlp
+    from learnscope.lessons.drawing import DIGIT_CLASS_NAMES
+    from learnscope.model_io import save_model
+
+    folder = lab.config.models_path()
+    folder.mkdir(parents=True)
+    save_model(build_mlp((1, 28, 28), 10, hidden=(16,), seed=0), folder / "mine.safetensors",
+               metadata={"dataset": "mnist", "input_shape": [1, 28, 28], "class_names": list(DIGIT_CLASS_NAMES)})
+    await user.open("/step?source=mnist")
+    await user.should_see("Model: saved file mine.safetensors", retries=MNIST_LOADING_RETRIES)
+    user.find(marker="take-step").click()
+    await user.should_see("Step 1 of 5")
+    await user.open("/draw")                                               # the Draw page reads with the same file
+    await user.should_see("Reading with: mine.safetensors", retries=40)

@@ -237,6 +237,17 @@ def load_digit_model(path) -> tuple[Sequential, dict]:
     return model, metadata
 
 
+def newest_digit_model(models_dir) -> tuple[Path, Sequential, dict] | None:
+    """The newest model file in models_dir that reads digits, as (path, model, metadata); None if there is none.
+    Files that are not digit models are passed over (the Draw page names them when chosen)."""
+    for path in list_saved_models(models_dir):
+        try:
+            return (path, *load_digit_model(path))
+        except (ValueError, TypeError, OSError):
+            continue
+    return None
+
+
 # -- the quick model -----------------------------------------------------------------------------------------------
 @dataclass
 class QuickModel:

@@ -17,9 +17,10 @@ from learnscope.lab.components.maths import formula
 from learnscope.lab.components.step_diagram import FLOW_CSS, step_diagram_svg
 from learnscope.lab.components.tensor_view import tensor_view
 from learnscope.lab.layout import explain, page_frame, show_error
-from learnscope.lab.state import LabState
+from learnscope.lab.state import LabState, TrainedModel
 from learnscope.layers import Dense, Tanh
 from learnscope.lessons.course import chapter
+from learnscope.lessons.drawing import DIGIT_CLASS_NAMES, newest_digit_model
 from learnscope.lessons.experiments import STEP_EXPERIMENTS
 from learnscope.lessons.five_steps import five_steps as tell_five_steps
 from learnscope.lessons.five_steps import format_number, loss_change_sentence, nearest_point, shared_limit
@@ -91,6 +92,8 @@ class OneStepPage:
         self.data = None                                # the MNIST test set, loaded off the event loop
         self.loading = False
         self.mistakes = None                            # (model, indices of its most confident mistakes)
+        self.file_model: TrainedModel | None = None    # the newest saved digit model, when the lab has none
+        self.files_checked = False                      # the models folder has been looked at
         self.steps_taken = 0                            # steps since the last start over
         self.output_names = None                        # what each output neuron stands for
         self.shared_scale = False                       # gradient heatmaps on one colour scale (step 3)
@@ -157,7 +160,7 @@ class OneStepPage:
         with self.example_box:
             if self.source == "playground":
                 self._show_plane()
-            elif self.state.trained_model is not None and self.data is None:
+            elif self.data is None and (self._digit_model() is not None or not self.files_checked):
                 ui.label("Loading the 10,000 MNIST test images…").classes("text-sm").mark("loading-digits")
                 if not self.loading:
                     self.loading = True
@@ -166,8 +169,23 @@ class OneStepPage:
                 self._show_digit()
 
     async def _load_digits(self) -> None:
-        """MNIST off the event loop (a second or more the first time), then the digit view."""
+        """The model (the lab's latest, else the newest saved file, as on the Draw page) and MNIST, off the event loop
+        (a second or more the first time), then the digit view."""
         config = self.state.config
+        if self.state.trained_model is None and not self.files_checked:
+            found = await run.io_bound(newest_digit_model, config.models_path())
+            self.files_checked = True
+            if found is not None:
+                path, model, metadata = found
+                accuracy = metadata.get("test_accuracy")
+                self.file_model = TrainedModel(model, f"saved file {path.name}", list(DIGIT_CLASS_NAMES),
+                                               accuracy if isinstance(accuracy, (int, float)) else None)
+                self._start_over()
+        if self._digit_model() is None:                 # nothing to step with: say how to get a model
+            self.loading = False
+            if not self.example_box.is_deleted and self.source == "mnist":
+                self._show_example()
+            return
         try:
             self.data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
         except (DatasetUnavailable, OSError, ValueError) as error:
@@ -211,11 +229,17 @@ class OneStepPage:
         self._show_example()
         self.take_step()
 
+    def _digit_model(self) -> TrainedModel | None:
+        """The network the MNIST source steps: the lab's latest model, else the newest saved model file (the Draw
+        page offers the same two)."""
+        return self.state.trained_model or self.file_model
+
     def _show_digit(self) -> None:
-        trained = self.state.trained_model
+        trained = self._digit_model()
         if trained is None:
             ui.label("No digit model yet. Train one on the MNIST page (or with the quick button on the Draw page), "
-                     "then come back.").classes("text-sm text-amber-800 max-w-md").mark("no-model")
+                     "or save one into the models folder, then come back.") \
+                .classes("text-sm text-amber-800 max-w-md").mark("no-model")
             ui.link("Go to the MNIST page", "/mnist")
             return
         data = self.data
@@ -245,7 +269,7 @@ class OneStepPage:
 
     def _use_drawing(self) -> None:
         self.drawing = np.asarray(self.state.drawn_digit, dtype=np.float32)
-        trained = self.state.trained_model
+        trained = self._digit_model()
         self.drawn_label = int(np.argmax(trained.model.predict(self.drawing[None, None])[0]))  # what it reads
         self._show_example()
         self._start_over()
@@ -263,7 +287,7 @@ class OneStepPage:
         self._start_over()
 
     async def _next_mistake(self) -> None:
-        model, data = self.state.trained_model.model, self.data
+        model, data = self._digit_model().model, self.data
         if self.mistakes is None or self.mistakes[0] is not model:     # 10,000 predictions: off the event loop
             self.mistakes = (model, await run.io_bound(_most_confident_mistakes, model, data))
         mistakes = self.mistakes[1]
@@ -293,7 +317,7 @@ class OneStepPage:
         if self.source == "playground":
             self.model = copy.deepcopy(self.session.model)
         else:
-            trained = self.state.trained_model
+            trained = self._digit_model()
             self.model = None if trained is None else copy.deepcopy(trained.model)
         self.optimizer = None
         self.step = None
