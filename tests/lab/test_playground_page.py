@@ -174,7 +174,7 @@ async def test_layers_buttons_dataset_and_teacher_mode_change_the_setup_and_the_
     dataset.value = "sine"
     await wait_for(lambda: worker.snapshot().setup.dataset == "sine")
     assert worker.snapshot().setup.loss == "mse"                  # regression brings its loss along
-    await user.should_see("regression: a number per point")
+    await user.should_see("no classes here")                                  # no accuracy for numbers
     (hide_lr,) = [e for e in user.find(ui.checkbox).elements if e.text == "Learning rate"]
     hide_lr.value = True
     await asyncio.sleep(0)
