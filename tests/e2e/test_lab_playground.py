@@ -156,3 +156,15 @@ def test_the_regression_view_fits_and_says_what_its_colours_mean(lab_page):
     assert not page.get_by_text("0.0B").is_visible()                       # no empty upload progress line
     assert lab_page.horizontal_overflow() <= 0
     lab_page.screenshot("playground-regression")
+
+
+def test_a_long_step_count_fits_its_place_and_moves_no_control(lab_page):
+    page = lab_page.open("/playground")
+    counter = page.get_by_text(re.compile(r"^epoch \d"))
+    field = page.get_by_role("textbox", name="Learning rate", exact=True)
+    before = field.bounding_box()
+    fits = counter.evaluate("""el => {
+        el.textContent = 'epoch 1,000,000  ·  step 30,000,000';   // the most the stop-after limit allows
+        return el.scrollWidth <= el.clientWidth;
+    }""")
+    assert fits and field.bounding_box() == before

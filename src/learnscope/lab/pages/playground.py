@@ -140,7 +140,8 @@ class PlaygroundPage:
                 .tooltip("Train on one batch of points, then stop: watch a single update.")
             ui.button("Reset", icon="restart_alt", on_click=lambda: self.worker.send("reset")) \
                 .props("no-caps outline").tooltip("Start over with fresh random weights (same data).")
-            self.epoch_label = ui.label("epoch 0").classes("text-base font-mono w-60 whitespace-nowrap") \
+            # a fixed width that holds "epoch 1,000,000 · step 30,000,000": growing counts never shift the controls
+            self.epoch_label = ui.label("epoch 0").classes("text-sm font-mono w-72 whitespace-nowrap") \
                 .tooltip("Epochs: full passes over the training points. Steps: weight updates.")
             for key in ("lr", "batch_size", "l2", "dropout"):
                 self._text_field(key, "w-28")
