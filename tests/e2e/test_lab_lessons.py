@@ -69,3 +69,15 @@ def test_the_overfitting_experiment_reports_overfitting_from_its_own_run(lab_pag
     assert "train=0.1" in page.get_by_label("Share link", exact=True).input_value()
     assert lab_page.horizontal_overflow() <= 0
     lab_page.screenshot("playground-experiment")
+
+
+def test_technical_words_show_their_definition_on_hover_and_focus(lab_page):
+    from learnscope.lessons.glossary import GLOSSARY
+
+    page = lab_page.open("/playground")
+    terms = page.locator(".term")
+    assert terms.count() > 20                                              # explanations and captions alike
+    term = page.locator(".term", has_text="learning rate").first
+    term.focus()                                                          # the keyboard shows it as a hover does
+    shown = term.evaluate("el => getComputedStyle(el, '::after').content")
+    assert GLOSSARY["learning rate"][:40] in shown

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from learnscope.lab.components.glossary import GlossaryText
+
 
 @dataclass(frozen=True)
 class Lesson:
@@ -44,9 +46,10 @@ def page_frame(title: str, purpose: str, active: str = ""):
         yield column
 
 
-def explain(text: str) -> ui.label:
-    """A short plain-language caption under a chart or control group."""
-    return ui.label(text).classes("text-sm text-slate-600")
+def explain(text: str) -> GlossaryText:
+    """A short plain-language caption under a chart or control group; its technical words hover their glossary
+    definitions."""
+    return GlossaryText(text).classes("text-sm text-slate-600")
 
 
 def show_error(container, message: str) -> None:

@@ -30,7 +30,31 @@ def glossary_html(text: str) -> str:
     return "".join(parts)
 
 
-def glossary_text(text: str) -> ui.html:
+class GlossaryText(ui.html):
+    """Text whose technical words explain themselves on hover. `text` (and set_text) work as on a label; tests and
+    filters see the plain text, the browser the marked one."""
+
+    def __init__(self, text: str = ""):
+        ui.add_css(GLOSSARY_CSS, shared=True)
+        super().__init__("", sanitize=False)        # our own markup from escaped text: nothing to sanitize
+        self.text = text
+
+    @property
+    def text(self) -> str:
+        return self._plain
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._plain = str(value)
+        self.content = glossary_html(self._plain)
+
+    def set_text(self, value: str) -> None:
+        self.text = value
+
+    def _displayed_contents(self, *, only_visible: bool) -> list:
+        return [self._plain]                        # what a learner reads, without the hover markup
+
+
+def glossary_text(text: str) -> GlossaryText:
     """A paragraph whose technical words explain themselves on hover."""
-    ui.add_css(GLOSSARY_CSS, shared=True)
-    return ui.html(f"<p>{glossary_html(text)}</p>", sanitize=False)
+    return GlossaryText(text)
