@@ -204,7 +204,7 @@ def test_a_newer_schema_asks_for_an_upgrade(tmp_path):
 
 def test_unknown_run_ids_are_named(store):
     run_id = store.create_run("r")
-    with pytest.raises(ValueError, match=f"no run with id 99.*latest ids: {run_id}.*store.runs"):
+    with pytest.raises(ValueError, match=f"no run with id 99.*latest ids: {run_id}.*learnscope runs list"):
         store.metrics(99)
     with pytest.raises(ValueError, match="no run with id 99"):
         store.finish_run(99, "finished")
