@@ -16,7 +16,7 @@ from nicegui import ui
 
 from learnscope.lab.components.glossary import glossary_text
 from learnscope.lessons.course import Chapter
-from learnscope.lessons.experiments import Experiment, Outcome, RunNumbers
+from learnscope.lessons.experiments import Experiment, Outcome
 from learnscope.train.diagnostics import Diagnosis
 
 #: findings shown at once (problems first); more would bury the first one
@@ -121,7 +121,8 @@ class TryThis:
         self.start(experiment)
         ui.run_javascript("window.scrollTo({top: 0, behavior: 'smooth'})")     # to the live picture
 
-    def show(self, numbers: RunNumbers, still_set_up: bool) -> None:
+    def show(self, numbers, still_set_up: bool) -> None:
+        """numbers: what the page's outcomes read (a RunNumbers, a LearningStep, a DigitReading, or None)."""
         experiment = self.active
         if experiment is None:
             return
