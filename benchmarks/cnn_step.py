@@ -1,0 +1,138 @@
+"""One training step of the default CNN, learnscope against PyTorch on the CPU, and where learnscope's time goes.
+
+    PYTHONPATH=src python benchmarks/cnn_step.py [--rounds 5] [--steps 20]
+
+The CNN is build_cnn's default (5×5 conv 16 → ReLU → 2×2 max-pool → 5×5 conv 32 → ReLU → pool → 128 → 10) on
+28×28 inputs, batch 128, float32, SGD with momentum 0.9, cross-entropy. Each round runs each engine in its own
+child process, alternating (so neither inherits the other's threads or caches), and reports the median step
+time of `--steps` steps after warm-up; the ratio is taken per round, and its median printed. The learnscope
+child also times every layer's forward and backward and the achieved GFLOP/s of the convolutions.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BATCH, CLASSES = 128, 10
+
+
+def _batch(seed: int = 0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return rng.random((BATCH, 1, 28, 28), dtype=np.float32), rng.integers(0, CLASSES, BATCH)
+
+
+def run_learnscope(steps: int) -> dict:
+    import numpy as np
+
+    from learnscope.architectures import build_cnn
+    from learnscope.losses import SoftmaxCrossEntropy
+    from learnscope.optim import SGD
+    from learnscope.train.step import train_step
+
+    model, loss, optimizer = build_cnn((1, 28, 28), CLASSES, seed=0), SoftmaxCrossEntropy(), SGD(0.01, momentum=0.9)
+    x, y = _batch()
+    for _ in range(3):                                   # warm-up: allocations, BLAS threads
+        train_step(model, loss, optimizer, x, y)
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        train_step(model, loss, optimizer, x, y)
+        times.append(time.perf_counter() - start)
+    layers = []                                          # per layer: forward and backward, alone
+    out = x
+    for index, layer in enumerate(model.layers):
+        started = time.perf_counter()
+        for _ in range(5):
+            result = layer.forward(out, train=True)
+        forward = (time.perf_counter() - started) / 5
+        grad = np.ones_like(result) / result.size
+        started = time.perf_counter()
+        for _ in range(5):
+            layer.backward(grad)
+        backward = (time.perf_counter() - started) / 5
+        layer.forward(out, train=True)                   # leave the layer ready for the next one's input
+        flops = None
+        if type(layer).__name__ == "Conv2D":
+            f, c, kh, kw = layer.params["W"].shape
+            flops = 2 * BATCH * f * result.shape[2] * result.shape[3] * c * kh * kw     # one GEMM's worth
+        layers.append({"layer": f"{index}.{type(layer).__name__}", "forward_ms": forward * 1e3,
+                       "backward_ms": backward * 1e3, "flops": flops})
+        out = result
+    return {"step_ms": statistics.median(times) * 1e3, "layers": layers}
+
+
+def run_torch(steps: int) -> dict:
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(32 * 4 * 4, 128), torch.nn.ReLU(), torch.nn.Linear(128, CLASSES))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = (torch.from_numpy(array) for array in _batch())
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad(set_to_none=False)
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+
+    for _ in range(3):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return {"step_ms": statistics.median(times) * 1e3, "threads": torch.get_num_threads()}
+
+
+def child(engine: str, steps: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT / "src"),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    output = subprocess.run([sys.executable, __file__, "--child", engine, "--steps", str(steps)], env=env,
+                            check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--child", choices=("learnscope", "torch"))
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps((run_learnscope if args.child == "learnscope" else run_torch)(args.steps)))
+        return
+    ratios, ours, theirs, last = [], [], [], None
+    for _ in range(args.rounds):
+        last = child("learnscope", args.steps)
+        torch_result = child("torch", args.steps)
+        ours.append(last["step_ms"])
+        theirs.append(torch_result["step_ms"])
+        ratios.append(last["step_ms"] / torch_result["step_ms"])
+    print(f"load average {os.getloadavg()[0]:.2f}; batch {BATCH}, float32, SGD momentum, {args.rounds} paired rounds "
+          f"of {args.steps} steps")
+    print(f"  learnscope step: median {statistics.median(ours):.1f} ms   PyTorch: median {statistics.median(theirs):.1f} "
+          f"ms   ratio learnscope / PyTorch: median {statistics.median(ratios):.2f} (rounds: "
+          f"{', '.join(f'{r:.2f}' for r in ratios)})")
+    print("  learnscope per layer (last round):")
+    for row in last["layers"]:
+        rate = ""
+        if row["flops"]:
+            rate = (f"   forward {row['flops'] / row['forward_ms'] / 1e6:.0f} GFLOP/s, "
+                    f"backward {2 * row['flops'] / row['backward_ms'] / 1e6:.0f} GFLOP/s")
+        print(f"    {row['layer']:14} forward {row['forward_ms']:6.2f} ms   backward {row['backward_ms']:6.2f} ms{rate}")
+
+
+if __name__ == "__main__":
+    main()
