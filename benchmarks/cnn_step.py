@@ -122,16 +122,17 @@ def main() -> None:
         ratios.append(last["step_ms"] / torch_result["step_ms"])
     print(f"load average {os.getloadavg()[0]:.2f}; batch {BATCH}, float32, SGD momentum, {args.rounds} paired rounds "
           f"of {args.steps} steps")
-    print(f"  learnscope step: median {statistics.median(ours):.1f} ms   PyTorch: median {statistics.median(theirs):.1f} "
-          f"ms   ratio learnscope / PyTorch: median {statistics.median(ratios):.2f} (rounds: "
-          f"{', '.join(f'{r:.2f}' for r in ratios)})")
+    print(f"  learnscope step: median {statistics.median(ours):.1f} ms   PyTorch: median "
+          f"{statistics.median(theirs):.1f} ms   ratio learnscope / PyTorch: median {statistics.median(ratios):.2f} "
+          f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
     print("  learnscope per layer (last round):")
     for row in last["layers"]:
         rate = ""
         if row["flops"]:
             rate = (f"   forward {row['flops'] / row['forward_ms'] / 1e6:.0f} GFLOP/s, "
                     f"backward {2 * row['flops'] / row['backward_ms'] / 1e6:.0f} GFLOP/s")
-        print(f"    {row['layer']:14} forward {row['forward_ms']:6.2f} ms   backward {row['backward_ms']:6.2f} ms{rate}")
+        print(f"    {row['layer']:14} forward {row['forward_ms']:6.2f} ms   backward {row['backward_ms']:6.2f} ms"
+              + rate)
 
 
 if __name__ == "__main__":
