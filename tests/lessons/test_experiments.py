@@ -63,6 +63,9 @@ def test_learning_rate_ten_reports_the_climb_or_that_it_held():
     climbed = learning_rate_ten(numbers(epochs=40, train_loss=(0.68, 9.1, 20.6, 15.0),
                                         findings=(finding("divergence"),))).text
     assert "0.68 to as much as 20.6" in climbed
+    # the playground pauses on the divergence finding, long before 30 epochs: the outcome must not wait for them
+    paused = learning_rate_ten(numbers(epochs=12, train_loss=(0.68, 9.1, 20.6), findings=(finding("divergence"),)))
+    assert paused.settled and "0.68 to as much as 20.6" in paused.text
     held = learning_rate_ten(numbers(epochs=40, train_loss=(0.68, 0.9, 0.3))).text
     assert "without running away" in held and "highest 0.9" in held
 

@@ -63,7 +63,8 @@ class Experiment:
 
 
 def _waiting(numbers: RunNumbers, epochs: int) -> Outcome | None:
-    if numbers.epochs >= epochs or numbers.diverged:
+    # a divergence settles it early: the run is over (the playground pauses on the finding)
+    if numbers.epochs >= epochs or numbers.diverged or numbers.finding("divergence") is not None:
         return None
     return Outcome(f"Press Play: the page tells you what happened after {epochs} epochs "
                    f"({numbers.epochs} so far).", settled=False)
@@ -355,10 +356,9 @@ def few_images(numbers: RunNumbers) -> Outcome:
 
 
 def mnist_learning_rate_ten(numbers: RunNumbers) -> Outcome:
-    divergence = numbers.finding("divergence")
-    if not (numbers.diverged or divergence is not None) and (wait := _waiting(numbers, 2)) is not None:
+    if (wait := _waiting(numbers, 2)) is not None:
         return wait
-    if numbers.diverged or divergence is not None:
+    if numbers.diverged or numbers.finding("divergence") is not None:
         return Outcome("The run diverged: with plain SGD at a learning rate of 10 and no batch normalisation, the "
                        "first steps overshoot so far that the loss explodes within a few batches. The finding above "
                        "offers the fix.")
