@@ -20,6 +20,7 @@ import numpy as np
 from learnscope.lessons.five_steps import layer_numbers, superscript
 from learnscope.lessons.step_through import LearningStep
 from learnscope.train.diagnostics import Diagnosis
+from learnscope.train.recorder import rms
 
 
 @dataclass(frozen=True)
@@ -52,22 +53,24 @@ class Outcome:
 @dataclass(frozen=True)
 class Experiment:
     """One "Try this": `title` is the one-click setup in words, `setup` the settings it applies (the page's
-    names), `question` what it answers, `outcome` reads the answer from the run's numbers (the page's kind)."""
+    names), `question` what it answers, `reads` the answer from the run's numbers (the page's kind)."""
 
     key: str
     chapter: int
     title: str
     question: str
     setup: dict
-    outcome: Callable[..., Outcome] = field(repr=False)
+    reads: Callable[..., Outcome] = field(repr=False)
+    settles_after: int = 0          # epochs a training run needs before `reads` can tell (0: at once)
 
-
-def _waiting(numbers: RunNumbers, epochs: int) -> Outcome | None:
-    # a divergence settles it early: the run is over (the playground pauses on the finding)
-    if numbers.epochs >= epochs or numbers.diverged or numbers.finding("divergence") is not None:
-        return None
-    return Outcome(f"Press Play: the page tells you what happened after {epochs} epochs "
-                   f"({numbers.epochs} so far).", settled=False)
+    def outcome(self, numbers) -> Outcome:
+        """What happened, read from the run's numbers; until the run has `settles_after` epochs (or has diverged:
+        it is over then, and the playground pauses on the finding), what to wait for."""
+        if self.settles_after and not (numbers.epochs >= self.settles_after or numbers.diverged
+                                       or numbers.finding("divergence") is not None):
+            return Outcome(f"Press Play: the page tells you what happened after {self.settles_after} epochs "
+                           f"({numbers.epochs} so far).", settled=False)
+        return self.reads(numbers)
 
 
 def _percent(value: float) -> str:
@@ -76,8 +79,6 @@ def _percent(value: float) -> str:
 
 # -- chapter 1: what a network is --------------------------------------------------------------------------------
 def straight_line_on_xor(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 20)) is not None:
-        return wait
     accuracy = numbers.train_accuracy[-1]
     if numbers.finding("linear_limit") is not None:
         return Outcome(f"No. After {numbers.epochs} epochs it gets only {_percent(accuracy)} of the training points "
@@ -89,8 +90,6 @@ def straight_line_on_xor(numbers: RunNumbers) -> Outcome:
 
 # -- chapter 4: the loss -----------------------------------------------------------------------------------------
 def cross_entropy_before_and_after(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 100)) is not None:
-        return wait
     first, last = numbers.train_loss[0], numbers.train_loss[-1]
     classes = numbers.n_classes or 2
     chance = math.log(classes)
@@ -105,8 +104,6 @@ def cross_entropy_before_and_after(numbers: RunNumbers) -> Outcome:
 
 
 def squared_error_before_and_after(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 100)) is not None:
-        return wait
     first, last = numbers.train_loss[0], numbers.train_loss[-1]
     return Outcome(f"The mean squared error fell from {first:.3f} to {last:.3f}: the outputs are now about "
                    f"√{last:.3f} = {math.sqrt(max(last, 0.0)):.2f} away from their targets (1 for the right class, 0 "
@@ -117,8 +114,6 @@ def squared_error_before_and_after(numbers: RunNumbers) -> Outcome:
 
 # -- chapter 6: gradient descent ---------------------------------------------------------------------------------
 def learning_rate_ten(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 30)) is not None:
-        return wait
     first = numbers.train_loss[0]
     highest = max((loss for loss in numbers.train_loss if math.isfinite(loss)), default=first)
     divergence = numbers.finding("divergence")
@@ -131,8 +126,6 @@ def learning_rate_ten(numbers: RunNumbers) -> Outcome:
 
 
 def learning_rate_tiny(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 100)) is not None:
-        return wait
     first, last = numbers.train_loss[0], numbers.train_loss[-1]
     change = (first - last) / first if first > 0 else 0.0
     if change < 0.05:
@@ -149,8 +142,6 @@ def _gap(numbers: RunNumbers) -> tuple[float, float, float]:
 
 
 def few_noisy_points(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 200)) is not None:
-        return wait
     train, test, gap = _gap(numbers)
     overfitting = numbers.finding("overfitting")
     if overfitting is not None or gap >= 0.1:
@@ -172,8 +163,6 @@ def _gradient_ratio(numbers: RunNumbers) -> float | None:
 
 
 def six_sigmoid_layers(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 50)) is not None:
-        return wait
     accuracy = numbers.train_accuracy[-1]
     vanishing = numbers.finding("vanishing_gradients")
     if vanishing is not None:
@@ -190,8 +179,6 @@ def six_sigmoid_layers(numbers: RunNumbers) -> Outcome:
 
 # -- chapter 10: remedies ------------------------------------------------------------------------------------------
 def l2_against_overfitting(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 200)) is not None:
-        return wait
     train, test, gap = _gap(numbers)
     overfitting = numbers.finding("overfitting")
     if overfitting is not None:
@@ -206,8 +193,6 @@ def l2_against_overfitting(numbers: RunNumbers) -> Outcome:
 
 
 def relu_against_vanishing(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 50)) is not None:
-        return wait
     accuracy = numbers.train_accuracy[-1]
     ratio = _gradient_ratio(numbers)
     if numbers.finding("vanishing_gradients") is None and ratio is not None:
@@ -223,36 +208,38 @@ def relu_against_vanishing(numbers: RunNumbers) -> Outcome:
 PLAYGROUND_EXPERIMENTS = (
     Experiment("xor-without-hidden-layer", 1, "XOR with no hidden layer",
                "Can a network without a hidden layer learn XOR?",
-               {"dataset": "xor", "hidden": (), "stop_after": 100}, straight_line_on_xor),
+               {"dataset": "xor", "hidden": (), "stop_after": 100}, straight_line_on_xor, settles_after=20),
     Experiment("cross-entropy", 4, "Watch the cross-entropy fall",
                "What does the loss say before and after learning?",
-               {"dataset": "xor", "hidden": (4,), "lr": 0.1, "stop_after": 150}, cross_entropy_before_and_after),
+               {"dataset": "xor", "hidden": (4,), "lr": 0.1, "stop_after": 150}, cross_entropy_before_and_after,
+               settles_after=100),
     Experiment("squared-error", 4, "Use mean squared error instead",
                "How does a different loss measure the same mistakes?",
                {"dataset": "xor", "hidden": (4,), "lr": 0.1, "loss": "mse", "stop_after": 150},
-               squared_error_before_and_after),
+               squared_error_before_and_after, settles_after=100),
     Experiment("learning-rate-ten", 6, "Set the learning rate to 10",
                "What happens when the steps are far too big?",
-               {"dataset": "spiral", "lr": 10.0, "stop_after": 100}, learning_rate_ten),
+               {"dataset": "spiral", "lr": 10.0, "stop_after": 100}, learning_rate_ten, settles_after=30),
     Experiment("learning-rate-tiny", 6, "Set the learning rate to 0.0001",
                "What happens when the steps are tiny?",
-               {"dataset": "spiral", "lr": 0.0001, "stop_after": 150}, learning_rate_tiny),
+               {"dataset": "spiral", "lr": 0.0001, "stop_after": 150}, learning_rate_tiny, settles_after=100),
     Experiment("few-noisy-points", 9, "Train on 10% of noisy points",
                "What does a big network do with too few examples?",
                {"dataset": "spiral", "noise": 0.5, "train_fraction": 0.1, "hidden": (12, 12, 12),
-                "activation": "relu", "lr": 0.1, "stop_after": 300}, few_noisy_points),
+                "activation": "relu", "lr": 0.1, "stop_after": 300}, few_noisy_points, settles_after=200),
     Experiment("six-sigmoid-layers", 9, "Stack six sigmoid layers",
                "Does a deeper network always learn better?",
                {"dataset": "spiral", "hidden": (4,) * 6, "activation": "sigmoid", "stop_after": 100},
-               six_sigmoid_layers),
+               six_sigmoid_layers, settles_after=50),
     Experiment("l2-against-overfitting", 10, "Add L2 to the noisy points",
                "Can a penalty on large weights stop the memorising?",
                {"dataset": "spiral", "noise": 0.5, "train_fraction": 0.1, "hidden": (12, 12, 12),
-                "activation": "relu", "lr": 0.1, "l2": 0.01, "stop_after": 300}, l2_against_overfitting),
+                "activation": "relu", "lr": 0.1, "l2": 0.01, "stop_after": 300}, l2_against_overfitting,
+               settles_after=200),
     Experiment("relu-against-vanishing", 10, "Six ReLU layers instead",
                "Does another activation bring the gradient back?",
                {"dataset": "spiral", "hidden": (4,) * 6, "activation": "relu", "stop_after": 100},
-               relu_against_vanishing),
+               relu_against_vanishing, settles_after=50),
 )
 
 
@@ -301,8 +288,7 @@ def blame_per_layer(step: LearningStep | None) -> Outcome:
     if (wait := _no_step(step)) is not None:
         return wait
     numbers = layer_numbers(step)
-    sizes = [(numbers[record.index], float(np.sqrt(np.mean(np.square(record.grads["W"], dtype=np.float64)))))
-             for record in step.layers if "W" in record.grads]
+    sizes = [(numbers[record.index], rms(record.grads["W"])) for record in step.layers if "W" in record.grads]
     if len(sizes) < 2:
         return Outcome("This network has one layer of weights: all the blame lands on W¹.")
     (first, first_size), (last, last_size) = sizes[0], sizes[-1]
@@ -346,8 +332,6 @@ def _final_accuracies(numbers: RunNumbers) -> tuple[float, float]:
 
 
 def few_images(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 10)) is not None:
-        return wait
     train, test = _final_accuracies(numbers)
     return Outcome(f"With 1,000 images the network gets {_percent(train)} of its training images right but "
                    f"{test:.1%} of the 10,000 test images: a gap of {(train - test) * 100:.0f} points. The default "
@@ -356,8 +340,6 @@ def few_images(numbers: RunNumbers) -> Outcome:
 
 
 def mnist_learning_rate_ten(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 2)) is not None:
-        return wait
     if numbers.diverged or numbers.finding("divergence") is not None:
         return Outcome("The run diverged: with plain SGD at a learning rate of 10 and no batch normalisation, the "
                        "first steps overshoot so far that the loss explodes within a few batches. The finding above "
@@ -367,8 +349,6 @@ def mnist_learning_rate_ten(numbers: RunNumbers) -> Outcome:
 
 
 def sixteen_neurons(numbers: RunNumbers) -> Outcome:
-    if (wait := _waiting(numbers, 2)) is not None:
-        return wait
     train, test = _final_accuracies(numbers)
     verdict = ("even a small network reads most digits; the default 256, 256 adds the last points"
                if test >= 0.9 else "too small to hold what digits look like")
@@ -379,12 +359,13 @@ def sixteen_neurons(numbers: RunNumbers) -> Outcome:
 #: The MNIST page's experiments (setup: form fields, as typed; the rest of the form keeps the defaults)
 MNIST_EXPERIMENTS = (
     Experiment("few-images", 8, "Train on 1,000 images only", "How much does the amount of data matter?",
-               {"samples": "1000", "epochs": "10"}, few_images),
+               {"samples": "1000", "epochs": "10"}, few_images, settles_after=10),
     Experiment("mnist-learning-rate-ten", 8, "SGD at a learning rate of 10, no batch norm",
                "What does a far too big step do to a real network?",
-               {"optimizer": "sgd", "lr": "10", "batch_norm": False, "samples": "5000"}, mnist_learning_rate_ten),
+               {"optimizer": "sgd", "lr": "10", "batch_norm": False, "samples": "5000"}, mnist_learning_rate_ten,
+               settles_after=2),
     Experiment("sixteen-neurons", 8, "A tiny network: 16 hidden neurons", "How big must a network be to read digits?",
-               {"hidden": "16"}, sixteen_neurons),
+               {"hidden": "16"}, sixteen_neurons, settles_after=2),
 )
 
 

@@ -298,6 +298,12 @@ class Recorder(Callback):
             self._hook = None
 
 
+def rms(array: np.ndarray) -> float:
+    """sqrt(mean(a²)), accumulated in float64: the size of a typical entry (a gradient's, per weight), whatever the
+    array's size. (The Recorder's own loop uses _square_sum, which avoids the float64 temporary.)"""
+    return float(np.sqrt(np.mean(np.square(array, dtype=np.float64))))
+
+
 def activation_health(layer, out: np.ndarray) -> tuple[str, float] | None:
     """How much of an activation layer's output (N, ...) is stuck, as (metric, fraction): ("dead_fraction", f) for a
     ReLU, the share of units that output 0 for every example; ("saturated_fraction", f) for tanh and sigmoid, the

@@ -53,8 +53,3 @@ class GlossaryText(ui.html):
 
     def _displayed_contents(self, *, only_visible: bool) -> list:
         return [self._plain]                        # what a learner reads, without the hover markup
-
-
-def glossary_text(text: str) -> GlossaryText:
-    """A paragraph whose technical words explain themselves on hover."""
-    return GlossaryText(text)

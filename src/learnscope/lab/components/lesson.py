@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from learnscope.lab.components.glossary import glossary_text
+from learnscope.lab.components.glossary import GlossaryText
 from learnscope.lessons.course import Chapter
 from learnscope.lessons.experiments import Experiment, Outcome
 from learnscope.train.diagnostics import Diagnosis
@@ -29,7 +29,7 @@ def chapter_section(chapter: Chapter) -> ui.element:
     with section:
         with ui.element("h2").classes("text-xl font-bold mt-2"):
             ui.label(f"Chapter {chapter.number} · {chapter.title}")
-        glossary_text(chapter.explanation).classes("text-base max-w-4xl")
+        GlossaryText(chapter.explanation).classes("text-base max-w-4xl")
     return section
 
 
@@ -75,7 +75,7 @@ class FindingsPanel:
                 body = ui.column().classes("w-full gap-1")
             with body:
                 ui.label(finding.evidence_text).classes("text-sm font-mono text-slate-700 break-words font-normal")
-                glossary_text(finding.explanation).classes("text-sm font-normal")
+                GlossaryText(finding.explanation).classes("text-sm font-normal")
 
 
 class TryThis:

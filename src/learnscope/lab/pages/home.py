@@ -3,7 +3,7 @@ that shows it (or marked as coming)."""
 
 from nicegui import ui
 
-from learnscope.lab.components.glossary import glossary_text
+from learnscope.lab.components.glossary import GlossaryText
 from learnscope.lab.layout import page_frame
 from learnscope.lab.state import LabState
 from learnscope.lessons.course import CHAPTERS
@@ -34,7 +34,7 @@ def register(state: LabState) -> None:
                                 ui.badge("coming").props("outline color=grey-7")
                             else:
                                 ui.link(chapter.title, chapter.link).classes("text-lg font-bold")
-                        glossary_text(chapter.summary).classes("text-sm")
+                        GlossaryText(chapter.summary).classes("text-sm")
             ui.markdown(
                 "**Also:** `learnscope train mnist` trains from the terminal, `learnscope runs list` shows every "
                 "recorded run, and `learnscope report` turns runs into a page you can share."

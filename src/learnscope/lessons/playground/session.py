@@ -31,7 +31,7 @@ from learnscope.model import Sequential
 from learnscope.optim import get_optimizer
 from learnscope.train import History, evaluate
 from learnscope.train.diagnostics import Diagnosis, diagnose
-from learnscope.train.recorder import activation_health
+from learnscope.train.recorder import activation_health, rms
 from learnscope.train.step import train_step
 
 #: A model without hidden layers is judged after this many epochs, stuck below this training accuracy
@@ -211,7 +211,7 @@ class PlaygroundSession:
         values = {"lr": float(self.optimizer.lr)}
         for name, _, grad in self.model.named_params():
             if name.endswith(".W"):
-                values[f"grad_rms/{name}"] = float(np.sqrt(np.mean(np.square(grad, dtype=np.float64))))
+                values[f"grad_rms/{name}"] = rms(grad)
 
         def watch(index, layer, x, out):
             health = activation_health(layer, out)
