@@ -55,8 +55,8 @@ def run_learnscope(steps: int) -> dict:
         forward = (time.perf_counter() - started) / 5
         grad = np.ones_like(result) / result.size
         started = time.perf_counter()
-        for _ in range(5):
-            layer.backward(grad)
+        for _ in range(5):                               # as in training: no input gradient for the first layer
+            layer.backward(grad, need_input_grad=index > 0)
         backward = (time.perf_counter() - started) / 5
         layer.forward(out, train=True)                   # leave the layer ready for the next one's input
         flops = None

@@ -69,6 +69,7 @@ CONV_CASES = [
     pytest.param(2, 1, (3, 1), 1, (1, 0), (3, 2, 4, 3), id="column_kernel"),
     pytest.param(3, 4, 1, 1, 0, (2, 3, 3, 4), id="1x1_kernel"),
     pytest.param(1, 2, 4, 3, 0, (2, 1, 9, 8), id="stride3_leftover_rows"),
+    pytest.param(1, 3, 5, 1, 2, (2, 1, 7, 6), id="grey_k5_same"),       # one channel: im2col column by column
 ]
 
 
@@ -158,6 +159,34 @@ def test_conv_accepts_non_contiguous_input():
     x = np.random.default_rng(0).standard_normal((2, 6, 5, 3))
     channels_first = x.transpose(0, 3, 2, 1)                    # a strided view, shape (2, 3, 5, 6)
     np.testing.assert_allclose(layer.forward(channels_first), layer.forward(np.ascontiguousarray(channels_first)))
+
+
+class Chain:
+    """Layers run one after another, seen by check_layer_gradients as one layer with all their parameters."""
+
+    def __init__(self, *layers):
+        self.layers, self.dtype = layers, np.float64
+        self.params = {f"{i}.{k}": v for i, layer in enumerate(layers) for k, v in layer.params.items()}
+        self.grads = {f"{i}.{k}": v for i, layer in enumerate(layers) for k, v in layer.grads.items()}
+
+    def forward(self, x, train=False):
+        for layer in self.layers:
+            x = layer.forward(x, train)
+        return x
+
+    def backward(self, grad):
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+
+def test_conv_and_pool_chained_pass_channels_last_views_and_keep_exact_gradients():
+    first = make_conv(2, 3, 3, 1, 1)
+    chain = Chain(first, MaxPool2D(2, dtype=np.float64), make_conv(3, 2, 3, 1, 0), MaxPool2D(2, dtype=np.float64))
+    x = distinct_values((2, 2, 8, 8), seed=4)
+    # what the next layers receive is an (N, C, H, W) view of channels-last memory, not a contiguous array
+    assert not first.forward(x).flags.c_contiguous
+    assert_gradients_close(check_layer_gradients(chain, x), TOLERANCE)
 
 
 def test_conv_reset_is_repeatable_and_scaled_by_fan_in():

@@ -2,8 +2,9 @@
 pattern (an edge, a stroke) at every position. That sharing is why a conv net needs far fewer
 weights than a Dense layer on the same pixels.
 
-The trick that makes it fast in NumPy is im2col: copy every window the filter visits into a column,
-then the whole layer is one matrix product, which BLAS computes far faster than any Python loop.
+The trick that makes it fast in NumPy is im2col: copy every window the filter visits into a row of one
+matrix, then the whole layer, for the whole batch, is one matrix product, which BLAS computes far faster
+than any Python loop.
 """
 
 import math
@@ -60,52 +61,57 @@ class Conv2D(Layer):
         x = self._check_input(x, ndim=None)
         self._check_shape(x.shape)
         n, channels, height, width = x.shape
-        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        ph, pw = self.padding
         out_h, out_w = window_output_size("Conv2D", (height, width), self.kernel_size, self.stride, self.padding)
+        # NOTE: the layer works channels-last, on (N, H, W, C) memory (PyTorch's "channels_last"): a window's kh
+        # rows are then kw·C numbers each, side by side, so im2col and the input gradient move runs of numbers
+        # rather than single pixels. Its output is an (N, F, H', W') view of (N, H', W', F) memory: the same
+        # numbers as a copy in (N, F, H', W') order would hold, without the copy, and the next layer reads them
+        # channels-last for free.
+        pixels = x.transpose(0, 2, 3, 1)
         if ph or pw:
-            padded = np.zeros((n, channels, height + 2 * ph, width + 2 * pw), dtype=self.dtype)
-            padded[:, :, ph:ph + height, pw:pw + width] = x
+            padded = np.zeros((n, height + 2 * ph, width + 2 * pw, channels), dtype=self.dtype)
+            padded[:, ph:ph + height, pw:pw + width] = pixels
         else:
-            padded = x
-        # im2col: (N, C, H', W', kh, kw) is a view (no copy); reordering it to (N, kh·kw·C, H'·W') copies each
-        # window into a column. NOTE: rows run (i, j, c), not W's (c, i, j): col2im in backward then reads one
-        # contiguous block per kernel offset, which halves its time.
-        windows = sliding_window_view(padded, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-        cols = np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3)).reshape(n, -1, out_h * out_w)
+            padded = np.ascontiguousarray(pixels)        # no copy when x is already channels-last
+        cols = _im2col(padded, self.kernel_size, self.stride, out_h, out_w)
         self._cols, self._padded_shape = cols, padded.shape      # backward needs the columns
-        # y[n] = W2 · cols[n] + b for every n in one matmul call: (F, K) @ (N, K, P) -> (N, F, P)
-        out = np.matmul(self._weight_rows(), cols)
-        out += self.params["b"][:, None]
-        return out.reshape(n, self.out_channels, out_h, out_w)
+        # y = cols · W2 + b: the whole batch in one matrix product (N·H'·W', K) @ (K, F)
+        out = cols @ self._weight_columns()
+        out += self.params["b"]
+        return out.reshape(n, out_h, out_w, self.out_channels).transpose(0, 3, 1, 2)
 
     def backward(self, grad_out, need_input_grad=True):
         self._require_forward(self._cols)
-        cols = self._cols
-        n, _, n_positions = cols.shape
-        grad_2d = grad_out.reshape(n, self.out_channels, n_positions)
+        cols, filters = self._cols, self.out_channels
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
-        # dL/dW2 = Σ_n dL/dy[n] · cols[n]ᵀ, reordered from rows (i, j, c) back to W's (F, C, kh, kw);
+        n, out_h, out_w = grad_out.shape[0], *grad_out.shape[2:]
+        grad_rows = grad_out.transpose(0, 2, 3, 1).reshape(-1, filters)   # (N·H'·W', F): free if channels-last
+        # dL/dW2 = colsᵀ · dL/dy (K, F), reordered from rows (i, j, c) back to W's (F, C, kh, kw);
         # dL/db = Σ_{n,h,w} dL/dy. In place: optimizer and recorder hold references.
-        grad_rows = np.matmul(grad_2d, cols.transpose(0, 2, 1)).sum(axis=0)
-        self.grads["W"][...] = grad_rows.reshape(self.out_channels, kh, kw, self.in_channels).transpose(0, 3, 1, 2)
-        np.sum(grad_out, axis=(0, 2, 3), out=self.grads["b"])
+        grad_columns = cols.T @ grad_rows
+        self.grads["W"][...] = grad_columns.reshape(kh, kw, self.in_channels, filters).transpose(3, 2, 0, 1)
+        # NOTE: the sum over the rows as a product with a row of ones: BLAS walks N·H'·W' rows of F numbers far
+        # faster than NumPy's sum along an axis of short rows
+        np.matmul(np.ones(len(grad_rows), dtype=grad_rows.dtype), grad_rows, out=self.grads["b"])
         if not need_input_grad:
             return None
-        # dL/dcols[n] = W2ᵀ · dL/dy[n]; col2im then adds each column entry back onto the pixel it was copied
-        # from. NOTE: windows overlap, so one pixel collects from up to kh·kw columns: +=, never =.
-        out_h, out_w = grad_out.shape[2:]
-        grad_cols = np.matmul(self._weight_rows().T, grad_2d)
-        grad_cols = grad_cols.reshape(n, kh, kw, self.in_channels, out_h, out_w)
-        grad_padded = np.zeros(self._padded_shape, dtype=grad_cols.dtype)
+        # dL/dx: pixel x[n, p·s+i, q·s+j, c] met output (n, p, q) through the weights W[:, c, i, j], so for each
+        # kernel offset (i, j) the outputs send back dL/dy · W_ij, (N·H'·W', F) @ (F, C), onto the pixels shifted
+        # by (i, j). NOTE: windows overlap, so one pixel collects from up to kh·kw offsets: +=, never =.
+        weights_per_offset = self.params["W"].transpose(2, 3, 0, 1).reshape(kh * kw, filters, self.in_channels)
+        sent_back = np.matmul(grad_rows, weights_per_offset).reshape(kh, kw, n, out_h, out_w, self.in_channels)
+        grad_padded = np.zeros(self._padded_shape, dtype=sent_back.dtype)
         for i in range(kh):                              # loop over kernel offsets only, never pixels or examples
             for j in range(kw):
-                grad_padded[:, :, i:i + sh * out_h:sh, j:j + sw * out_w:sw] += grad_cols[:, i, j]
-        height, width = self._padded_shape[2] - 2 * ph, self._padded_shape[3] - 2 * pw
-        return grad_padded[:, :, ph:ph + height, pw:pw + width]   # the padding's gradient is dropped
+                grad_padded[:, i:i + sh * out_h:sh, j:j + sw * out_w:sw] += sent_back[i, j]
+        height, width = self._padded_shape[1] - 2 * ph, self._padded_shape[2] - 2 * pw
+        grad_x = grad_padded[:, ph:ph + height, pw:pw + width]     # the padding's gradient is dropped
+        return grad_x.transpose(0, 3, 1, 2)                         # channels-last memory, like forward's output
 
-    def _weight_rows(self) -> np.ndarray:
-        """W as a (F, kh·kw·C) matrix whose columns follow the im2col row order (i, j, c)."""
-        return self.params["W"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
+    def _weight_columns(self) -> np.ndarray:
+        """W as a (kh·kw·C, F) matrix whose rows follow the im2col column order (i, j, c)."""
+        return self.params["W"].transpose(2, 3, 1, 0).reshape(-1, self.out_channels)
 
     def output_shape(self, input_shape):
         self._check_shape((None, *input_shape), one_example=True)
@@ -144,3 +150,18 @@ class Conv2D(Layer):
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
                 "kernel_size": compact_pair(self.kernel_size), "stride": compact_pair(self.stride),
                 "padding": compact_pair(self.padding), "init": self.init.config(), "bias_init": self.bias_init.config()}
+
+
+def _im2col(padded, kernel_size, stride, out_h: int, out_w: int) -> np.ndarray:
+    """Every window the filter visits as one row of an (N·H'·W', kh·kw·C) matrix: row (n, p, q) holds
+    x[n, p·s+i, q·s+j, c] in (i, j, c) order. `padded` is (N, H, W, C); the view is free, the copy is the only one."""
+    (kh, kw), (sh, sw) = kernel_size, stride
+    n, _, _, channels = padded.shape
+    windows = sliding_window_view(padded, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]     # (N, H', W', C, kh, kw)
+    rows = windows.transpose(0, 1, 2, 4, 5, 3)                                       # (N, H', W', kh, kw, C)
+    if channels > 1 or sw > 1:
+        return np.ascontiguousarray(rows).reshape(n * out_h * out_w, -1)
+    # NOTE: with one channel (a grey image) a window row is only kw numbers long and copying row by row crawls;
+    # the same matrix is then copied column by column, each column one kernel entry (i, j) of every window,
+    # which reads runs of W' neighbouring pixels. Stored transposed, it is the same matrix to the products.
+    return np.ascontiguousarray(rows.transpose(3, 4, 5, 0, 1, 2)).reshape(-1, n * out_h * out_w).T

@@ -65,37 +65,67 @@ class _Pool2D(Layer):
 
 
 class MaxPool2D(_Pool2D):
-    """y = max of each window;  dL/dx = dL/dy at the window's argmax, 0 elsewhere.   (N, C, H, W) -> (N, C, H', W')"""
+    """y = max of each window;  dL/dx = dL/dy at the window's argmax, 0 elsewhere.   (N, C, H, W) -> (N, C, H', W')
+
+    NOTE: the max of a window is the max over its rows of each row's max, so forward takes it in two passes: across
+    each row's pool_w entries, then down pool_h of those row maxima. Each pass is a few element-wise operations on
+    whole arrays, and each remembers which entry won, so backward can send the gradient down the same two steps."""
 
     def __init__(self, pool_size=2, stride=None, dtype=None):
         super().__init__(pool_size, stride, dtype)
-        self._winner = None
+        self._winners = None
 
     def forward(self, x, train=False):
         x, out_h, out_w = self._check(x)
-        best, winner = None, np.zeros((*x.shape[:2], out_h, out_w), dtype=np.int32)
-        for k, index in self._offsets(out_h, out_w):
-            entry = x[index]
-            if best is None:
-                best = entry.copy()
-                continue
-            # NOTE: strictly greater, so on a tie the first offset keeps the win: exactly one entry per window
-            # gets the gradient (copying it to every tied entry would multiply it).
-            np.copyto(winner, k, where=entry > best)
-            np.maximum(best, entry, out=best)
-        self._input_shape, self._winner = x.shape, winner  # backward routes through the winners
-        return best
+        (pool_h, pool_w), (sh, sw) = self.pool_size, self.stride
+        row_max, across = _max_along(x, axis=3, size=pool_w, stride=sw, count=out_w)        # (N, C, H, W')
+        window_max, down = _max_along(row_max, axis=2, size=pool_h, stride=sh, count=out_h)  # (N, C, H', W')
+        self._input_shape, self._winners = x.shape, (across, down)  # backward routes through the winners
+        return window_max
 
     def backward(self, grad_out, need_input_grad=True):
-        self._require_forward(self._winner)
+        self._require_forward(self._winners)
         if not need_input_grad:
             return None
-        out_h, out_w = self._winner.shape[2:]
-        grad_x = np.zeros(self._input_shape, dtype=grad_out.dtype)
-        for k, index in self._offsets(out_h, out_w):
-            # += because overlapping windows (stride < pool_size) can pick the same pixel twice
-            grad_x[index] += grad_out * (self._winner == k)
-        return grad_x
+        (pool_h, pool_w), (sh, sw) = self.pool_size, self.stride
+        across, down = self._winners
+        grad_rows = _route_back(grad_out, down, axis=2, size=pool_h, stride=sh, length=self._input_shape[2])
+        return _route_back(grad_rows, across, axis=3, size=pool_w, stride=sw, length=self._input_shape[3])
+
+
+def _entries(axis: int, offset: int, stride: int, count: int):
+    """The index of entry `offset` of `count` windows along `axis` (windows start `stride` apart)."""
+    index = [slice(None)] * 4
+    index[axis] = slice(offset, offset + stride * (count - 1) + 1, stride)
+    return tuple(index)
+
+
+def _max_along(x, axis: int, size: int, stride: int, count: int):
+    """The max of each of `count` windows of `size` entries along `axis`, and which entry (0 … size-1) won.
+    NOTE: strictly greater replaces, so on a tie the first entry keeps the win: exactly one entry per window gets
+    the gradient (copying it to every tied entry would multiply it)."""
+    best = x[_entries(axis, 0, stride, count)]
+    winner = np.zeros_like(best, dtype=np.min_scalar_type(size - 1))   # zeros_like keeps x's memory layout
+    for offset in range(1, size):
+        entry = x[_entries(axis, offset, stride, count)]
+        better = entry > best
+        winner += better * (offset - winner)             # winner = offset where better (arithmetic beats np.where)
+        best = np.maximum(best, entry)
+    return best if size > 1 else best.copy(), winner     # (a 1-wide window would hand back a view of x)
+
+
+def _route_back(grad_out, winner, axis: int, size: int, stride: int, length: int):
+    """The inverse of _max_along: each window's gradient to the entry that won it, 0 to the others."""
+    shape = list(winner.shape)
+    shape[axis] = length
+    grad_in = np.zeros_like(winner, dtype=grad_out.dtype, shape=shape)   # in the memory layout forward's x had
+    for offset in range(size):
+        entries = grad_in[_entries(axis, offset, stride, winner.shape[axis])]
+        if stride >= size:                               # windows apart: each entry is in one window at most
+            np.multiply(grad_out, winner == offset, out=entries)
+        else:                                            # overlapping windows can pick the same entry twice
+            entries += grad_out * (winner == offset)
+    return grad_in
 
 
 class AvgPool2D(_Pool2D):
