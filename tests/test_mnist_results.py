@@ -18,6 +18,17 @@ def test_default_mlp_recipe_reaches_98_percent_within_5_epochs(seed, shared_data
 
 
 @pytest.mark.mnist_results
+def test_the_cnn_recipe_reaches_99_percent_in_3_epochs(shared_data_dir, tmp_path, capsys):
+    path = tmp_path / "cnn.safetensors"
+    code = main(["train", "mnist", "--model", "cnn", "--data-dir", str(shared_data_dir), "--no-record",
+                 "-o", str(path)])
+    assert code == 0, capsys.readouterr().err
+    _, metadata = load_model_with_metadata(path)
+    assert metadata["recipe"]["epochs"] == 3 and metadata["recipe"]["model"] == "cnn"
+    assert metadata["test_accuracy"] >= 0.99, f"{metadata['test_accuracy']:.4f}"
+
+
+@pytest.mark.mnist_results
 def test_a_killed_run_resumed_ends_within_a_third_of_a_point_of_an_uninterrupted_one(shared_data_dir, tmp_path,
                                                                                          capsys):
     import signal

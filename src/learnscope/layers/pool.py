@@ -116,11 +116,13 @@ def _max_along(x, axis: int, size: int, stride: int, count: int):
 
 def _route_back(grad_out, winner, axis: int, size: int, stride: int, length: int):
     """The inverse of _max_along: each window's gradient to the entry that won it, 0 to the others."""
-    shape = list(winner.shape)
+    shape, count = list(winner.shape), winner.shape[axis]
     shape[axis] = length
-    grad_in = np.zeros_like(winner, dtype=grad_out.dtype, shape=shape)   # in the memory layout forward's x had
+    # in the memory layout forward's x had; when the windows tile the axis exactly, the loop writes every entry
+    fill = np.empty_like if stride == size and size * count == length else np.zeros_like
+    grad_in = fill(winner, dtype=grad_out.dtype, shape=shape)
     for offset in range(size):
-        entries = grad_in[_entries(axis, offset, stride, winner.shape[axis])]
+        entries = grad_in[_entries(axis, offset, stride, count)]
         if stride >= size:                               # windows apart: each entry is in one window at most
             np.multiply(grad_out, winner == offset, out=entries)
         else:                                            # overlapping windows can pick the same entry twice
