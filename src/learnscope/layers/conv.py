@@ -76,9 +76,8 @@ class Conv2D(Layer):
             padded = np.ascontiguousarray(pixels)        # no copy when x is already channels-last
         cols = _im2col(padded, self.kernel_size, self.stride, out_h, out_w)
         self._cols, self._padded_shape = cols, padded.shape      # backward needs the columns
-        # y = cols · W2 + b: the whole batch in one matrix product (N·H'·W', K) @ (K, F)
-        out = cols @ self._weight_columns()
-        out += self.params["b"]
+        # y = cols · [W2; b]: the whole batch, bias included, in one matrix product (N·H'·W', K+1) @ (K+1, F)
+        out = cols @ np.vstack([self._weight_columns(), self.params["b"]])
         return out.reshape(n, out_h, out_w, self.out_channels).transpose(0, 3, 1, 2)
 
     def backward(self, grad_out, need_input_grad=True):
@@ -87,13 +86,12 @@ class Conv2D(Layer):
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         n, out_h, out_w = grad_out.shape[0], *grad_out.shape[2:]
         grad_rows = grad_out.transpose(0, 2, 3, 1).reshape(-1, filters)   # (N·H'·W', F): free if channels-last
-        # dL/dW2 = colsᵀ · dL/dy (K, F), reordered from rows (i, j, c) back to W's (F, C, kh, kw);
-        # dL/db = Σ_{n,h,w} dL/dy. In place: optimizer and recorder hold references.
+        # [dL/dW2; dL/db] = colsᵀ · dL/dy (K+1, F): the last row, against the column of ones, is dL/db = Σ_{n,h,w}
+        # dL/dy; the others reorder from rows (i, j, c) back to W's (F, C, kh, kw). In place: optimizer and
+        # recorder hold references.
         grad_columns = cols.T @ grad_rows
-        self.grads["W"][...] = grad_columns.reshape(kh, kw, self.in_channels, filters).transpose(3, 2, 0, 1)
-        # NOTE: the sum over the rows as a product with a row of ones: BLAS walks N·H'·W' rows of F numbers far
-        # faster than NumPy's sum along an axis of short rows
-        np.matmul(np.ones(len(grad_rows), dtype=grad_rows.dtype), grad_rows, out=self.grads["b"])
+        self.grads["W"][...] = grad_columns[:-1].reshape(kh, kw, self.in_channels, filters).transpose(3, 2, 0, 1)
+        self.grads["b"][...] = grad_columns[-1]
         if not need_input_grad:
             return None
         # dL/dx: pixel x[n, p·s+i, q·s+j, c] met output (n, p, q) through the weights W[:, c, i, j], so for each
@@ -153,15 +151,24 @@ class Conv2D(Layer):
 
 
 def _im2col(padded, kernel_size, stride, out_h: int, out_w: int) -> np.ndarray:
-    """Every window the filter visits as one row of an (N·H'·W', kh·kw·C) matrix: row (n, p, q) holds
-    x[n, p·s+i, q·s+j, c] in (i, j, c) order. `padded` is (N, H, W, C); the view is free, the copy is the only one."""
+    """Every window the filter visits as one row of an (N·H'·W', kh·kw·C + 1) matrix: row (n, p, q) holds
+    x[n, p·s+i, q·s+j, c] in (i, j, c) order, then a 1. NOTE: the bias is the weight of an input that is always 1,
+    so the column of ones lets one matrix product add it (and its gradient come out of the same product).
+    `padded` is (N, H, W, C); the windows are a free view, copied once into the matrix."""
     (kh, kw), (sh, sw) = kernel_size, stride
     n, _, _, channels = padded.shape
+    n_entries = kh * kw * channels
     windows = sliding_window_view(padded, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]     # (N, H', W', C, kh, kw)
     rows = windows.transpose(0, 1, 2, 4, 5, 3)                                       # (N, H', W', kh, kw, C)
     if channels > 1 or sw > 1:
-        return np.ascontiguousarray(rows).reshape(n * out_h * out_w, -1)
+        cols = np.empty((n, out_h, out_w, n_entries + 1), dtype=padded.dtype)
+        cols[..., :-1].reshape(rows.shape)[...] = rows
+        cols[..., -1] = 1
+        return cols.reshape(n * out_h * out_w, -1)
     # NOTE: with one channel (a grey image) a window row is only kw numbers long and copying row by row crawls;
     # the same matrix is then copied column by column, each column one kernel entry (i, j) of every window,
     # which reads runs of W' neighbouring pixels. Stored transposed, it is the same matrix to the products.
-    return np.ascontiguousarray(rows.transpose(3, 4, 5, 0, 1, 2)).reshape(-1, n * out_h * out_w).T
+    columns = np.empty((n_entries + 1, n, out_h, out_w), dtype=padded.dtype)
+    columns[:-1].reshape(kh, kw, channels, n, out_h, out_w)[...] = rows.transpose(3, 4, 5, 0, 1, 2)
+    columns[-1] = 1
+    return columns.reshape(n_entries + 1, -1).T
