@@ -182,11 +182,18 @@ class Chain:
 
 def test_conv_and_pool_chained_pass_channels_last_views_and_keep_exact_gradients():
     first = make_conv(2, 3, 3, 1, 1)
-    chain = Chain(first, MaxPool2D(2, dtype=np.float64), make_conv(3, 2, 3, 1, 0), MaxPool2D(2, dtype=np.float64))
-    x = distinct_values((2, 2, 8, 8), seed=4)
+    pool, flatten = MaxPool2D(2, dtype=np.float64), Flatten(dtype=np.float64)
+    chain = Chain(first, MaxPool2D(2, dtype=np.float64), make_conv(3, 2, 3, 1, 0), pool, flatten)
+    x = distinct_values((2, 2, 12, 12), seed=4)
     # what the next layers receive is an (N, C, H, W) view of channels-last memory, not a contiguous array
     assert not first.forward(x).flags.c_contiguous
     assert_gradients_close(check_layer_gradients(chain, x), TOLERANCE)
+    # Flatten sends the gradient back in the memory order its input had, so the pool walks both in step
+    features = x
+    for layer in chain.layers[:-1]:
+        features = layer.forward(features)
+    flatten.forward(features)
+    assert not features.flags.c_contiguous and flatten.backward(np.ones((2, 8))).strides == features.strides
 
 
 def test_conv_reset_is_repeatable_and_scaled_by_fan_in():
