@@ -1,0 +1,126 @@
+"""Batch, stochastic and mini-batch gradient descent, side by side on a model of exactly two weights (chapter 6).
+
+The model is linear regression through the origin, ŷ = x·w with w = (w₁, w₂), and its loss the mean squared
+error over the examples of a batch:
+
+    L(w) = (1/n) Σ (x·w − y)²        ∂L/∂w = (2/n) Σ (x·w − y)·x
+
+The three modes are one rule, w ← w − lr·∂L/∂w (the engine's own SGD), fed gradients averaged over all the
+examples (batch), over one (stochastic) or over a few (mini-batch). With two weights every step can be drawn
+on the contour plot of the loss over *all* the data: the batch path walks straight down, the stochastic one
+staggers, the mini-batch one in between, and the counters say what each step cost.
+
+    comparison = compare_batch_modes(mini_batch_size=16, epochs=3)
+    comparison.paths["stochastic"].weights          # (updates + 1, 2)
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from learnscope.core.rng import make_rng
+from learnscope.core.validation import check_hyperparameter, check_int
+from learnscope.data.batches import minibatch_indices
+from learnscope.optim import BATCH_MODES, batch_size_for, get_optimizer
+
+PARAM = "w"                                      # not a ".W": no weight decay acts on it
+TRUE_WEIGHTS = (2.0, -1.0)
+
+
+@dataclass
+class DescentPath:
+    """One mode's walk: the weights after each update, and what the walk had cost by then."""
+
+    mode: str
+    batch_size: int
+    weights: np.ndarray          # (updates + 1, 2): the start, then one row per update
+    examples_seen: np.ndarray    # (updates + 1,)
+    seconds: np.ndarray          # (updates + 1,): the updates' own time, cumulative
+    loss: np.ndarray             # (updates + 1,): the loss over all the data at each point
+
+    @property
+    def updates(self) -> int:
+        return len(self.weights) - 1
+
+
+@dataclass
+class BatchModes:
+    """The data, its least-squares weights (the bottom of the bowl) and the three paths."""
+
+    x: np.ndarray
+    y: np.ndarray
+    best: np.ndarray
+    paths: dict[str, DescentPath]
+
+    def grid(self, n: int = 61, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(w1s, w2s, losses): the full-data loss on an n × n grid around every path, losses[i, j] at
+        (w1s[j], w2s[i])."""
+        corners = np.vstack([path.weights for path in self.paths.values()] + [self.best[None]])
+        low, high = corners.min(axis=0) - margin, corners.max(axis=0) + margin
+        w1s, w2s = np.linspace(low[0], high[0], n), np.linspace(low[1], high[1], n)
+        grid_weights = np.stack(np.meshgrid(w1s, w2s), axis=-1).reshape(-1, 2)
+        return w1s, w2s, mean_squared_error(self.x, self.y, grid_weights).reshape(n, n)
+
+
+def regression_data(n_samples: int = 200, correlation: float = 0.6, noise: float = 0.5, seed=0):
+    """x (n, 2) with correlated features, y = 2·x₁ − x₂ + noise: correlated features tilt and stretch the loss's
+    contours into ellipses, as real features do."""
+    n_samples = check_int(n_samples, "n_samples", "regression_data", minimum=2, maximum=100_000)
+    correlation = check_hyperparameter(correlation, "correlation", "regression_data", minimum=-0.95, maximum=0.95,
+                                       fix="Use a correlation between -0.95 and 0.95, e.g. 0.6.")
+    rng = make_rng(seed)
+    x = rng.multivariate_normal([0.0, 0.0], [[1.0, correlation], [correlation, 1.0]], size=n_samples)
+    y = x @ np.array(TRUE_WEIGHTS) + noise * rng.standard_normal(n_samples)
+    return x, y
+
+
+def mean_squared_error(x, y, weights) -> np.ndarray:
+    """L(w) = mean((x·w − y)²) for one weight vector (2,) or a stack of them (k, 2)."""
+    residuals = x @ np.asarray(weights, dtype=np.float64).T - (y if np.ndim(weights) == 1 else y[:, None])
+    return np.mean(residuals**2, axis=0)
+
+
+def gradient(x, y, w) -> np.ndarray:
+    """∂L/∂w = (2/n) Σ (x·w − y)·x over the n examples given."""
+    return 2.0 / len(x) * (x.T @ (x @ w - y))
+
+
+def compare_batch_modes(x=None, y=None, *, mini_batch_size: int = 16, epochs: int = 3, lr: float = 0.1,
+                        start=(-2.0, 3.0), optimizer: str = "sgd", seed=0) -> BatchModes:
+    """Train the two weights from `start` three ways for the same number of epochs (so every mode sees every
+    example `epochs` times): one update per epoch (batch), one per example (stochastic), one per
+    `mini_batch_size` examples. Same data, same optimizer, same shuffled order."""
+    if x is None or y is None:
+        x, y = regression_data(seed=seed)
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != 2 or y.shape != (len(x),):
+        raise ValueError(f"compare_batch_modes expected x of shape (n, 2) and y of shape (n,), got {x.shape} and "
+                         f"{y.shape}. The model has exactly two weights: give it two features.")
+    epochs = check_int(epochs, "epochs", "compare_batch_modes", minimum=1, maximum=100)
+    # the stochastic path records one row per example: bound it before allocating
+    if epochs * len(x) > 200_000:
+        raise ValueError(f"compare_batch_modes expected at most 200,000 stochastic updates, got {epochs} epochs × "
+                         f"{len(x)} examples. Use fewer epochs or examples.")
+    best = np.linalg.lstsq(x, y, rcond=None)[0]
+    paths = {}
+    for mode in BATCH_MODES:
+        batch_size = batch_size_for(mode, len(x), mini_batch_size)
+        paths[mode] = _descend(x, y, mode, batch_size, epochs, get_optimizer(optimizer, lr=lr), start, seed)
+    return BatchModes(x, y, best, paths)
+
+
+def _descend(x, y, mode, batch_size, epochs, optimizer, start, seed) -> DescentPath:
+    w = np.array(start, dtype=np.float64)
+    rng = make_rng(seed)                          # the same shuffled order for every mode
+    weights, seen, seconds = [w.copy()], [0], [0.0]
+    for _ in range(epochs):
+        for idx in minibatch_indices(len(x), batch_size, rng=rng):
+            started = time.perf_counter()
+            optimizer.step([(PARAM, w, gradient(x[idx], y[idx], w))])
+            seconds.append(seconds[-1] + time.perf_counter() - started)
+            weights.append(w.copy())
+            seen.append(seen[-1] + len(idx))
+    weights = np.array(weights)
+    return DescentPath(mode, batch_size, weights, np.array(seen), np.array(seconds),
+                       mean_squared_error(x, y, weights))
