@@ -1,0 +1,114 @@
+"""The loss landscape of your own model: its loss on a fixed set of examples, walked along two directions
+through weight space around where training left it (Li, Xu, Taylor, Studer & Goldstein 2018, "Visualizing the
+Loss Landscape of Neural Nets", NeurIPS).
+
+A model has far too many weights to draw its loss, so we draw a slice: pick two random directions d₁, d₂ in
+weight space and plot L(θ + α·d₁ + β·d₂) over a grid of (α, β), θ the trained weights at the centre.
+
+NOTE: a random direction has to be scaled to the weights it moves, or the picture lies. A network's output does
+not change when one filter's weights are all doubled and the next layer's halved (with ReLU), so raw directions
+make a net with large weights look flat and one with small weights look sharp. Filter normalisation rescales the
+direction, filter by filter (per output unit of a Dense layer), to the norm of that filter's own weights; biases
+and batch-norm parameters get no direction at all, as in the paper.
+
+    landscape = loss_landscape(model, SoftmaxCrossEntropy(), x[:2000], y[:2000], steps=21)
+    landscape.surface      # (steps, steps): rows along β (d₂), columns along α (d₁)
+    landscape.line         # the 1-D slice along d₁ through the centre
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from learnscope.core.rng import make_rng
+from learnscope.core.validation import check_hyperparameter, check_int
+
+DIRECTION_KINDS = ("filter",)
+
+
+@dataclass
+class Landscape:
+    """The loss over an (α, β) grid around the model's weights, and the directions it walked."""
+
+    coordinates: np.ndarray            # (steps,): the α (and β) values, from −span to +span
+    surface: np.ndarray                # (steps, steps): surface[i, j] at α = coordinates[j], β = coordinates[i]
+    directions: tuple[dict, dict]      # d₁, d₂: name -> array, like the model's named_params
+
+    @property
+    def center(self) -> float:
+        """The loss at the model's own weights (α = β = 0)."""
+        middle = len(self.coordinates) // 2
+        return float(self.surface[middle, middle])
+
+    @property
+    def line(self) -> np.ndarray:
+        """The 1-D slice along d₁ (β = 0)."""
+        return self.surface[len(self.coordinates) // 2]
+
+
+def filter_normalized_direction(model, seed=0) -> dict[str, np.ndarray]:
+    """A random direction in the model's weight space, one array per parameter (named as in named_params):
+    Gaussian, then each filter of a Conv2D's W (F, C, kh, kw) and each output unit's column of a Dense W
+    (n_in, n_out) rescaled to that filter's or unit's weight norm. Every other parameter (biases, batch
+    norm's γ and β) gets zeros: the slice moves only the weights that carry the features."""
+    rng = make_rng(seed)
+    direction = {}
+    for name, param, _ in model.named_params():
+        if not name.endswith(".W"):
+            direction[name] = np.zeros_like(param, dtype=np.float64)
+            continue
+        random = rng.standard_normal(param.shape)
+        # the axes one filter spans: all but the first for a conv's (F, C, kh, kw), the rows for a Dense's (in, out)
+        axes = tuple(range(1, param.ndim)) if param.ndim > 2 else (0,)
+        weight_norms = np.sqrt(np.sum(param.astype(np.float64) ** 2, axis=axes, keepdims=True))
+        random_norms = np.sqrt(np.sum(random**2, axis=axes, keepdims=True))
+        direction[name] = random * weight_norms / np.maximum(random_norms, 1e-12)
+    return direction
+
+
+def loss_landscape(model, loss, x, y, directions="filter", steps: int = 21, span: float = 1.0, seed=0,
+                   progress: Callable[[int, int], None] | None = None) -> Landscape:
+    """The loss of `model` on (x, y) over a steps × steps grid of θ + α·d₁ + β·d₂, α and β from −span to span.
+    directions: "filter" (two filter-normalised random directions, seeds `seed` and `seed + 1`) or a pair of
+    dicts name -> array. The model is evaluated in eval mode and its weights are restored exactly afterwards.
+    progress(done, total) is called after each row, for a page that shows how far it got."""
+    steps = check_int(steps, "steps", "loss_landscape", minimum=3, maximum=101)
+    span = check_hyperparameter(span, "span", "loss_landscape", minimum=0, maximum=100, inclusive=(False, True),
+                                fix="Use a span such as 1.0 (one filter norm each way).")
+    first, second = _directions(model, directions, seed)
+    params = {name: param for name, param, _ in model.named_params()}
+    saved = {name: param.copy() for name, param in params.items()}
+    coordinates = np.linspace(-span, span, steps)
+    surface = np.empty((steps, steps))
+    try:
+        for i, beta in enumerate(coordinates):
+            for j, alpha in enumerate(coordinates):
+                for name, param in params.items():
+                    np.copyto(param, saved[name] + alpha * first[name] + beta * second[name], casting="same_kind")
+                surface[i, j] = loss.forward(model.predict(x), y)
+            if progress is not None:
+                progress(i + 1, steps)
+    finally:
+        for name, param in params.items():
+            np.copyto(param, saved[name])
+    return Landscape(coordinates, surface, (first, second))
+
+
+def _directions(model, directions, seed) -> tuple[dict, dict]:
+    if isinstance(directions, str):
+        if directions not in DIRECTION_KINDS:
+            raise ValueError(f"loss_landscape expected directions to be one of {DIRECTION_KINDS} or a pair of dicts, "
+                             f"got {directions!r}. Use directions='filter'.")
+        return filter_normalized_direction(model, seed), filter_normalized_direction(model, seed + 1)
+    try:
+        first, second = directions
+    except (TypeError, ValueError) as error:
+        raise ValueError("loss_landscape expected directions='filter' or a pair (d1, d2) of dicts name -> array, "
+                         f"got {type(directions).__name__}. Build them with filter_normalized_direction.") from error
+    for direction in (first, second):
+        for name, param, _ in model.named_params():
+            if name not in direction or np.shape(direction[name]) != param.shape:
+                raise ValueError(f"loss_landscape expected each direction to hold {name!r} with shape {param.shape}, "
+                                 f"got {np.shape(direction.get(name))}. Build them with filter_normalized_direction.")
+    return first, second

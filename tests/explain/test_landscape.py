@@ -1,0 +1,88 @@
+"""The loss landscape (Li et al. 2018): filter-normalised directions, a centre that is the model's own loss, and
+weights left exactly as they were."""
+
+import numpy as np
+import pytest
+
+from learnscope.architectures import build_cnn, build_mlp
+from learnscope.explain import filter_normalized_direction, loss_landscape
+from learnscope.losses import SoftmaxCrossEntropy
+from learnscope.optim import Adam
+from learnscope.train.loop import fit
+
+
+def small_cnn():
+    return build_cnn((1, 8, 8), 3, channels=(4,), kernel_size=3, dense=6, batch_norm=True, seed=0)
+
+
+def test_each_filter_and_each_unit_of_the_direction_has_its_weights_norm_and_the_rest_is_zero():
+    model = small_cnn()
+    direction = filter_normalized_direction(model, seed=3)
+    checked = 0
+    for name, param, _ in model.named_params():
+        if name.endswith(".W"):
+            axes = (1, 2, 3) if param.ndim == 4 else (0,)        # a conv filter; a Dense unit's column
+            np.testing.assert_allclose(np.sqrt((direction[name] ** 2).sum(axis=axes)),
+                                       np.sqrt((param.astype(np.float64) ** 2).sum(axis=axes)), rtol=1e-10)
+            assert not np.allclose(direction[name], param)         # a new direction, not the weights themselves
+            checked += 1
+        else:                                                      # biases, batch norm's gamma and beta
+            assert not direction[name].any(), name
+    assert checked == 3                                            # the conv and both Dense layers
+    assert any(name.endswith((".gamma", ".beta")) for name in direction)
+
+
+def test_the_centre_is_the_models_loss_on_the_examples_and_the_weights_come_back_exactly():
+    model = small_cnn()
+    x = np.random.default_rng(0).random((40, 1, 8, 8)).astype(np.float32)
+    y = np.arange(40) % 3
+    before = {name: param.copy() for name, param, _ in model.named_params()}
+    loss = SoftmaxCrossEntropy()
+    landscape = loss_landscape(model, loss, x, y, steps=5)
+    assert landscape.surface.shape == (5, 5) and landscape.line.shape == (5,)
+    assert landscape.center == pytest.approx(loss.forward(model.predict(x), y), rel=1e-6)
+    for name, param, _ in model.named_params():
+        np.testing.assert_array_equal(param, before[name])
+
+
+def test_the_weights_come_back_even_when_the_walk_is_interrupted():
+    model = build_mlp((4,), 2, hidden=(5,), seed=1)
+    before = {name: param.copy() for name, param, _ in model.named_params()}
+
+    def stop(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        loss_landscape(model, SoftmaxCrossEntropy(), np.ones((3, 4)), np.array([0, 1, 0]), steps=3, progress=stop)
+    for name, param, _ in model.named_params():
+        np.testing.assert_array_equal(param, before[name])
+
+
+def test_a_trained_model_sits_in_a_valley_and_a_zero_direction_sees_no_change():
+    rng = np.random.default_rng(0)                   # overlapping classes: the loss has a real minimum
+    x = np.vstack([rng.normal(-0.5, 1, (100, 2)), rng.normal(0.5, 1, (100, 2))])
+    y = np.repeat([0, 1], 100)
+    model, loss = build_mlp((2,), 2, hidden=(8,), seed=0), SoftmaxCrossEntropy()
+    fit(model, loss, Adam(0.01), x, y, epochs=300, batch_size=200, seed=0)
+    landscape = loss_landscape(model, loss, x, y, steps=7, span=1.0, seed=4)
+    assert landscape.center <= landscape.surface.min() + 1e-9       # trained weights: the lowest point of the slice
+    assert landscape.surface[0, 0] > 2 * landscape.center
+    progress = []
+    zero = {name: np.zeros(param.shape) for name, param, _ in model.named_params()}
+    flat = loss_landscape(model, loss, x, y, directions=(zero, zero), steps=3, progress=lambda d, t: progress.append(d))
+    np.testing.assert_allclose(flat.surface, landscape.center, rtol=1e-6)
+    assert progress == [1, 2, 3]
+
+
+@pytest.mark.parametrize("kwargs, text", [
+    ({"steps": 2}, "steps"),
+    ({"span": 0}, "span"),
+    ({"directions": "random"}, "directions='filter'"),
+    ({"directions": ({}, {})}, "shape"),
+    ({"directions": 3}, "pair"),
+])
+def test_bad_landscape_arguments_say_what_to_pass(kwargs, text):
+    model = build_mlp((4,), 2, hidden=(3,), seed=0)
+    with pytest.raises(ValueError) as info:
+        loss_landscape(model, SoftmaxCrossEntropy(), np.ones((2, 4)), np.array([0, 1]), **kwargs)
+    assert text in str(info.value)
