@@ -46,12 +46,13 @@ class DescentPath:
 
 @dataclass
 class BatchModes:
-    """The data, its least-squares weights (the bottom of the bowl) and the three paths."""
+    """The data, its least-squares weights (the bottom of the bowl), the three paths and the learning rate."""
 
     x: np.ndarray
     y: np.ndarray
     best: np.ndarray
     paths: dict[str, DescentPath]
+    lr: float
 
     def grid(self, n: int = 61, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(w1s, w2s, losses): the full-data loss on an n × n grid around every path, losses[i, j] at
@@ -107,7 +108,7 @@ def compare_batch_modes(x=None, y=None, *, mini_batch_size: int = 16, epochs: in
     for mode in BATCH_MODES:
         batch_size = batch_size_for(mode, len(x), mini_batch_size)
         paths[mode] = _descend(x, y, mode, batch_size, epochs, get_optimizer(optimizer, lr=lr), start, seed)
-    return BatchModes(x, y, best, paths)
+    return BatchModes(x, y, best, paths, float(lr))
 
 
 def _descend(x, y, mode, batch_size, epochs, optimizer, start, seed) -> DescentPath:

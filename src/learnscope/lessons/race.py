@@ -47,6 +47,14 @@ class Race:
     def __len__(self) -> int:
         return len(self.positions)
 
+    def until(self, step: int) -> "Race":
+        """The race as it stood after `step` steps (what a page that plays it back has shown so far)."""
+        end = step + 1
+        return Race(self.surface, {k: v[:end] for k, v in self.positions.items()},
+                    {k: v[:end] for k, v in self.values.items()}, {k: v[:end] for k, v in self.gradients.items()},
+                    {k: {key: memory[:end] for key, memory in states.items()} for k, states in self.states.items()},
+                    {k: (t if t is not None and t <= step else None) for k, t in self.diverged_at.items()})
+
 
 def optimizer_race(surface, optimizers, start=None, steps: int = 100, condition=None) -> Race:
     """Race `optimizers` down `surface` (a key of SURFACES or a Surface) from `start` (default: the surface's) for

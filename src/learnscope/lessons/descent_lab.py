@@ -1,0 +1,149 @@
+"""What the Gradient descent page (chapter 6) draws and concludes: contour pictures of a loss over two numbers,
+paths mapped onto them, and the "Try this" experiments with outcomes read from the race or the three batch modes.
+
+    contour_picture(values)          (H, W) loss values -> (H, W, 3) banded colours, one band per factor of √10
+    to_pixels(points, bounds, size)  (k, 2) points -> (k, 2) pixel coordinates, y pointing up as on paper
+    RACE_EXPERIMENTS, BATCH_EXPERIMENTS
+"""
+
+import numpy as np
+
+from learnscope.lessons.batch_modes import BatchModes, mean_squared_error
+from learnscope.lessons.experiments import Experiment, Outcome
+from learnscope.lessons.race import Race, steps_to_reach
+from learnscope.optim import OPTIMIZER_LABELS
+
+LOW = np.array([250, 250, 245], dtype=np.float32)     # the bottom of the bowl: near white
+HIGH = np.array([37, 99, 155], dtype=np.float32)      # high loss: deep blue
+BANDS_PER_DECADE = 2
+GOAL = 1e-3                                           # "reached the bottom": the valley's loss below this
+
+
+def contour_picture(values: np.ndarray) -> np.ndarray:
+    """Loss values (H, W) -> RGB (H, W, 3) uint8: light at the lowest value, dark at the highest, on a log scale
+    (these surfaces span many orders of magnitude) cut into bands, so each band's edge is a contour line."""
+    values = np.asarray(values, dtype=np.float64)
+    shifted = values - np.nanmin(values) + 1e-6 * (np.nanmax(values) - np.nanmin(values) + 1e-12)
+    levels = np.log10(shifted)
+    low, high = np.nanmin(levels), np.nanmax(levels)
+    bands = np.floor((levels - low) * BANDS_PER_DECADE) / max((high - low) * BANDS_PER_DECADE, 1e-12)
+    t = np.clip(np.nan_to_num(bands, nan=1.0), 0.0, 1.0)[..., None]
+    return np.rint(LOW + t * (HIGH - LOW)).astype(np.uint8)
+
+
+def to_pixels(points: np.ndarray, bounds, size: int) -> np.ndarray:
+    """(k, 2) points in the surface's coordinates -> (k, 2) pixels of a size × size picture of `bounds`; the y axis
+    points up, as on paper (row 0 of the picture is the top, y_max)."""
+    (x_min, x_max), (y_min, y_max) = bounds
+    points = np.asarray(points, dtype=np.float64)
+    column = (points[:, 0] - x_min) / (x_max - x_min) * (size - 1)
+    row = (y_max - points[:, 1]) / (y_max - y_min) * (size - 1)
+    return np.column_stack([column, row])
+
+
+# -- the race ----------------------------------------------------------------------------------------------------
+def _name(key: str) -> str:
+    return OPTIMIZER_LABELS.get(key, key)
+
+
+def momentum_in_the_valley(race: Race) -> Outcome:
+    played = len(race["sgd"]) - 1
+    sgd, momentum = steps_to_reach(race, "sgd", GOAL), steps_to_reach(race, "momentum", GOAL)
+    if momentum is None:
+        return Outcome(f"Press Play: after {played} steps neither has the loss below {GOAL:g} yet.", settled=False)
+    if sgd is None:
+        return Outcome(f"Momentum has the loss below {GOAL:g} after {momentum} steps; plain SGD, at the same learning "
+                       f"rate, is still at {race.values['sgd'][-1]:.3g} after {played}. Keep playing.", settled=False)
+    return Outcome(f"Plain SGD needed {sgd} steps to get the loss below {GOAL:g}, momentum {momentum}: "
+                   f"{sgd / momentum:.1f}× fewer at the same learning rate. Along the valley floor every gradient "
+                   "points the same way, so the velocity keeps adding them up (up to 1/(1 − 0.9) = 10× one step), "
+                   "while across the valley the gradients flip sign and cancel.")
+
+
+def adam_on_rosenbrock(race: Race) -> Outcome:
+    played = len(race["adam"]) - 1
+    bottom = np.array(race.surface.minimum)
+    near = np.linalg.norm(race["adam"] - bottom, axis=1) < 0.1
+    sgd_distance = float(np.linalg.norm(race["sgd"][-1] - bottom))
+    if not near.any():
+        adam_distance = float(np.linalg.norm(race["adam"][-1] - bottom))
+        return Outcome(f"Press Play: after {played} steps Adam is still {adam_distance:.2f} from the bottom at (1, 1).",
+                       settled=False)
+    arrived = int(np.argmax(near))
+    return Outcome(f"Adam came within 0.1 of the bottom at (1, 1) after {arrived} steps; after {played}, plain SGD "
+                   f"is still {sgd_distance:.2f} away. On the valley floor the gradient is tiny, so SGD's steps, "
+                   "proportional to it, crawl; Adam divides each step by the gradient's recent size, so a small but "
+                   "steady gradient still gets a full-sized step.")
+
+
+def learning_rate_too_big(race: Race) -> Outcome:
+    condition = getattr(race.surface, "condition", None)
+    limit = f"2/κ = {2 / condition:.3g}" if condition else "2 divided by the steepest curvature"
+    stop = race.diverged_at.get("sgd")
+    if stop is None:
+        played = len(race["sgd"]) - 1
+        return Outcome(f"Press Play: after {played} steps it is at loss {race.values['sgd'][-1]:.3g}.", settled=False)
+    return Outcome(f"It left the map at step {stop}. Across the valley the loss curves κ = {condition:g} times more "
+                   f"steeply than along it, and a step larger than {limit} overshoots the far wall by more than it "
+                   "started from: each bounce is bigger than the last. Along the gentle floor the same step would "
+                   "have been fine; the steepest direction sets the largest learning rate that works.")
+
+
+#: setup: surface, condition (valley), racers {optimizer: lr}, steps
+RACE_EXPERIMENTS = (
+    Experiment("momentum-valley", 6, "Race SGD and momentum down the narrow valley",
+               "How many steps does momentum save at the same learning rate?",
+               {"surface": "valley", "condition": 50.0, "racers": {"sgd": 0.02, "momentum": 0.02}, "steps": 300},
+               momentum_in_the_valley),
+    Experiment("adam-rosenbrock", 6, "Send Adam and SGD along Rosenbrock's banana",
+               "Who reaches the bottom at (1, 1)?",
+               {"surface": "rosenbrock", "racers": {"sgd": 0.0005, "adam": 0.05}, "steps": 1500}, adam_on_rosenbrock),
+    Experiment("learning-rate-too-big", 6, "Give SGD a learning rate of 0.05 in the valley",
+               "What happens when the step is too big for the steepest direction?",
+               {"surface": "valley", "condition": 50.0, "racers": {"sgd": 0.05}, "steps": 100}, learning_rate_too_big),
+)
+
+
+# -- batch, stochastic, mini-batch -------------------------------------------------------------------------------
+def same_examples_seen(modes: BatchModes) -> Outcome:
+    floor = float(mean_squared_error(modes.x, modes.y, modes.best))
+    paths = modes.paths
+    seen = int(paths["batch"].examples_seen[-1])
+    parts = [f"{name} made {paths[name].updates:,} update{'s' if paths[name].updates != 1 else ''} and ended at loss "
+             f"{paths[name].loss[-1]:.2f}" for name in ("batch", "stochastic", "mini-batch")]
+    fewer = paths["stochastic"].updates / max(paths["mini-batch"].updates, 1)
+    return Outcome(f"Each saw {seen:,} examples. {'; '.join(parts).capitalize()} (the lowest possible is "
+                   f"{floor:.2f}). The batch path is smooth but slow: one step per pass over all the data. The "
+                   "stochastic one takes a step per example, many steps but staggering, since one example's gradient "
+                   f"is a noisy guess. Mini-batches of {paths['mini-batch'].batch_size} average the noise away with "
+                   f"{fewer:.0f}× fewer steps, each one vectorised product: "
+                   f"{paths['stochastic'].seconds[-1] * 1e3:.1f} ms for all the stochastic updates here, "
+                   f"{paths['mini-batch'].seconds[-1] * 1e3:.1f} ms for the mini-batch ones.")
+
+
+def bigger_steps_for_the_batch(modes: BatchModes) -> Outcome:
+    floor = float(mean_squared_error(modes.x, modes.y, modes.best))
+    batch, stochastic = modes.paths["batch"], modes.paths["stochastic"]
+    start = float(batch.loss[0])
+    batch_text = (f"At a learning rate of {modes.lr:g} the batch path went from loss {start:.2f} to "
+                  f"{batch.loss[-1]:.2f} in {batch.updates} updates (lowest possible {floor:.2f}): an exact gradient "
+                  "can take big steps.")
+    highest = float(np.nanmax(np.where(np.isfinite(stochastic.loss), stochastic.loss, np.inf)))
+    if highest > 100 * start:
+        return Outcome(f"{batch_text} The stochastic path blew up: its loss on all the data reached {highest:.3g}. "
+                       "One example's gradient can point far off and be large (an example unlike the rest), and a "
+                       "big step on it overshoots. Noisy gradients need small steps, which is why stochastic training "
+                       "lowers its learning rate as it goes.")
+    wobble = float(np.ptp(stochastic.loss[-len(modes.x):]))
+    return Outcome(f"{batch_text} The stochastic path, with the same step on one-example guesses, keeps jumping: "
+                   f"over its last epoch its loss on all the data swung by {wobble:.2f}. Noisy gradients need small "
+                   "steps, which is why stochastic training lowers its learning rate as it goes.")
+
+
+#: setup: mini_batch_size, epochs, lr
+BATCH_EXPERIMENTS = (
+    Experiment("same-examples", 6, "Three epochs each", "With the same examples seen, which gets closest?",
+               {"mini_batch_size": 16, "epochs": 3, "lr": 0.1}, same_examples_seen),
+    Experiment("bigger-steps", 6, "A learning rate of 0.5", "Who can take big steps, and who cannot?",
+               {"mini_batch_size": 16, "epochs": 3, "lr": 0.5}, bigger_steps_for_the_batch),
+)
