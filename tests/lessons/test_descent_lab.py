@@ -1,12 +1,14 @@
 """The Gradient descent page's pictures and "Try this" outcomes, read from the race and the batch modes."""
 
 import numpy as np
+import pytest
 
 from learnscope.lessons.batch_modes import compare_batch_modes
 from learnscope.lessons.descent_lab import (
     BATCH_EXPERIMENTS,
     RACE_EXPERIMENTS,
     contour_picture,
+    step_report,
     to_pixels,
 )
 from learnscope.lessons.race import optimizer_race, steps_to_reach
@@ -79,3 +81,23 @@ def test_batch_outcomes_read_the_counts_and_losses_of_the_three_paths():
     assert "blew up" in experiment("bigger-steps", BATCH_EXPERIMENTS).outcome(big).text
     moderate = compare_batch_modes(lr=0.05)
     assert "keeps jumping" in experiment("bigger-steps", BATCH_EXPERIMENTS).outcome(moderate).text
+
+
+def test_the_step_report_shows_sgd_one_rate_and_adam_one_per_axis():
+    race = optimizer_race("valley", {"sgd": {"name": "sgd", "lr": 0.01}, "adam": {"name": "adam", "lr": 0.2}},
+                          steps=20)
+    sgd = step_report(race, "sgd", 5)
+    assert sgd.step == 5 and sgd.rate[0] == pytest.approx(0.01) and sgd.rate[1] == pytest.approx(0.01)
+    np.testing.assert_allclose(sgd.moved, race["sgd"][5] - race["sgd"][4])
+    assert sgd.loss == race.values["sgd"][5] and sgd.gradient == tuple(race.gradients["sgd"][4])
+    adam = step_report(race, "adam", 5)
+    assert adam.rate[0] > 2 * adam.rate[1]             # the shallow axis gets a larger learning rate
+    start = step_report(race, "adam", 0)
+    assert start.moved == (0.0, 0.0) and start.rate == (None, None)
+    assert step_report(race, "sgd", 999).step == 20     # clamped to the race
+
+
+def test_the_step_report_of_a_diverged_racer_stops_at_its_last_position_on_the_map():
+    race = optimizer_race("valley", {"sgd": {"name": "sgd", "lr": 0.1}}, steps=200)
+    report = step_report(race, "sgd", 200)
+    assert report.step == race.diverged_at["sgd"] - 1 and np.isfinite(report.position).all()

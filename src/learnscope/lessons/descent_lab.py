@@ -6,6 +6,8 @@ paths mapped onto them, and the "Try this" experiments with outcomes read from t
     RACE_EXPERIMENTS, BATCH_EXPERIMENTS
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from learnscope.lessons.batch_modes import BatchModes, mean_squared_error
@@ -42,6 +44,32 @@ def to_pixels(points: np.ndarray, bounds, size: int) -> np.ndarray:
 
 
 # -- the race ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepReport:
+    """What one racer did at one step: where it is, the gradient it stepped on, the step it took per axis, and the
+    learning rate that step amounts to per axis (−step ÷ gradient): lr on both axes for plain SGD, each axis its own
+    for RMSprop and Adam, whatever momentum has built up for SGD with momentum."""
+
+    step: int
+    position: tuple[float, float]
+    loss: float
+    gradient: tuple[float, float]
+    moved: tuple[float, float]
+    rate: tuple[float | None, float | None]
+
+
+def step_report(race: Race, name: str, step: int) -> StepReport:
+    """The report of racer `name` after `step` steps (clamped to what it ran; step 0 is the start)."""
+    positions, gradients = race[name], race.gradients[name]
+    last = race.diverged_at[name] - 1 if race.diverged_at[name] is not None else len(positions) - 1
+    step = max(0, min(step, last))
+    gradient = gradients[step - 1] if step else gradients[0]
+    moved = positions[step] - positions[step - 1] if step else np.zeros(2)
+    rate = tuple(float(-m / g) if step and abs(g) > 1e-12 else None for m, g in zip(moved, gradient))
+    return StepReport(step, tuple(float(v) for v in positions[step]), float(race.values[name][step]),
+                      tuple(float(v) for v in gradient), tuple(float(v) for v in moved), rate)
+
+
 def _name(key: str) -> str:
     return OPTIMIZER_LABELS.get(key, key)
 
