@@ -25,6 +25,8 @@ LESSONS = (
            "Draw a digit with the mouse and see what the trained network makes of it, layer by layer."),
     Lesson("/step", "One step",
            "Follow one example through a real training step: prediction, error, backpropagation, update."),
+    Lesson("/descent", "Gradient descent",
+           "Batch, stochastic and mini-batch paths side by side, and the optimizers racing down a loss surface."),
 )
 
 PAGE_WIDTH = "max-width: 1240px"

@@ -18,6 +18,7 @@ class Chapter:
     summary: str
     link: str | None
     explanation: str = ""       # a few plain sentences: what the chapter's page shows and what to look for
+    also: tuple[str, ...] = ()  # other pages with a section of this chapter (their own experiments on it)
 
     @property
     def coming(self) -> bool:
@@ -63,11 +64,11 @@ CHAPTERS = (
             "layer multiplying the gradient by its own local derivative."),
     Chapter(6, "Gradient descent and its variants",
             "Step downhill on the loss: the learning rate, batches, momentum, RMSProp and Adam.",
-            "/playground#chapter-6",
+            "/descent#chapter-6",
             "Gradient descent moves every weight a small step against its gradient, downhill on the loss. The "
             "learning rate sets the step: too small and learning crawls, too large and the steps overshoot and "
             "the loss goes up. A batch of examples estimates the gradient; momentum, RMSProp and Adam shape the "
-            "steps."),
+            "steps.", also=("/playground",)),
     Chapter(7, "One learning step, five parts",
             "Forward, loss, backward, update, repeat: one real training step taken apart.",
             "/step#chapter-7",
@@ -115,5 +116,6 @@ def chapter(number: int) -> Chapter:
 
 
 def chapters_on(path: str) -> tuple[Chapter, ...]:
-    """The chapters a page shows, in course order: those whose link is that page (with or without a #section)."""
-    return tuple(c for c in CHAPTERS if c.link is not None and c.link.split("#", 1)[0] == path)
+    """The chapters a page shows, in course order: those whose link is that page (with or without a #section), and
+    those that name it in `also`."""
+    return tuple(c for c in CHAPTERS if c.link is not None and (c.link.split("#", 1)[0] == path or path in c.also))

@@ -15,8 +15,8 @@ from learnscope.lessons.experiments import Experiment, Outcome
 from learnscope.lessons.race import Race, steps_to_reach
 from learnscope.optim import OPTIMIZER_LABELS
 
-LOW = np.array([250, 250, 245], dtype=np.float32)     # the bottom of the bowl: near white
-HIGH = np.array([37, 99, 155], dtype=np.float32)      # high loss: deep blue
+LOW = np.array([255, 255, 255], dtype=np.float32)     # the bottom of the bowl: white
+HIGH = np.array([148, 163, 184], dtype=np.float32)    # high loss: slate grey, so coloured paths stand out on it
 BANDS_PER_DECADE = 2
 GOAL = 1e-3                                           # "reached the bottom": the valley's loss below this
 

@@ -1,0 +1,80 @@
+"""The Gradient descent page (chapter 6) in Chromium: the batch / stochastic / mini-batch panel draws three paths
+and counts what each made; the optimizer race runs, its trails move, switching surface redraws; an experiment's
+outcome is the one descent_lab computes from that race. Screenshots: test-artifacts/lab-descent-*.png."""
+
+import re
+
+from learnscope.lessons.batch_modes import compare_batch_modes
+from learnscope.lessons.descent_lab import RACE_EXPERIMENTS
+from learnscope.lessons.race import optimizer_race
+
+
+def trails(page, picture: str) -> list[str]:
+    return page.locator(f"[{picture}] polyline").evaluate_all("els => els.map(e => e.getAttribute('points'))")
+
+
+def test_three_paths_and_their_counters_after_the_same_examples(lab_page):
+    page = lab_page.open("/descent")
+    rows = page.locator("[data-batch-counters] tr[data-mode]")
+    rows.first.wait_for()
+    expected = compare_batch_modes(mini_batch_size=16, epochs=3, lr=0.1)
+    # the paths play back over a few seconds; at the end every mode has seen all 600 examples
+    page.wait_for_function("() => [...document.querySelectorAll('[data-batch-counters] tr[data-mode]')]"
+                           ".every(r => r.children[3].textContent.trim() === '600')", timeout=15_000)
+    for mode, updates in (("batch", 3), ("stochastic", 600), ("mini-batch", 39)):
+        cells = page.locator(f"[data-batch-counters] tr[data-mode='{mode}'] td").all_inner_texts()
+        assert cells[2] == f"{updates:,}" and cells[3] == "600", (mode, cells)
+        assert cells[5] == f"{expected.paths[mode].loss[-1]:.3f}", (mode, cells)
+    assert len(trails(page, "data-batch-picture")) == 3
+    page.mouse.move(0, 0)
+    page.evaluate("window.scrollTo(0, 0)")                                  # else the fixed header lands mid-page
+    lab_page.screenshot("descent-batch")
+    assert lab_page.horizontal_overflow() <= 0
+
+
+def test_the_race_runs_its_trails_move_and_a_new_surface_redraws(lab_page):
+    page = lab_page.open("/descent")
+    page.locator("[data-race-picture]").wait_for()
+    page.locator("[data-race-picture] img").first.wait_for(state="attached")
+    background = page.locator("[data-race-picture] img").first.get_attribute("src")
+    page.get_by_role("button", name="Step").click()
+    page.locator("[data-race-step]").get_by_text("step 1 of 300").wait_for()
+    after_one = trails(page, "data-race-picture")
+    assert len(after_one) == 3                                   # SGD, momentum and Adam
+    page.get_by_role("button", name="Play").click()
+    page.locator("[data-race-step]").get_by_text(re.compile(r"step (\d{2,}) of 300")).wait_for(timeout=10_000)
+    moved = trails(page, "data-race-picture")
+    assert all(len(b.split()) > len(a.split()) for a, b in zip(after_one, moved))
+    rows = page.locator("[data-race-table] tr[data-racer-row]").all_inner_texts()
+    assert len(rows) == 3 and "SGD" in rows[0]
+    page.mouse.move(0, 0)
+    page.evaluate("window.scrollTo(0, 0)")
+    lab_page.screenshot("descent-race")
+    page.get_by_role("combobox", name="surface").click()
+    page.get_by_role("option", name="Rosenbrock's banana").click()
+    page.wait_for_function(f"() => document.querySelector('[data-race-picture] img').src !== {background!r}")
+    assert trails(page, "data-race-picture") == []               # a new surface: the race starts over
+    page.get_by_role("button", name="Play").click()
+    page.locator("[data-race-step]").get_by_text(re.compile(r"step \d+ of 300")).wait_for()
+    assert lab_page.horizontal_overflow() <= 0
+
+
+def test_the_momentum_experiment_reports_the_step_counts_of_its_own_race(lab_page):
+    page = lab_page.open("/descent")
+    experiment = next(e for e in RACE_EXPERIMENTS if e.key == "momentum-valley")
+    card = page.locator("[data-experiment='momentum-valley']")
+    card.get_by_role("button").click()
+    outcome = page.locator("[data-outcome='momentum-valley']")
+    outcome.get_by_text("fewer at the same learning rate").wait_for(timeout=20_000)
+    setup = experiment.setup
+    race = optimizer_race(setup["surface"], {k: {"name": k, "lr": v} for k, v in setup["racers"].items()},
+                          steps=setup["steps"], condition=setup["condition"])
+    assert outcome.inner_text() == experiment.outcome(race).text
+    assert page.locator("[data-banner]", has_text=experiment.title).is_visible()
+    page.mouse.move(0, 0)
+    page.locator("[data-race-picture]").scroll_into_view_if_needed()
+    lab_page.screenshot("descent-experiment", full_page=False)              # what a learner sees at 1280×800
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.locator("[data-race-picture]").scroll_into_view_if_needed()
+    lab_page.screenshot("descent-experiment-1920", full_page=False)
+    assert lab_page.horizontal_overflow() <= 0
