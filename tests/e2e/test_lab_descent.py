@@ -78,3 +78,37 @@ def test_the_momentum_experiment_reports_the_step_counts_of_its_own_race(lab_pag
     page.locator("[data-race-picture]").scroll_into_view_if_needed()
     lab_page.screenshot("descent-experiment-1920", full_page=False)
     assert lab_page.horizontal_overflow() <= 0
+
+
+# the time fetch() takes for the whole home page, measured inside the page while the landscape is computed
+FETCH_HOME = """async () => {
+    const start = performance.now();
+    const response = await fetch('/', {cache: 'no-store'});
+    await response.text();
+    return [response.status, performance.now() - start];
+}"""
+
+
+def test_the_landscape_shows_its_progress_while_the_page_keeps_answering(lab_page):
+    page = lab_page.open("/descent")
+    page.get_by_role("button", name="Draw the landscape").click()
+    progress = page.locator("[data-landscape-progress]")
+    seen, answers = set(), []
+    text = page.locator("[data-landscape-text]")
+    for _ in range(600):                                       # at most about a minute: quick model, MNIST, 441 passes
+        value = progress.get_attribute("aria-valuenow") or page.evaluate(
+            "() => document.querySelector('[data-landscape-progress] .q-linear-progress__model')?.style.transform")
+        seen.add(value)
+        status, milliseconds = page.evaluate(FETCH_HOME)
+        assert status == 200
+        answers.append(milliseconds)
+        if "At the model's own weights" in text.inner_text():
+            break
+    assert "At the model's own weights the loss is" in text.inner_text()
+    assert len(seen) > 3                                       # the bar moved through several values on the way
+    assert sorted(answers)[len(answers) // 2] < 300, answers   # the median answer stayed quick
+    assert "quick MLP" in page.locator("[data-landscape-status]").inner_text()
+    assert page.locator("[data-landscape-picture] img").first.get_attribute("src").startswith("data:image/png")
+    page.mouse.move(0, 0)
+    page.locator("[data-landscape-picture]").scroll_into_view_if_needed()
+    lab_page.screenshot("descent-landscape", full_page=False)

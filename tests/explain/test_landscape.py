@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from learnscope.architectures import build_cnn, build_mlp
-from learnscope.explain import filter_normalized_direction, loss_landscape
+from learnscope.explain import Landscape, describe_landscape, filter_normalized_direction, loss_landscape
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.optim import Adam
 from learnscope.train.loop import fit
@@ -86,3 +86,18 @@ def test_bad_landscape_arguments_say_what_to_pass(kwargs, text):
     with pytest.raises(ValueError) as info:
         loss_landscape(model, SoftmaxCrossEntropy(), np.ones((2, 4)), np.array([0, 1]), **kwargs)
     assert text in str(info.value)
+
+
+def test_the_description_reads_the_centre_and_the_average_rise_half_and_one_norm_away():
+    coordinates = np.linspace(-1, 1, 5)
+    surface = np.array([[9, 9, 4, 9, 9],
+                        [9, 9, 2, 9, 9],
+                        [5, 3, 1, 2, 6],
+                        [9, 9, 3, 9, 9],
+                        [9, 9, 8, 9, 9]], dtype=float)
+    text = describe_landscape(Landscape(coordinates, surface, ({}, {})))
+    assert "loss is 1.000, the lowest point" in text
+    assert "rises to 2.500 on average" in text and "a whole one away to 5.750" in text     # (3+2+2+3)/4, (5+6+4+8)/4
+    surface[0, 0] = 0.5
+    assert "not the lowest point of the slice (that is 0.500)" in describe_landscape(
+        Landscape(coordinates, surface, ({}, {})))

@@ -47,6 +47,22 @@ class Landscape:
         return self.surface[len(self.coordinates) // 2]
 
 
+def describe_landscape(landscape: Landscape) -> str:
+    """What the slice shows, in numbers: the loss at the model's weights, how much it rises half a filter norm and
+    a whole one away (averaged over the four directions along the axes), and whether the centre is the lowest point."""
+    middle, coordinates = len(landscape.coordinates) // 2, landscape.coordinates
+    surface, centre = landscape.surface, landscape.center
+    half = int(np.argmin(np.abs(coordinates - coordinates[-1] / 2)))
+    mirrored = len(coordinates) - 1 - half
+    near = np.mean([surface[middle, half], surface[middle, mirrored], surface[half, middle], surface[mirrored, middle]])
+    far = np.mean([surface[middle, 0], surface[middle, -1], surface[0, middle], surface[-1, middle]])
+    lowest = "the lowest point of the slice" if centre <= surface.min() + 1e-12 else (
+        f"not the lowest point of the slice (that is {surface.min():.3f}): training had not settled")
+    return (f"At the model's own weights the loss is {centre:.3f}, {lowest}. Half a filter norm away it rises to "
+            f"{near:.3f} on average, a whole one away to {far:.3f}: the steeper that rise, the sharper the minimum, "
+            "and a sharp minimum tends to generalise worse than a flat one.")
+
+
 def filter_normalized_direction(model, seed=0) -> dict[str, np.ndarray]:
     """A random direction in the model's weight space, one array per parameter (named as in named_params):
     Gaussian, then each filter of a Conv2D's W (F, C, kh, kw) and each output unit's column of a Dense W

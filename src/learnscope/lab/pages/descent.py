@@ -5,12 +5,16 @@ Everything drawn is computed below lab/ (lessons.batch_modes, lessons.race, less
 the settings, plays the paths back step by step and names what happened.
 """
 
+import copy
+
 from nicegui import background_tasks, run, ui
 
-from learnscope.lab.components.curves import PALETTE
+from learnscope.data.sources import DatasetUnavailable
+from learnscope.explain import describe_landscape, loss_landscape
+from learnscope.lab.components.curves import PALETTE, LiveChart
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.layout import explain, page_frame
-from learnscope.lab.state import LabState
+from learnscope.lab.state import LabState, TrainedModel
 from learnscope.lessons.batch_modes import compare_batch_modes
 from learnscope.lessons.course import chapter
 from learnscope.lessons.descent_lab import (
@@ -20,9 +24,12 @@ from learnscope.lessons.descent_lab import (
     step_report,
     to_pixels,
 )
+from learnscope.lessons.drawing import DIGIT_CLASS_NAMES, newest_digit_model, train_quick_digit_model
+from learnscope.lessons.mnist_lab import load_lab_dataset
 from learnscope.lessons.pictures import png_data_uri
 from learnscope.lessons.race import optimizer_race
 from learnscope.lessons.surfaces import SURFACES, get_surface
+from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.optim import BATCH_MODES, OPTIMIZER_LABELS, OPTIMIZERS
 
 PICTURE = 360                  # pixels of each plot
@@ -36,6 +43,8 @@ TABLE_STYLE = "border-collapse: separate; border-spacing: 14px 3px; margin-left:
 MODE_COLORS = dict(zip(BATCH_MODES, PALETTE))
 RACER_COLORS = dict(zip(OPTIMIZERS, PALETTE))
 FIRST_RACERS = ("sgd", "momentum", "adam")
+LANDSCAPE_EXAMPLES = 2000      # MNIST test images the landscape is evaluated on
+LANDSCAPE_STEPS = 21
 
 
 def register(state: LabState) -> None:
@@ -43,11 +52,15 @@ def register(state: LabState) -> None:
     def descent_page():
         with page_frame("Gradient descent", "Downhill on the loss, step by step: how many examples per step, how big "
                         "a step, and what momentum and Adam change.", active="/descent"):
-            DescentPage()
+            DescentPage(state)
 
 
 class DescentPage:
-    def __init__(self):
+    def __init__(self, state: LabState):
+        self.state = state
+        self.landscape_busy = False                # the landscape's computation: running, how far, what it says
+        self.landscape_progress = 0.0
+        self.landscape_status = ""
         self.modes = None                          # the latest batch-mode comparison, and how far it has played
         self.batch_fraction = 1.0
         self.batch_setup = None
@@ -64,6 +77,7 @@ class DescentPage:
             self.batch_try.cards(6)
             self._race_panel()
             self.race_try.cards(6)
+            self._landscape_panel()
             ui.link("The same learning rates on a real network, in the playground →", "/playground#chapter-6")
         ui.timer(TICK_SECONDS, self._tick)
         self._run_batch()
@@ -354,8 +368,83 @@ class DescentPage:
             self.race_step, self.playing = 0, True
             self.play_button.text = "Pause"
 
+    # ---- the loss landscape of a real model ----
+    def _landscape_panel(self) -> None:
+        ui.label("The loss landscape of your model").classes("text-lg font-bold mt-4")
+        explain("A real network has far too many weights to draw its loss, so we draw a slice (Li et al. 2018): "
+                "the loss on 2,000 MNIST test images as the weights move along two random directions, each scaled "
+                "filter by filter to the weights it moves, from −1 to +1 of their norm. The centre (+) is the "
+                "model as trained: the lab's MNIST model, or a quick one trained here first.")
+        with ui.row().classes("items-center gap-3"):
+            self.landscape_button = ui.button("Draw the landscape", icon="landscape", on_click=self._draw_landscape) \
+                .props("no-caps").mark("landscape-draw")
+            self.landscape_bar = ui.linear_progress(value=0, show_value=False).classes("w-64") \
+                .props('data-landscape-progress aria-label="How much of the landscape is computed"')
+            self.landscape_label = ui.label("").classes("text-sm").props("data-landscape-status")
+        with ui.row().classes("w-full gap-4 items-start flex-wrap"):
+            self.landscape_picture = ui.interactive_image(size=(PICTURE, PICTURE), content="", sanitize=False) \
+                .classes("border rounded").style(f"width: {PICTURE}px; height: {PICTURE}px") \
+                .props('data-landscape-picture aria-label="The loss around the model\'s weights"')
+            with ui.column().classes("gap-2 grow").style("min-width: 20rem; max-width: 40rem"):
+                self.landscape_chart = LiveChart("Loss along one direction", "distance (filter norms)", "loss",
+                                                 height="200px")
+                self.landscape_text = explain("").props("data-landscape-text")
+
+    async def _draw_landscape(self) -> None:
+        if self.landscape_busy:
+            return
+        self.landscape_busy, self.landscape_progress = True, 0.0
+        config = self.state.config
+        try:
+            trained = await self._digit_model()
+            self.landscape_status = "Loading the MNIST test images…"
+            data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
+            x, y = data.x_test[:LANDSCAPE_EXAMPLES], data.y_test[:LANDSCAPE_EXAMPLES]
+            self.landscape_status = f"Walking the weights of the {trained.name} over a {LANDSCAPE_STEPS}×" \
+                f"{LANDSCAPE_STEPS} grid…"
+            # a copy: the lab's model may be drawing on another tab while these weights wander
+            landscape = await run.io_bound(loss_landscape, copy.deepcopy(trained.model), SoftmaxCrossEntropy(), x, y,
+                                           "filter", LANDSCAPE_STEPS, 1.0, 0, self._landscape_row_done)
+        except (DatasetUnavailable, OSError, ValueError) as error:
+            self.landscape_status = f"The landscape could not be drawn: {error}"
+            return
+        finally:
+            self.landscape_busy = False
+        if self.landscape_picture.is_deleted:
+            return
+        self.landscape_status = f"The {trained.name}, on {len(x):,} test images."
+        scale = max(1, PICTURE // LANDSCAPE_STEPS)
+        self.landscape_picture.set_source(png_data_uri(contour_picture(landscape.surface[::-1]), scale=scale))
+        middle = PICTURE / 2                                     # the picture fills the PICTURE-wide frame
+        self.landscape_picture.content = (f'<path d="M{middle - 7:.1f},{middle:.1f} H{middle + 7:.1f} M{middle:.1f},'
+                                          f'{middle - 7:.1f} V{middle + 7:.1f}" stroke="#111827" stroke-width="2"/>')
+        self.landscape_chart.show({"loss": (landscape.coordinates.tolist(), landscape.line.tolist())})
+        self.landscape_text.text = describe_landscape(landscape)
+
+    def _landscape_row_done(self, done: int, total: int) -> None:
+        self.landscape_progress = done / total                   # read by the page's timer (this runs in a thread)
+
+    async def _digit_model(self) -> TrainedModel:
+        """The lab's digit model, else the newest saved one, else a quick MLP trained now (and shared with the lab)."""
+        config = self.state.config
+        if self.state.trained_model is not None:
+            return self.state.trained_model
+        found = await run.io_bound(newest_digit_model, config.models_path())
+        if found is not None:
+            path, model, _ = found
+            return TrainedModel(model, f"saved model {path.name}", list(DIGIT_CLASS_NAMES))
+        self.landscape_status = "No MNIST model in the lab yet: training a quick one (a few seconds)…"
+        quick = await run.io_bound(train_quick_digit_model, config.data_dir, 0, config.allow_download)
+        trained = TrainedModel(quick.model, "quick MLP trained on the Gradient descent page", list(DIGIT_CLASS_NAMES),
+                               quick.test_accuracy)
+        self.state.publish_model(trained)
+        return trained
+
     # ---- playback ----
     def _tick(self) -> None:
+        if self.landscape_busy or self.landscape_label.text != self.landscape_status:
+            self.landscape_label.text = self.landscape_status
+            self.landscape_bar.value = self.landscape_progress
         if self.modes is not None and self.batch_fraction < 1.0:
             self.batch_fraction = min(1.0, self.batch_fraction + TICK_SECONDS / BATCH_PLAY_SECONDS)
             self._draw_batch()
