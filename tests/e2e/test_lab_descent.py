@@ -112,3 +112,19 @@ def test_the_landscape_shows_its_progress_while_the_page_keeps_answering(lab_pag
     page.mouse.move(0, 0)
     page.locator("[data-landscape-picture]").scroll_into_view_if_needed()
     lab_page.screenshot("descent-landscape", full_page=False)
+
+
+def test_the_three_modes_train_on_mnist_and_the_page_names_the_lowest(lab_page):
+    page = lab_page.open("/descent")
+    page.get_by_role("button", name=re.compile("Train the three")).click()
+    page.locator("[data-modes-status]").get_by_text("Training").wait_for(timeout=30_000)
+    text = page.locator("[data-modes-text]")
+    text.get_by_text("Lowest:").wait_for(timeout=120_000)
+    summary = text.inner_text()
+    for mode in ("batch made", "stochastic made", "mini-batch made"):
+        assert mode in summary, summary
+    assert re.search(r"batch made \d+ updates \(\d", summary)
+    page.mouse.move(0, 0)
+    page.locator("[data-modes-text]").scroll_into_view_if_needed()
+    lab_page.screenshot("descent-mnist-modes", full_page=False)
+    assert lab_page.horizontal_overflow() <= 0

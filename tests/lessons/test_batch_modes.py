@@ -62,3 +62,38 @@ def test_bad_data_gets_a_clear_error():
         compare_batch_modes(np.ones((10, 3)), np.ones(10))
     with pytest.raises(ValueError, match="at most 200,000"):
         compare_batch_modes(np.ones((100_000, 2)), np.ones(100_000), epochs=3)
+
+
+def test_the_three_modes_on_real_digits_start_alike_and_count_what_each_step_costs(shared_data_dir):
+    from learnscope.data.mnist import load_mnist
+    from learnscope.lessons.batch_modes import train_batch_modes
+    from learnscope.lessons.descent_lab import mnist_modes_summary
+
+    data = load_mnist(shared_data_dir, download=False, progress=False)
+    x, y = data.x_train[:3000], data.y_train[:3000]
+    curves = train_batch_modes(x, y, data.x_test[:500], data.y_test[:500], seconds=0.6, mini_batch_size=64,
+                               hidden=(16,), checkpoints=5)
+    first_losses = {curve.loss[0] for curve in curves.values()}
+    assert len(first_losses) == 1                                  # the same network at the same start
+    batch, stochastic, mini = curves["batch"], curves["stochastic"], curves["mini-batch"]
+    assert np.array_equal(batch.examples_seen, batch.updates * 3000)
+    assert np.array_equal(stochastic.examples_seen, stochastic.updates)
+    assert np.all(mini.examples_seen <= mini.updates * 64) and mini.batch_size == 64
+    for curve in curves.values():
+        assert np.all(np.diff(curve.seconds) > 0) and curve.seconds[-1] >= 0.6
+        assert curve.loss[-1] < curve.loss[0]                      # every mode learned something
+    assert stochastic.updates[-1] > mini.updates[-1] > batch.updates[-1]
+    text = mnist_modes_summary(curves, 3000)
+    for mode, curve in curves.items():
+        assert f"{mode} made {int(curve.updates[-1]):,} update" in text and f"{curve.loss[-1]:.3f}" in text
+    assert f"Lowest: {min(curves, key=lambda m: curves[m].loss[-1])}" in text
+
+
+def test_the_timed_runs_stop_when_asked():
+    from learnscope.lessons.batch_modes import train_batch_modes
+
+    x, y = np.random.default_rng(0).random((200, 4)), np.arange(200) % 2
+    calls = []
+    curves = train_batch_modes(x, y, x, y, seconds=30, hidden=(3,), should_stop=lambda: len(calls) > 3,
+                               progress=calls.append)
+    assert all(curve.seconds[-1] < 30 for curve in curves.values())

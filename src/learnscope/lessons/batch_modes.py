@@ -19,10 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from learnscope.architectures import build_mlp
 from learnscope.core.rng import make_rng
 from learnscope.core.validation import check_hyperparameter, check_int
 from learnscope.data.batches import minibatch_indices
+from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.optim import BATCH_MODES, batch_size_for, get_optimizer
+from learnscope.train.step import train_step
 
 PARAM = "w"                                      # not a ".W": no weight decay acts on it
 TRUE_WEIGHTS = (2.0, -1.0)
@@ -125,3 +128,57 @@ def _descend(x, y, mode, batch_size, epochs, optimizer, start, seed) -> DescentP
     weights = np.array(weights)
     return DescentPath(mode, batch_size, weights, np.array(seen), np.array(seconds),
                        mean_squared_error(x, y, weights))
+
+
+# -- the same three on a real network ------------------------------------------------------------------------------
+@dataclass
+class TrainingCurve:
+    """One mode's training of a real network for a fixed time: the loss on held-out examples at each checkpoint,
+    with what it had cost by then."""
+
+    mode: str
+    batch_size: int
+    updates: np.ndarray          # (k,) at each checkpoint
+    examples_seen: np.ndarray    # (k,)
+    seconds: np.ndarray          # (k,): training time only, the checkpoints' evaluations left out
+    loss: np.ndarray             # (k,): cross-entropy on the held-out examples
+
+
+def train_batch_modes(x, y, eval_x, eval_y, *, seconds: float = 8.0, mini_batch_size: int = 128, lr: float = 0.1,
+                      hidden=(64,), checkpoints: int = 40, seed=0, progress=None,
+                      should_stop=None) -> dict[str, TrainingCurve]:
+    """Train the same MLP (same start) three ways for `seconds` of training each: all of x per step (batch), one
+    example per step (stochastic), `mini_batch_size` per step; plain SGD at one learning rate, the engine's own
+    train_step. About `checkpoints` times per run the loss on (eval_x, eval_y) is measured, off the clock.
+    progress(fraction) after each checkpoint; should_stop() -> True ends the runs early."""
+    seconds = check_hyperparameter(seconds, "seconds", "train_batch_modes", minimum=0.1, maximum=600,
+                                   fix="Give each mode a few seconds, e.g. seconds=8.")
+    checkpoints = check_int(checkpoints, "checkpoints", "train_batch_modes", minimum=2, maximum=1000)
+    n_classes = int(max(np.max(y), np.max(eval_y))) + 1
+    curves = {}
+    for index, mode in enumerate(BATCH_MODES):
+        model = build_mlp(x.shape[1:], n_classes, hidden=hidden, seed=seed)
+        loss, optimizer = SoftmaxCrossEntropy(), get_optimizer("sgd", lr=lr)
+        batch_size = batch_size_for(mode, len(x), mini_batch_size)
+        rng, every = make_rng(seed), seconds / checkpoints
+        rows = [(0, 0, 0.0, float(loss.forward(model.predict(eval_x), eval_y)))]
+        updates = seen = 0
+        clock = 0.0
+        while clock < seconds and not (should_stop is not None and should_stop()):
+            for idx in minibatch_indices(len(x), batch_size, rng=rng):
+                # the whole set in its own order: the full-batch gradient does not depend on it, and x[idx] would
+                # copy all of it at every step
+                batch_x, batch_y = (x, y) if len(idx) == len(x) else (x[idx], y[idx])
+                started = time.perf_counter()
+                train_step(model, loss, optimizer, batch_x, batch_y)
+                clock += time.perf_counter() - started
+                updates, seen = updates + 1, seen + len(idx)
+                if clock >= rows[-1][2] + every or clock >= seconds:
+                    rows.append((updates, seen, clock, float(loss.forward(model.predict(eval_x), eval_y))))
+                    if progress is not None:
+                        progress((index + min(1.0, clock / seconds)) / len(BATCH_MODES))
+                if clock >= seconds or (should_stop is not None and should_stop()):
+                    break
+        columns = [np.array(column) for column in zip(*rows)]
+        curves[mode] = TrainingCurve(mode, batch_size, columns[0], columns[1], columns[2], columns[3])
+    return curves

@@ -15,12 +15,13 @@ from learnscope.lab.components.curves import PALETTE, LiveChart
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.state import LabState, TrainedModel
-from learnscope.lessons.batch_modes import compare_batch_modes
+from learnscope.lessons.batch_modes import compare_batch_modes, train_batch_modes
 from learnscope.lessons.course import chapter
 from learnscope.lessons.descent_lab import (
     BATCH_EXPERIMENTS,
     RACE_EXPERIMENTS,
     contour_picture,
+    mnist_modes_summary,
     step_report,
     to_pixels,
 )
@@ -43,7 +44,8 @@ TABLE_STYLE = "border-collapse: separate; border-spacing: 14px 3px; margin-left:
 MODE_COLORS = dict(zip(BATCH_MODES, PALETTE))
 RACER_COLORS = dict(zip(OPTIMIZERS, PALETTE))
 FIRST_RACERS = ("sgd", "momentum", "adam")
-LANDSCAPE_EXAMPLES = 2000      # MNIST test images the landscape is evaluated on
+LANDSCAPE_EXAMPLES = 2000      # MNIST test images the landscape (and the three modes' loss) is evaluated on
+MNIST_SECONDS = 8.0            # training time each mode gets on MNIST
 LANDSCAPE_STEPS = 21
 
 
@@ -61,6 +63,9 @@ class DescentPage:
         self.landscape_busy = False                # the landscape's computation: running, how far, what it says
         self.landscape_progress = 0.0
         self.landscape_status = ""
+        self.mnist_busy = False                    # the three modes on MNIST: running, how far, what they showed
+        self.mnist_progress = 0.0
+        self.mnist_status = ""
         self.modes = None                          # the latest batch-mode comparison, and how far it has played
         self.batch_fraction = 1.0
         self.batch_setup = None
@@ -75,6 +80,7 @@ class DescentPage:
         with chapter_section(chapter(6)):
             self._batch_panel()
             self.batch_try.cards(6)
+            self._mnist_modes_panel()
             self._race_panel()
             self.race_try.cards(6)
             self._landscape_panel()
@@ -108,6 +114,57 @@ class DescentPage:
             with ui.column().classes("gap-2 grow").style("min-width: 20rem; max-width: 40rem"):
                 self.batch_try.banner()
                 self.batch_table = ui.html("", sanitize=False).props("data-batch-counters")
+
+    def _mnist_modes_panel(self) -> None:
+        ui.label("The same three on MNIST").classes("text-lg font-bold mt-4")
+        explain(f"A real network (784 pixels → 64 → 10 digits) on the 60,000 MNIST training images, trained three "
+                f"ways from the same start with plain SGD at a learning rate of 0.1, each for {MNIST_SECONDS:.0f} "
+                "seconds by the clock. A batch step reads all 60,000 images before it moves; a stochastic step "
+                "reads one; a mini-batch step 128. The loss is measured on 2,000 test images along the way.")
+        with ui.row().classes("items-center gap-3"):
+            ui.button(f"Train the three ({3 * MNIST_SECONDS:.0f} s)", icon="play_arrow", on_click=self._train_modes) \
+                .props("no-caps").mark("modes-train")
+            self.mnist_bar = ui.linear_progress(value=0, show_value=False).classes("w-64") \
+                .props('data-modes-progress aria-label="How far the three MNIST runs are"')
+            self.mnist_label = ui.label("").classes("text-sm").props("data-modes-status")
+        with ui.row().classes("w-full gap-4 flex-wrap"):
+            with ui.column().classes("grow").style("min-width: 22rem; flex-basis: 30rem"):
+                self.epochs_chart = LiveChart("Loss by examples seen", "epochs' worth of examples", "test loss",
+                                              height="220px")
+            with ui.column().classes("grow").style("min-width: 22rem; flex-basis: 30rem"):
+                self.seconds_chart = LiveChart("Loss by seconds of training", "seconds", "test loss", height="220px")
+        self.mnist_text = explain("").props("data-modes-text")
+
+    async def _train_modes(self) -> None:
+        if self.mnist_busy:
+            return
+        self.mnist_busy, self.mnist_progress = True, 0.0
+        config = self.state.config
+        try:
+            self.mnist_status = "Loading MNIST…"
+            data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
+            self.mnist_status = "Training: batch, then stochastic, then mini-batch…"
+            curves = await run.io_bound(
+                train_batch_modes, data.x_train, data.y_train, data.x_test[:LANDSCAPE_EXAMPLES],
+                data.y_test[:LANDSCAPE_EXAMPLES], seconds=MNIST_SECONDS, progress=self._modes_progress,
+                should_stop=lambda: self.mnist_text.is_deleted)   # the tab closed: stop spending both cores
+        except (DatasetUnavailable, OSError, ValueError) as error:
+            self.mnist_status = f"MNIST could not be loaded: {error}"
+            return
+        finally:
+            self.mnist_busy = False
+        if self.mnist_text.is_deleted:
+            return
+        n_train = len(data.x_train)
+        self.epochs_chart.show({mode: ((curve.examples_seen / n_train).tolist(), curve.loss.tolist())
+                                for mode, curve in curves.items()})
+        self.seconds_chart.show({mode: (curve.seconds.tolist(), curve.loss.tolist()) for mode, curve in curves.items()})
+        self.mnist_text.text = mnist_modes_summary(curves, n_train)
+        self.mnist_status = "Done."
+        self.mnist_progress = 1.0
+
+    def _modes_progress(self, fraction: float) -> None:
+        self.mnist_progress = fraction                           # read by the page's timer (this runs in a thread)
 
     def _batch_settings(self) -> tuple[int, float, int] | None:
         values = (self.mini_input.value, self.batch_lr_input.value, self.epochs_input.value)
@@ -442,6 +499,9 @@ class DescentPage:
 
     # ---- playback ----
     def _tick(self) -> None:
+        if self.mnist_busy or self.mnist_label.text != self.mnist_status:
+            self.mnist_label.text = self.mnist_status
+            self.mnist_bar.value = self.mnist_progress
         if self.landscape_busy or self.landscape_label.text != self.landscape_status:
             self.landscape_label.text = self.landscape_status
             self.landscape_bar.value = self.landscape_progress
