@@ -128,3 +128,17 @@ def test_the_three_modes_train_on_mnist_and_the_page_names_the_lowest(lab_page):
     page.locator("[data-modes-text]").scroll_into_view_if_needed()
     lab_page.screenshot("descent-mnist-modes", full_page=False)
     assert lab_page.horizontal_overflow() <= 0
+
+
+def test_four_learning_rates_race_side_by_side_and_the_page_names_the_fastest(lab_page):
+    page = lab_page.open("/descent")
+    page.locator("[data-experiment='four-learning-rates']").get_by_role("button").click()
+    outcome = page.locator("[data-outcome='four-learning-rates']")
+    outcome.get_by_text("Fastest: lr 0.039").wait_for(timeout=30_000)
+    rows = page.locator("[data-race-table] tr[data-racer-row]").all_inner_texts()
+    assert [row.split("\t")[0].strip("● ").strip() for row in rows] == ["lr 0.002", "lr 0.02", "lr 0.039", "lr 0.045"]
+    assert "left the map" in rows[3]
+    assert page.get_by_role("combobox", name="arrows for").input_value() == "lr 0.002"
+    page.mouse.move(0, 0)
+    page.locator("[data-race-picture]").scroll_into_view_if_needed()
+    lab_page.screenshot("descent-learning-rates", full_page=False)

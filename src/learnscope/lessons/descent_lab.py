@@ -117,7 +117,36 @@ def learning_rate_too_big(race: Race) -> Outcome:
                    "have been fine; the steepest direction sets the largest learning rate that works.")
 
 
-#: setup: surface, condition (valley), racers {optimizer: lr}, steps
+def four_learning_rates(race: Race) -> Outcome:
+    labels = sorted(race, key=lambda label: race.configs[label]["lr"])
+    played = len(race[labels[0]]) - 1
+    condition = getattr(race.surface, "condition", None)
+    limit = 2 / condition if condition else None
+    verdicts, fastest = [], None
+    for label in labels:
+        lr, reached, left = race.configs[label]["lr"], steps_to_reach(race, label, GOAL), race.diverged_at[label]
+        if left is not None:
+            verdicts.append(f"lr {lr:g} left the map at step {left}")
+        elif reached is not None:
+            verdicts.append(f"lr {lr:g} got below {GOAL:g} in {reached} steps")
+            fastest = label if fastest is None or reached < steps_to_reach(race, fastest, GOAL) else fastest
+        else:
+            climbing = race.values[label][-1] > race.values[label][0]
+            verdicts.append(f"lr {lr:g} is {'climbing, at' if climbing else 'still at'} {race.values[label][-1]:.3g}")
+    undecided = any(race.diverged_at[label] is None and steps_to_reach(race, label, GOAL) is None for label in labels)
+    if undecided and played < race.steps:
+        return Outcome(f"Press Play (step {played} of {race.steps}): " + "; ".join(verdicts) + ".", settled=False)
+    text = f"After {played} steps: " + "; ".join(verdicts) + "."
+    if fastest is not None:
+        text += f" Fastest: {fastest}"
+        if limit is not None:
+            text += (f", just under the limit 2/κ = {limit:.3g}: on a bowl like this the best step is nearly the "
+                     "largest that does not diverge, even though it zig-zags across the valley on the way")
+        text += ". Too small crawls; too large bounces off the steep walls ever higher."
+    return Outcome(text)
+
+
+#: setup: surface, condition (valley), racers {optimizer: lr} or an optimizer raced at several learning_rates, steps
 RACE_EXPERIMENTS = (
     Experiment("momentum-valley", 6, "Race SGD and momentum down the narrow valley",
                "How many steps does momentum save at the same learning rate?",
@@ -126,6 +155,10 @@ RACE_EXPERIMENTS = (
     Experiment("adam-rosenbrock", 6, "Send Adam and SGD along Rosenbrock's banana",
                "Who reaches the bottom at (1, 1)?",
                {"surface": "rosenbrock", "racers": {"sgd": 0.0005, "adam": 0.05}, "steps": 1500}, adam_on_rosenbrock),
+    Experiment("four-learning-rates", 6, "Four learning rates in the valley",
+               "Too small, about right, too big: which gets down fastest?",
+               {"surface": "valley", "condition": 50.0, "optimizer": "sgd",
+                "learning_rates": (0.002, 0.02, 0.039, 0.045), "steps": 300}, four_learning_rates),
     Experiment("learning-rate-too-big", 6, "Give SGD a learning rate of 0.05 in the valley",
                "What happens when the step is too big for the steepest direction?",
                {"surface": "valley", "condition": 50.0, "racers": {"sgd": 0.05}, "steps": 100}, learning_rate_too_big),

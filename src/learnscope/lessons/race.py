@@ -13,7 +13,7 @@ AdamW pulls it towards (0, 0) a little at every step.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +37,8 @@ class Race:
     gradients: dict[str, np.ndarray]
     states: dict[str, dict[str, np.ndarray]]
     diverged_at: dict[str, int | None]
+    configs: dict[str, dict] = field(default_factory=dict)    # each racer's optimizer, as Optimizer.config()
+    steps: int = 0                                            # the steps the race runs (until() keeps it)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.positions[name]
@@ -53,7 +55,8 @@ class Race:
         return Race(self.surface, {k: v[:end] for k, v in self.positions.items()},
                     {k: v[:end] for k, v in self.values.items()}, {k: v[:end] for k, v in self.gradients.items()},
                     {k: {key: memory[:end] for key, memory in states.items()} for k, states in self.states.items()},
-                    {k: (t if t is not None and t <= step else None) for k, t in self.diverged_at.items()})
+                    {k: (t if t is not None and t <= step else None) for k, t in self.diverged_at.items()},
+                    self.configs, self.steps)
 
 
 def optimizer_race(surface, optimizers, start=None, steps: int = 100, condition=None) -> Race:
@@ -64,8 +67,9 @@ def optimizer_race(surface, optimizers, start=None, steps: int = 100, condition=
     steps = check_int(steps, "steps", "optimizer_race", minimum=1, maximum=MAX_STEPS)
     start = surface.start if start is None else _check_start(start)
     racers = _racers(optimizers, surface)
-    race = Race(surface, {}, {}, {}, {}, {})
+    race = Race(surface, {}, {}, {}, {}, {}, steps=steps)
     for label, optimizer in racers.items():
+        race.configs[label] = optimizer.config()
         _run(race, label, optimizer, surface, start, steps)
     return race
 

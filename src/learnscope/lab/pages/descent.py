@@ -307,27 +307,29 @@ class DescentPage:
             self.backgrounds[key] = png_data_uri(contour_picture(surface.grid(GRID)[2][::-1]), scale=PICTURE // GRID)
         self.race_picture.set_source(self.backgrounds[key])
         racers = [name for name, box in self.racer_boxes.items() if box.value]
-        self.follow.options = {name: OPTIMIZER_LABELS[name] for name in racers}
-        if self.follow.value not in racers:
-            self.follow.value = racers[0] if racers else None
-        self.follow.update()
+        followed = self.follow.value if self.follow.value in racers else (racers[0] if racers else None)
+        self.follow.set_options({name: OPTIMIZER_LABELS[name] for name in racers}, value=followed)
         self.race_picture.content = self._marker(surface.minimum, surface.bounds) + \
             self._marker(surface.start, surface.bounds, start=True)
         self.step_label.text = "step 0"
         self.race_table.content = ""
 
-    async def _ensure_race(self) -> bool:
+    async def _ensure_race(self, configs: dict | None = None) -> bool:
+        """The race of the ticked racers (or of `configs`, label -> optimizer config), computed if not yet."""
         if self.race is not None:
             return True
-        racers = self._racers()
-        if racers is None:
-            return False
+        if configs is None:
+            racers = self._racers()
+            if racers is None:
+                return False
+            configs = {name: {"name": name, "lr": lr} for name, lr in racers.items()}
         surface, steps = self._surface(), int(self.steps_input.value)
-        setup = (surface.key, getattr(surface, "condition", None), tuple(sorted(racers.items())), steps)
-        configs = {name: {"name": name, "lr": lr} for name, lr in racers.items()}
+        setup = (surface.key, getattr(surface, "condition", None), repr(sorted(configs.items())), steps)
         # thousands of small steps: in a thread, so the page keeps answering
         self.race = await run.io_bound(optimizer_race, surface, configs, None, steps)
         self.race_setup = setup
+        followed = self.follow.value if self.follow.value in self.race else next(iter(self.race))
+        self.follow.set_options({label: OPTIMIZER_LABELS.get(label, label) for label in self.race}, value=followed)
         return True
 
     async def _toggle_play(self) -> None:
@@ -361,10 +363,10 @@ class DescentPage:
             return
         surface = race.surface
         shapes, rows = [], []
-        for name in race:
+        for index, name in enumerate(race):
             report = step_report(race, name, step)
             shown = race[name][:report.step + 1]
-            color = RACER_COLORS.get(name, "#333")
+            color = RACER_COLORS.get(name, PALETTE[index % len(PALETTE)])
             shapes.append(self._trail(shown, surface.bounds, color))
             if name == self.follow.value:
                 shapes.append(self._arrows(race, name, report.step))
@@ -373,8 +375,9 @@ class DescentPage:
                 f"{report.loss:.4g}"
             rates = " / ".join("—" if rate is None else f"{rate:.3g}" for rate in report.rate)
             moved = " / ".join(f"{value:+.3g}" for value in report.moved)
-            rows.append(f'<tr data-racer-row="{name}"><td><span style="color:{color}">●</span> '
-                        f"{OPTIMIZER_LABELS[name]}</td><td>{status}</td><td>{moved}</td><td>{rates}</td></tr>")
+            label = OPTIMIZER_LABELS.get(name, name)
+            rows.append(f'<tr data-racer-row="{name}"><td><span style="color:{color}">●</span> {label}</td>'
+                        f"<td>{status}</td><td>{moved}</td><td>{rates}</td></tr>")
         self.race_picture.content = "".join(shapes) + self._marker(surface.minimum, surface.bounds)
         self.step_label.text = f"step {step:,} of {self._race_length():,}"
         self.race_table.content = (
@@ -415,12 +418,17 @@ class DescentPage:
         if "condition" in setup:
             self.condition.value = setup["condition"]
         self.steps_input.value = setup["steps"]
+        # either several optimizers, each at its own learning rate, or one optimizer at several
+        racers = setup.get("racers", {setup.get("optimizer"): setup.get("learning_rates", (None,))[0]})
         for name, box in self.racer_boxes.items():
-            box.value = name in setup["racers"]
-            if name in setup["racers"]:
-                self.racer_lrs[name].value = setup["racers"][name]
+            box.value = name in racers
+            if name in racers:
+                self.racer_lrs[name].value = racers[name]
         self._race_settings_changed()
-        if await self._ensure_race():
+        configs = None
+        if "learning_rates" in setup:
+            configs = {f"lr {lr:g}": {"name": setup["optimizer"], "lr": lr} for lr in setup["learning_rates"]}
+        if await self._ensure_race(configs):
             self.experiment_race_setup = self.race_setup
             self.race_step, self.playing = 0, True
             self.play_button.text = "Pause"
