@@ -142,3 +142,17 @@ def test_four_learning_rates_race_side_by_side_and_the_page_names_the_fastest(la
     page.mouse.move(0, 0)
     page.locator("[data-race-picture]").scroll_into_view_if_needed()
     lab_page.screenshot("descent-learning-rates", full_page=False)
+
+
+def test_the_ticked_racers_race_on_mnist_and_their_runs_are_recorded(lab_page):
+    page = lab_page.open("/descent")
+    page.get_by_role("button", name="Race them on MNIST").click()
+    text = page.locator("[data-real-race-text]")
+    text.get_by_text("Lowest:").wait_for(timeout=120_000)
+    summary = text.inner_text()
+    for label in ("SGD (lr 0.1)", "SGD + momentum (lr 0.02)", "Adam (lr 0.001)"):
+        assert label in summary, summary
+    assert re.search(r"learnscope runs compare \d+ \d+ \d+$", summary.strip()), summary
+    page.mouse.move(0, 0)
+    text.scroll_into_view_if_needed()
+    lab_page.screenshot("descent-mnist-race", full_page=False)

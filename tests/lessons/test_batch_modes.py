@@ -97,3 +97,31 @@ def test_the_timed_runs_stop_when_asked():
     curves = train_batch_modes(x, y, x, y, seconds=30, hidden=(3,), should_stop=lambda: len(calls) > 3,
                                progress=calls.append)
     assert all(curve.seconds[-1] < 30 for curve in curves.values())
+
+
+def test_optimizers_race_on_real_digits_from_one_start_and_are_recorded_for_runs_compare(shared_data_dir, tmp_path,
+                                                                                         capsys):
+    from learnscope.cli import main
+    from learnscope.data.mnist import load_mnist
+    from learnscope.lessons.batch_modes import MNIST_LEARNING_RATES, race_optimizers
+    from learnscope.lessons.descent_lab import optimizer_race_summary
+    from learnscope.store import RunStore
+
+    data = load_mnist(shared_data_dir, download=False, progress=False)
+    store = tmp_path / "runs.sqlite"
+    runs = race_optimizers(data.x_train[:4000], data.y_train[:4000], ["sgd", "adam"], steps=60, hidden=(16,),
+                           store=store)
+    assert [len(run.loss) for run in runs.values()] == [60, 60]
+    assert runs["sgd"].loss[0] == runs["adam"].loss[0]              # the same network, the same first batch
+    assert runs["adam"].config["lr"] == MNIST_LEARNING_RATES["adam"]
+    assert all(run.loss[-10:].mean() < run.loss[0] for run in runs.values())
+    with RunStore(store) as recorded:
+        assert [run["name"] for run in recorded.runs()] == ["optimizer race: sgd", "optimizer race: adam"]
+    text = optimizer_race_summary(runs, last=10)
+    assert f"SGD (lr 0.1) {runs['sgd'].loss[-10:].mean():.3f}" in text
+    assert f"learnscope runs compare {runs['sgd'].run_id} {runs['adam'].run_id}" in text
+    capsys.readouterr()
+    assert main(["runs", "compare", str(runs["sgd"].run_id), str(runs["adam"].run_id), "--by", "examples",
+                 "--store", str(store)]) == 0
+    printed = capsys.readouterr().out
+    assert "optimizer race: sgd" in printed and "optimizer race: adam" in printed

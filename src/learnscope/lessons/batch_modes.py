@@ -25,6 +25,9 @@ from learnscope.core.validation import check_hyperparameter, check_int
 from learnscope.data.batches import minibatch_indices
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.optim import BATCH_MODES, batch_size_for, get_optimizer
+from learnscope.train.callbacks import Callback
+from learnscope.train.loop import fit
+from learnscope.train.recorder import Recorder
 from learnscope.train.step import train_step
 
 PARAM = "w"                                      # not a ".W": no weight decay acts on it
@@ -182,3 +185,68 @@ def train_batch_modes(x, y, eval_x, eval_y, *, seconds: float = 8.0, mini_batch_
         columns = [np.array(column) for column in zip(*rows)]
         curves[mode] = TrainingCurve(mode, batch_size, columns[0], columns[1], columns[2], columns[3])
     return curves
+
+
+# -- the optimizer race on a real network --------------------------------------------------------------------------
+#: learning rates that train the MNIST MLP well, per optimizer (the drawn surfaces want others)
+MNIST_LEARNING_RATES = {"sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "rmsprop": 0.001, "adam": 0.001,
+                        "adamw": 0.001}
+
+
+@dataclass
+class OptimizerRun:
+    """One optimizer training the real network: its training loss at every step, and its run id in the store."""
+
+    label: str
+    config: dict
+    loss: np.ndarray            # (steps,)
+    run_id: int | None
+
+
+def race_optimizers(x, y, optimizers, *, steps: int = 300, batch_size: int = 128, hidden=(64,), seed=0,
+                    store=None, dataset: str = "mnist", progress=None, should_stop=None) -> dict[str, OptimizerRun]:
+    """Train the same MLP (same start, same batches) with each optimizer for `steps` steps through fit(), the
+    engine's own loop. `optimizers`: a list of names (raced at MNIST_LEARNING_RATES) or a dict label -> config.
+    With a `store` (a RunStore or a path) each run is recorded there, so `learnscope runs compare` shows them."""
+    steps = check_int(steps, "steps", "race_optimizers", minimum=1, maximum=100_000)
+    if isinstance(optimizers, (list, tuple)):
+        optimizers = {name: {"name": name, "lr": MNIST_LEARNING_RATES.get(name, 0.01)} for name in optimizers}
+    n_classes = int(np.max(y)) + 1
+    runs = {}
+    for index, (label, config) in enumerate(optimizers.items()):
+        def report(done, index=index):
+            if progress is not None:
+                progress((index + done / steps) / len(optimizers))
+
+        follow = _FollowLoss(steps, report, should_stop)
+        model = build_mlp(x.shape[1:], n_classes, hidden=hidden, seed=seed)
+        optimizer = get_optimizer(dict(config))
+        callbacks = [follow]
+        recorder = None
+        if store is not None:
+            recorder = Recorder(store, run_name=f"optimizer race: {label}", every=10, dataset=dataset,
+                                config={"optimizer": optimizer.config(), "hidden": list(hidden),
+                                        "batch_size": batch_size}, checkpoints=False)
+            callbacks.append(recorder)
+        epochs = -(-steps * batch_size // len(x))
+        fit(model, SoftmaxCrossEntropy(), optimizer, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
+            callbacks=callbacks)
+        runs[label] = OptimizerRun(label, optimizer.config(), np.array(follow.losses),
+                                   None if recorder is None else recorder.run_id)
+        if should_stop is not None and should_stop():
+            break
+    return runs
+
+
+class _FollowLoss(Callback):
+    """Keeps each step's training loss and stops fit() after `steps` steps (or when should_stop() says so)."""
+
+    def __init__(self, steps: int, report, should_stop):
+        self.steps, self.report, self.should_stop = steps, report, should_stop
+        self.losses: list[float] = []
+
+    def on_batch_end(self, step, logs):
+        self.losses.append(float(logs["loss"]))
+        self.report(len(self.losses))
+        if len(self.losses) >= self.steps or (self.should_stop is not None and self.should_stop()):
+            self.trainer.stop("the race's steps are done")

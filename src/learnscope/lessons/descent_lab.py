@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learnscope.lessons.batch_modes import BatchModes, TrainingCurve, mean_squared_error
+from learnscope.lessons.batch_modes import BatchModes, OptimizerRun, TrainingCurve, mean_squared_error
 from learnscope.lessons.experiments import Experiment, Outcome
 from learnscope.lessons.race import Race, steps_to_reach
 from learnscope.optim import OPTIMIZER_LABELS
@@ -229,3 +229,20 @@ def mnist_modes_summary(curves: dict[str, TrainingCurve], n_train: int) -> str:
     return (f"In about {seconds:.0f} s of training each: {'; '.join(parts)}. Lowest: {best}, because {why}. A "
             "batch step has to read all the examples before it moves at all; a stochastic step is cheap but "
             "noisy and cannot use the fast vectorised products.")
+
+
+def optimizer_race_summary(runs: dict[str, OptimizerRun], last: int = 50) -> str:
+    """The optimizers' race on a real network, from the runs' own losses: each one's average training loss over its
+    last `last` steps, the lowest, and how to see the recorded runs again."""
+    steps = min(len(run.loss) for run in runs.values())
+    window = max(1, min(last, steps))
+    averages = {label: float(np.mean(run.loss[steps - window:steps])) for label, run in runs.items()}
+    parts = [f"{_name(label)} (lr {runs[label].config['lr']:g}) {value:.3f}" for label, value in averages.items()]
+    best = min(averages, key=averages.get)
+    text = (f"After {steps} steps, the average training loss over the last {window}: {', '.join(parts)}. Lowest: "
+            f"{_name(best)}. The ranking on a real network need not match the drawn surfaces: a loss of 50,000 "
+            "weights has its own valleys, and each optimizer here has its own usual learning rate.")
+    ids = [run.run_id for run in runs.values() if run.run_id is not None]
+    if ids:
+        text += f" Each run is recorded: learnscope runs compare {' '.join(map(str, ids))}"
+    return text

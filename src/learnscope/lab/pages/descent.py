@@ -15,13 +15,14 @@ from learnscope.lab.components.curves import PALETTE, LiveChart
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.state import LabState, TrainedModel
-from learnscope.lessons.batch_modes import compare_batch_modes, train_batch_modes
+from learnscope.lessons.batch_modes import MNIST_LEARNING_RATES, compare_batch_modes, race_optimizers, train_batch_modes
 from learnscope.lessons.course import chapter
 from learnscope.lessons.descent_lab import (
     BATCH_EXPERIMENTS,
     RACE_EXPERIMENTS,
     contour_picture,
     mnist_modes_summary,
+    optimizer_race_summary,
     step_report,
     to_pixels,
 )
@@ -46,6 +47,7 @@ RACER_COLORS = dict(zip(OPTIMIZERS, PALETTE))
 FIRST_RACERS = ("sgd", "momentum", "adam")
 LANDSCAPE_EXAMPLES = 2000      # MNIST test images the landscape (and the three modes' loss) is evaluated on
 MNIST_SECONDS = 8.0            # training time each mode gets on MNIST
+MNIST_RACE_STEPS = 500         # steps each optimizer gets on MNIST (a little over one epoch at batch 128)
 LANDSCAPE_STEPS = 21
 
 
@@ -66,6 +68,9 @@ class DescentPage:
         self.mnist_busy = False                    # the three modes on MNIST: running, how far, what they showed
         self.mnist_progress = 0.0
         self.mnist_status = ""
+        self.real_race_busy = False                # the optimizers on MNIST
+        self.real_race_progress = 0.0
+        self.real_race_status = ""
         self.modes = None                          # the latest batch-mode comparison, and how far it has played
         self.batch_fraction = 1.0
         self.batch_setup = None
@@ -83,6 +88,7 @@ class DescentPage:
             self._mnist_modes_panel()
             self._race_panel()
             self.race_try.cards(6)
+            self._real_race_panel()
             self._landscape_panel()
             ui.link("The same learning rates on a real network, in the playground →", "/playground#chapter-6")
         ui.timer(TICK_SECONDS, self._tick)
@@ -269,6 +275,53 @@ class DescentPage:
                 self.race_try.banner()
                 self.surface_note = explain("")
                 self.race_table = ui.html("", sanitize=False).props("data-race-table")
+
+    def _real_race_panel(self) -> None:
+        ui.label("The same racers on MNIST").classes("text-lg font-bold mt-2")
+        explain(f"The ticked optimizers train the same real network (784 → 64 → 10) from the same start on the same "
+                f"batches of MNIST digits for {MNIST_RACE_STEPS} steps, each at a learning rate that suits it there. "
+                "Each run is recorded like any training run: 'learnscope runs compare' puts them side by side.")
+        with ui.row().classes("items-center gap-3"):
+            ui.button("Race them on MNIST", icon="flag", on_click=self._race_on_mnist).props("no-caps outline") \
+                .mark("real-race")
+            self.real_race_bar = ui.linear_progress(value=0, show_value=False).classes("w-64") \
+                .props('data-real-race-progress aria-label="How far the MNIST race is"')
+            self.real_race_label = ui.label("").classes("text-sm").props("data-real-race-status")
+        self.real_race_chart = LiveChart("Training loss on MNIST", "step", "loss", height="220px")
+        self.real_race_text = explain("").props("data-real-race-text")
+
+    async def _race_on_mnist(self) -> None:
+        if self.real_race_busy:
+            return
+        names = [name for name, box in self.racer_boxes.items() if box.value]
+        if not names:
+            self.real_race_status = "Tick at least one racer."
+            return
+        self.real_race_busy, self.real_race_progress = True, 0.0
+        config = self.state.config
+        configs = {name: {"name": name, "lr": MNIST_LEARNING_RATES[name]} for name in names}
+        try:
+            self.real_race_status = "Loading MNIST…"
+            data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
+            self.real_race_status = f"Training {len(names)} networks, one per optimizer…"
+            runs = await run.io_bound(race_optimizers, data.x_train, data.y_train, configs, steps=MNIST_RACE_STEPS,
+                                      store=config.store_path(), progress=self._real_race_progress,
+                                      should_stop=lambda: self.real_race_text.is_deleted)
+        except (DatasetUnavailable, OSError, ValueError) as error:
+            self.real_race_status = f"The race could not run: {error}"
+            return
+        finally:
+            self.real_race_busy = False
+        if self.real_race_text.is_deleted:
+            return
+        self.real_race_chart.show({OPTIMIZER_LABELS.get(label, label): (list(range(1, len(run.loss) + 1)),
+                                                                         run.loss.tolist())
+                                   for label, run in runs.items()})
+        self.real_race_text.text = optimizer_race_summary(runs)
+        self.real_race_status, self.real_race_progress = "Done.", 1.0
+
+    def _real_race_progress(self, fraction: float) -> None:
+        self.real_race_progress = fraction                       # read by the page's timer (this runs in a thread)
 
     def _racers(self) -> dict[str, float] | None:
         chosen = {name: self.racer_lrs[name].value for name, box in self.racer_boxes.items() if box.value}
@@ -507,6 +560,9 @@ class DescentPage:
 
     # ---- playback ----
     def _tick(self) -> None:
+        if self.real_race_busy or self.real_race_label.text != self.real_race_status:
+            self.real_race_label.text = self.real_race_status
+            self.real_race_bar.value = self.real_race_progress
         if self.mnist_busy or self.mnist_label.text != self.mnist_status:
             self.mnist_label.text = self.mnist_status
             self.mnist_bar.value = self.mnist_progress
