@@ -101,3 +101,41 @@ def test_the_description_reads_the_centre_and_the_average_rise_half_and_one_norm
     surface[0, 0] = 0.5
     assert "not the lowest point of the slice (that is 0.500)" in describe_landscape(
         Landscape(coordinates, surface, ({}, {})))
+
+
+def test_the_trajectory_plane_recovers_a_path_that_lies_in_a_plane():
+    from learnscope.explain import trajectory_plane
+
+    rng = np.random.default_rng(0)
+    u, v = np.linalg.qr(rng.standard_normal((7, 2)))[0].T             # two orthonormal directions in 7 numbers
+    final = {"0.dense.W": rng.standard_normal((3, 2)), "0.dense.b": rng.standard_normal(1)}
+    flat_end = np.concatenate([final["0.dense.W"].reshape(-1), final["0.dense.b"]])
+    steps = [(3.0 * np.cos(t), 1.0 * np.sin(t)) for t in np.linspace(0, 2.5, 12)]
+    snapshots = []
+    for a, b in steps:
+        flat = flat_end + a * u + b * v
+        snapshots.append({"0.dense.W": flat[:6].reshape(3, 2), "0.dense.b": flat[6:]})
+    plane = trajectory_plane(snapshots, final)
+    assert sum(plane.explained) == pytest.approx(1.0) and plane.explained[0] > plane.explained[1]
+    for direction in plane.directions:                                  # each lies in the plane of u and v
+        flat = np.concatenate([direction["0.dense.W"].reshape(-1), direction["0.dense.b"]])
+        assert np.linalg.norm(flat) == pytest.approx(1.0)
+        assert np.dot(flat, u) ** 2 + np.dot(flat, v) ** 2 == pytest.approx(1.0)
+    np.testing.assert_allclose(np.linalg.norm(plane.path, axis=1), [np.hypot(a, b) for a, b in steps], rtol=1e-10)
+    with pytest.raises(ValueError, match="at least 3 snapshots"):
+        trajectory_plane(snapshots[:2], final)
+
+
+def test_weight_snapshots_start_at_the_first_weights_and_follow_every_few_steps():
+    from learnscope.explain import WeightSnapshots
+
+    model = build_mlp((4,), 2, hidden=(3,), seed=0)
+    first = {name: param.copy() for name, param, _ in model.named_params()}
+    x = np.random.default_rng(0).random((40, 4))
+    snapshots = WeightSnapshots(every=3)
+    fit(model, SoftmaxCrossEntropy(), Adam(0.05), x, np.arange(40) % 2, epochs=2, batch_size=4, seed=0,
+        callbacks=[snapshots])
+    assert len(snapshots.snapshots) == 1 + 20 // 3
+    for name, value in first.items():
+        np.testing.assert_array_equal(snapshots.snapshots[0][name], value)
+    assert not np.array_equal(snapshots.snapshots[-1]["2.dense.W"], first["2.dense.W"])

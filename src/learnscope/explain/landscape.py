@@ -23,6 +23,7 @@ import numpy as np
 
 from learnscope.core.rng import make_rng
 from learnscope.core.validation import check_hyperparameter, check_int
+from learnscope.train.callbacks import Callback
 
 DIRECTION_KINDS = ("filter",)
 
@@ -128,3 +129,57 @@ def _directions(model, directions, seed) -> tuple[dict, dict]:
                 raise ValueError(f"loss_landscape expected each direction to hold {name!r} with shape {param.shape}, "
                                  f"got {np.shape(direction.get(name))}. Build them with filter_normalized_direction.")
     return first, second
+
+
+# -- the training path on its own plane ----------------------------------------------------------------------------
+@dataclass
+class TrajectoryPlane:
+    """The plane a training run moved in most (Li et al. 2018, section 7): the two principal directions of the
+    weights' path towards where it ended, how much of the path each explains, and the path in that plane."""
+
+    directions: tuple[dict, dict]      # unit-norm directions over all the weights, name -> array
+    explained: tuple[float, float]     # the share of the path's variance along each
+    path: np.ndarray                   # (snapshots, 2): each snapshot's coordinates, the final weights at (0, 0)
+
+
+class WeightSnapshots(Callback):
+    """Copies every parameter every `every` steps of fit(), for trajectory_plane (kept in memory: a small model's
+    run gives a few dozen snapshots of its weights)."""
+
+    def __init__(self, every: int = 20):
+        self.every = check_int(every, "every", "WeightSnapshots", minimum=1)
+        self.snapshots: list[dict[str, np.ndarray]] = []
+
+    def on_train_begin(self, trainer):
+        self.snapshots = [self._copy()]                         # the start of the path
+
+    def on_batch_end(self, step, logs):
+        if (step + 1) % self.every == 0:
+            self.snapshots.append(self._copy())
+
+    def _copy(self) -> dict[str, np.ndarray]:
+        return {name: param.astype(np.float64) for name, param, _ in self.trainer.model.named_params()}
+
+
+def trajectory_plane(snapshots: list[dict], final: dict) -> TrajectoryPlane:
+    """PCA of the path: each snapshot minus the final weights, flattened into one row; the top two right singular
+    vectors are the directions (unit norm over all the weights), the path its rows projected on them."""
+    if len(snapshots) < 3:
+        raise ValueError(f"trajectory_plane expected at least 3 snapshots of the weights, got {len(snapshots)}. "
+                         "Take them more often (WeightSnapshots(every=...)) or train longer.")
+    names = list(final)
+    end = np.concatenate([np.asarray(final[name], dtype=np.float64).reshape(-1) for name in names])
+    rows = np.stack([np.concatenate([np.asarray(s[name], dtype=np.float64).reshape(-1) for name in names]) - end
+                     for s in snapshots])
+    _, singular, components = np.linalg.svd(rows, full_matrices=False)
+    variance = singular**2
+    explained = tuple(float(v) for v in variance[:2] / variance.sum())
+    directions = []
+    for component in components[:2]:
+        direction, start = {}, 0
+        for name in names:
+            size = np.asarray(final[name]).size
+            direction[name] = component[start:start + size].reshape(np.shape(final[name]))
+            start += size
+        directions.append(direction)
+    return TrajectoryPlane((directions[0], directions[1]), explained, rows @ components[:2].T)
