@@ -156,3 +156,15 @@ def test_the_ticked_racers_race_on_mnist_and_their_runs_are_recorded(lab_page):
     page.mouse.move(0, 0)
     text.scroll_into_view_if_needed()
     lab_page.screenshot("descent-mnist-race", full_page=False)
+
+
+def test_the_training_path_is_drawn_on_the_plane_it_moved_in(lab_page):
+    page = lab_page.open("/descent")
+    page.get_by_role("button", name="Draw the training path").click()
+    text = page.locator("[data-landscape-text]")
+    text.get_by_text("The training path lies").wait_for(timeout=120_000)
+    assert re.search(r"lies \d+% along the first direction and \d+% along the second", text.inner_text())
+    assert page.locator("[data-landscape-picture] polyline").count() == 1
+    page.mouse.move(0, 0)
+    page.locator("[data-landscape-picture]").scroll_into_view_if_needed()
+    lab_page.screenshot("descent-training-path", full_page=False)

@@ -139,3 +139,26 @@ def test_weight_snapshots_start_at_the_first_weights_and_follow_every_few_steps(
     for name, value in first.items():
         np.testing.assert_array_equal(snapshots.snapshots[0][name], value)
     assert not np.array_equal(snapshots.snapshots[-1]["2.dense.W"], first["2.dense.W"])
+
+
+def test_a_quick_mnist_run_draws_its_path_on_the_plane_it_moved_in(shared_data_dir):
+    from learnscope.data.dataset import Dataset
+    from learnscope.data.mnist import load_mnist
+    from learnscope.explain.landscape import describe_trajectory, training_path_landscape
+    from learnscope.recipes import default_recipe
+
+    mnist = load_mnist(shared_data_dir, download=False, progress=False)
+    data = Dataset("mnist", mnist.x_train[:3000], mnist.y_train[:3000], mnist.x_test[:300], mnist.y_test[:300],
+                   mnist.class_names, mnist.source)
+    path = training_path_landscape(data, default_recipe("mnist").with_options(hidden=(16,), epochs=2), every=4,
+                                   examples=300, steps=5)
+    plane, landscape = path.plane, path.landscape
+    assert len(plane.path) == 1 + (2 * 24) // 4                       # 24 steps an epoch at batch 128
+    assert 0.5 < sum(plane.explained) <= 1.0
+    assert np.abs(plane.path).max() <= landscape.coordinates[-1]      # the drawn window holds the whole path
+    assert landscape.center < landscape.surface[0, 0]
+    distances = np.hypot(*plane.path.T)
+    text = describe_trajectory(plane)
+    assert f"{plane.explained[0]:.0%} along the first direction" in text
+    assert f"started {distances[0]:.3g} from where it ended" in text
+    assert f"covered {1 - distances[len(distances) // 4] / distances[0]:.0%}" in text

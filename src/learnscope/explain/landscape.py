@@ -23,7 +23,9 @@ import numpy as np
 
 from learnscope.core.rng import make_rng
 from learnscope.core.validation import check_hyperparameter, check_int
+from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.train.callbacks import Callback
+from learnscope.train.recipe import train_recipe
 
 DIRECTION_KINDS = ("filter",)
 
@@ -183,3 +185,41 @@ def trajectory_plane(snapshots: list[dict], final: dict) -> TrajectoryPlane:
             start += size
         directions.append(direction)
     return TrajectoryPlane((directions[0], directions[1]), explained, rows @ components[:2].T)
+
+
+def describe_trajectory(plane: TrajectoryPlane) -> str:
+    """How flat the path was (the share of its movement the drawn plane holds) and how fast it closed in: the
+    distance from the end at the start, and the share of it covered in the first quarter of the snapshots."""
+    first, second = plane.explained
+    distances = np.hypot(plane.path[:, 0], plane.path[:, 1])
+    early = 1 - distances[len(distances) // 4] / distances[0] if distances[0] > 0 else 0.0
+    story = "nearly the whole story" if first + second >= 0.8 else "only part of the story"
+    return (f"The training path lies {first:.0%} along the first direction and {second:.0%} along the second: the "
+            f"plane holds {first + second:.0%} of how the weights moved, so the path drawn is {story}. It started "
+            f"{distances[0]:.3g} from where it ended (in weight-space distance, within this plane) and covered "
+            f"{early:.0%} of that in the first quarter of training.")
+
+
+@dataclass
+class TrainingPath:
+    """A quick MNIST model trained while its weights were photographed, its path's plane, and the loss over it."""
+
+    plane: TrajectoryPlane
+    landscape: Landscape
+    test_accuracy: float
+
+
+def training_path_landscape(data, recipe, *, every: int = 20, examples: int = 2000, steps: int = 21,
+                            progress=None) -> TrainingPath:
+    """Train `recipe` on `data` with WeightSnapshots, find the plane of its path (trajectory_plane) and draw the loss
+    over that plane on `examples` test images, wide enough to hold the whole path. progress(fraction) follows the
+    landscape's rows."""
+    snapshots = WeightSnapshots(every)
+    trained = train_recipe(data, recipe, callbacks=[snapshots])
+    final = {name: param.astype(np.float64) for name, param, _ in trained.model.named_params()}
+    plane = trajectory_plane(snapshots.snapshots, final)
+    span = 1.15 * float(np.abs(plane.path).max())
+    landscape = loss_landscape(trained.model, SoftmaxCrossEntropy(), data.x_test[:examples], data.y_test[:examples],
+                               directions=plane.directions, steps=steps, span=span,
+                               progress=None if progress is None else (lambda done, total: progress(done / total)))
+    return TrainingPath(plane, landscape, float(trained.evaluation.accuracy))

@@ -10,7 +10,7 @@ import copy
 from nicegui import background_tasks, run, ui
 
 from learnscope.data.sources import DatasetUnavailable
-from learnscope.explain import describe_landscape, loss_landscape
+from learnscope.explain import describe_landscape, describe_trajectory, loss_landscape, training_path_landscape
 from learnscope.lab.components.curves import PALETTE, LiveChart
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.layout import explain, page_frame
@@ -33,6 +33,7 @@ from learnscope.lessons.race import optimizer_race
 from learnscope.lessons.surfaces import SURFACES, get_surface
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.optim import BATCH_MODES, OPTIMIZER_LABELS, OPTIMIZERS
+from learnscope.recipes import default_recipe
 
 PICTURE = 360                  # pixels of each plot
 GRID = 180                     # the contour's resolution, drawn at 2×
@@ -495,7 +496,12 @@ class DescentPage:
                 "model as trained: the lab's MNIST model, or a quick one trained here first.")
         with ui.row().classes("items-center gap-3"):
             self.landscape_button = ui.button("Draw the landscape", icon="landscape", on_click=self._draw_landscape) \
-                .props("no-caps").mark("landscape-draw")
+                .props("no-caps").mark("landscape-draw") \
+                .tooltip("Two random directions around the lab's MNIST model.")
+            ui.button("Draw the training path", icon="timeline", on_click=self._draw_training_path) \
+                .props("no-caps outline").mark("landscape-path") \
+                .tooltip("Train a quick MNIST model while photographing its weights, then draw the loss over the "
+                         "plane its path moved in most.")
             self.landscape_bar = ui.linear_progress(value=0, show_value=False).classes("w-64") \
                 .props('data-landscape-progress aria-label="How much of the landscape is computed"')
             self.landscape_label = ui.label("").classes("text-sm").props("data-landscape-status")
@@ -504,8 +510,8 @@ class DescentPage:
                 .classes("border rounded").style(f"width: {PICTURE}px; height: {PICTURE}px") \
                 .props('data-landscape-picture aria-label="The loss around the model\'s weights"')
             with ui.column().classes("gap-2 grow").style("min-width: 20rem; max-width: 40rem"):
-                self.landscape_chart = LiveChart("Loss along one direction", "distance (filter norms)", "loss",
-                                                 height="200px")
+                self.landscape_chart = LiveChart("Loss along the first direction", "distance from the model's weights",
+                                                 "loss", height="200px")
                 self.landscape_text = explain("").props("data-landscape-text")
 
     async def _draw_landscape(self) -> None:
@@ -531,13 +537,50 @@ class DescentPage:
         if self.landscape_picture.is_deleted:
             return
         self.landscape_status = f"The {trained.name}, on {len(x):,} test images."
+        self._show_landscape(landscape, "", describe_landscape(landscape))
+
+    async def _draw_training_path(self) -> None:
+        if self.landscape_busy:
+            return
+        self.landscape_busy, self.landscape_progress = True, 0.0
+        config = self.state.config
+        try:
+            self.landscape_status = "Loading MNIST…"
+            data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
+            self.landscape_status = "Training a quick MLP (2 epochs) and photographing its weights every 20 steps…"
+            recipe = default_recipe("mnist").with_options(hidden=(128, 64), epochs=2)
+            path = await run.io_bound(training_path_landscape, data, recipe, examples=LANDSCAPE_EXAMPLES,
+                                      steps=LANDSCAPE_STEPS, progress=self._landscape_fraction)
+        except (DatasetUnavailable, OSError, ValueError) as error:
+            self.landscape_status = f"The path could not be drawn: {error}"
+            return
+        finally:
+            self.landscape_busy = False
+        if self.landscape_picture.is_deleted:
+            return
+        self.landscape_status = (f"A quick MLP ({path.test_accuracy:.1%} on the test images), its path over the plane "
+                                 "it moved in most.")
+        span = float(path.landscape.coordinates[-1])
+        pixels = to_pixels(path.plane.path, ((-span, span), (-span, span)), PICTURE)
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in pixels)
+        start_x, start_y = pixels[0]
+        overlay = (f'<polyline points="{line}" fill="none" stroke="#d62728" stroke-width="2" stroke-linejoin="round"/>'
+                   f'<circle cx="{start_x:.1f}" cy="{start_y:.1f}" r="5" fill="#d62728" stroke="white"/>')
+        self._show_landscape(path.landscape, overlay, describe_trajectory(path.plane))
+
+    def _landscape_fraction(self, fraction: float) -> None:
+        self.landscape_progress = fraction                       # read by the page's timer (this runs in a thread)
+
+    def _show_landscape(self, landscape, overlay: str, text: str) -> None:
+        """The loss over the (α, β) grid as a contour picture, the centre marked, `overlay` on top; its 1-D slice."""
         scale = max(1, PICTURE // LANDSCAPE_STEPS)
         self.landscape_picture.set_source(png_data_uri(contour_picture(landscape.surface[::-1]), scale=scale))
         middle = PICTURE / 2                                     # the picture fills the PICTURE-wide frame
-        self.landscape_picture.content = (f'<path d="M{middle - 7:.1f},{middle:.1f} H{middle + 7:.1f} M{middle:.1f},'
-                                          f'{middle - 7:.1f} V{middle + 7:.1f}" stroke="#111827" stroke-width="2"/>')
+        self.landscape_picture.content = overlay + (
+            f'<path d="M{middle - 7:.1f},{middle:.1f} H{middle + 7:.1f} M{middle:.1f},{middle - 7:.1f} '
+            f'V{middle + 7:.1f}" stroke="#111827" stroke-width="2"/>')
         self.landscape_chart.show({"loss": (landscape.coordinates.tolist(), landscape.line.tolist())})
-        self.landscape_text.text = describe_landscape(landscape)
+        self.landscape_text.text = text
 
     def _landscape_row_done(self, done: int, total: int) -> None:
         self.landscape_progress = done / total                   # read by the page's timer (this runs in a thread)
