@@ -13,6 +13,7 @@ from learnscope.data.sources import DatasetUnavailable
 from learnscope.explain import describe_landscape, describe_trajectory, loss_landscape, training_path_landscape
 from learnscope.lab.components.curves import PALETTE, LiveChart
 from learnscope.lab.components.lesson import TryThis, chapter_section
+from learnscope.lab.components.work_row import Work, WorkRow
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.state import LabState, TrainedModel
 from learnscope.lessons.batch_modes import MNIST_LEARNING_RATES, compare_batch_modes, race_optimizers, train_batch_modes
@@ -63,15 +64,6 @@ def register(state: LabState) -> None:
 class DescentPage:
     def __init__(self, state: LabState):
         self.state = state
-        self.landscape_busy = False                # the landscape's computation: running, how far, what it says
-        self.landscape_progress = 0.0
-        self.landscape_status = ""
-        self.mnist_busy = False                    # the three modes on MNIST: running, how far, what they showed
-        self.mnist_progress = 0.0
-        self.mnist_status = ""
-        self.real_race_busy = False                # the optimizers on MNIST
-        self.real_race_progress = 0.0
-        self.real_race_status = ""
         self.modes = None                          # the latest batch-mode comparison, and how far it has played
         self.batch_fraction = 1.0
         self.batch_setup = None
@@ -128,12 +120,9 @@ class DescentPage:
                 f"ways from the same start with plain SGD at a learning rate of 0.1, each for {MNIST_SECONDS:.0f} "
                 "seconds by the clock. A batch step reads all 60,000 images before it moves; a stochastic step "
                 "reads one; a mini-batch step 128. The loss is measured on 2,000 test images along the way.")
-        with ui.row().classes("items-center gap-3"):
-            ui.button(f"Train the three ({3 * MNIST_SECONDS:.0f} s)", icon="play_arrow", on_click=self._train_modes) \
-                .props("no-caps").mark("modes-train")
-            self.mnist_bar = ui.linear_progress(value=0, show_value=False).classes("w-64") \
-                .props('data-modes-progress aria-label="How far the three MNIST runs are"')
-            self.mnist_label = ui.label("").classes("text-sm").props("data-modes-status")
+        self.modes_work = WorkRow([Work(f"Train the three ({3 * MNIST_SECONDS:.0f} s)", "play_arrow", self._train_modes,
+                                        "Train the network the three ways, one after the other.")],
+                                  "modes", "How far the three MNIST runs are")
         with ui.row().classes("w-full gap-4 flex-wrap"):
             with ui.column().classes("grow").style("min-width: 22rem; flex-basis: 30rem"):
                 self.epochs_chart = LiveChart("Loss by examples seen", "epochs' worth of examples", "test loss",
@@ -143,23 +132,18 @@ class DescentPage:
         self.mnist_text = explain("").props("data-modes-text")
 
     async def _train_modes(self) -> None:
-        if self.mnist_busy:
-            return
-        self.mnist_busy, self.mnist_progress = True, 0.0
-        config = self.state.config
+        config, work = self.state.config, self.modes_work
         try:
-            self.mnist_status = "Loading MNIST…"
+            work.status = "Loading MNIST…"
             data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
-            self.mnist_status = "Training: batch, then stochastic, then mini-batch…"
+            work.status = "Training: batch, then stochastic, then mini-batch…"
             curves = await run.io_bound(
                 train_batch_modes, data.x_train, data.y_train, data.x_test[:LANDSCAPE_EXAMPLES],
-                data.y_test[:LANDSCAPE_EXAMPLES], seconds=MNIST_SECONDS, progress=self._modes_progress,
+                data.y_test[:LANDSCAPE_EXAMPLES], seconds=MNIST_SECONDS, progress=work.set_progress,
                 should_stop=lambda: self.mnist_text.is_deleted)   # the tab closed: stop spending both cores
         except (DatasetUnavailable, OSError, ValueError) as error:
-            self.mnist_status = f"MNIST could not be loaded: {error}"
+            work.status = f"MNIST could not be loaded: {error}"
             return
-        finally:
-            self.mnist_busy = False
         if self.mnist_text.is_deleted:
             return
         n_train = len(data.x_train)
@@ -167,11 +151,7 @@ class DescentPage:
                                 for mode, curve in curves.items()})
         self.seconds_chart.show({mode: (curve.seconds.tolist(), curve.loss.tolist()) for mode, curve in curves.items()})
         self.mnist_text.text = mnist_modes_summary(curves, n_train)
-        self.mnist_status = "Done."
-        self.mnist_progress = 1.0
-
-    def _modes_progress(self, fraction: float) -> None:
-        self.mnist_progress = fraction                           # read by the page's timer (this runs in a thread)
+        work.finish("Done.")
 
     def _batch_settings(self) -> tuple[int, float, int] | None:
         values = (self.mini_input.value, self.batch_lr_input.value, self.epochs_input.value)
@@ -282,47 +262,37 @@ class DescentPage:
         explain(f"The ticked optimizers train the same real network (784 → 64 → 10) from the same start on the same "
                 f"batches of MNIST digits for {MNIST_RACE_STEPS} steps, each at a learning rate that suits it there. "
                 "Each run is recorded like any training run: 'learnscope runs compare' puts them side by side.")
-        with ui.row().classes("items-center gap-3"):
-            ui.button("Race them on MNIST", icon="flag", on_click=self._race_on_mnist).props("no-caps outline") \
-                .mark("real-race")
-            self.real_race_bar = ui.linear_progress(value=0, show_value=False).classes("w-64") \
-                .props('data-real-race-progress aria-label="How far the MNIST race is"')
-            self.real_race_label = ui.label("").classes("text-sm").props("data-real-race-status")
+        self.real_race_work = WorkRow([Work("Race them on MNIST", "flag", self._race_on_mnist,
+                                            "Train one network per ticked optimizer, recorded in the run store.",
+                                            primary=False)], "real-race", "How far the MNIST race is")
         self.real_race_chart = LiveChart("Training loss on MNIST", "step", "loss", height="220px")
         self.real_race_text = explain("").props("data-real-race-text")
 
     async def _race_on_mnist(self) -> None:
-        if self.real_race_busy:
-            return
+        work = self.real_race_work
         names = [name for name, box in self.racer_boxes.items() if box.value]
         if not names:
-            self.real_race_status = "Tick at least one racer."
+            work.status = "Tick at least one racer."
             return
-        self.real_race_busy, self.real_race_progress = True, 0.0
         config = self.state.config
         configs = {name: {"name": name, "lr": MNIST_LEARNING_RATES[name]} for name in names}
         try:
-            self.real_race_status = "Loading MNIST…"
+            work.status = "Loading MNIST…"
             data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
-            self.real_race_status = f"Training {len(names)} networks, one per optimizer…"
+            work.status = f"Training {len(names)} networks, one per optimizer…"
             runs = await run.io_bound(race_optimizers, data.x_train, data.y_train, configs, steps=MNIST_RACE_STEPS,
-                                      store=config.store_path(), progress=self._real_race_progress,
+                                      store=config.store_path(), progress=work.set_progress,
                                       should_stop=lambda: self.real_race_text.is_deleted)
         except (DatasetUnavailable, OSError, ValueError) as error:
-            self.real_race_status = f"The race could not run: {error}"
+            work.status = f"The race could not run: {error}"
             return
-        finally:
-            self.real_race_busy = False
         if self.real_race_text.is_deleted:
             return
         self.real_race_chart.show({OPTIMIZER_LABELS.get(label, label): (list(range(1, len(run.loss) + 1)),
                                                                          run.loss.tolist())
                                    for label, run in runs.items()})
         self.real_race_text.text = optimizer_race_summary(runs)
-        self.real_race_status, self.real_race_progress = "Done.", 1.0
-
-    def _real_race_progress(self, fraction: float) -> None:
-        self.real_race_progress = fraction                       # read by the page's timer (this runs in a thread)
+        work.finish("Done.")
 
     def _racers(self) -> dict[str, float] | None:
         chosen = {name: self.racer_lrs[name].value for name, box in self.racer_boxes.items() if box.value}
@@ -494,17 +464,13 @@ class DescentPage:
                 "the loss on 2,000 MNIST test images as the weights move along two random directions, each scaled "
                 "filter by filter to the weights it moves, from −1 to +1 of their norm. The centre (+) is the "
                 "model as trained: the lab's MNIST model, or a quick one trained here first.")
-        with ui.row().classes("items-center gap-3"):
-            self.landscape_button = ui.button("Draw the landscape", icon="landscape", on_click=self._draw_landscape) \
-                .props("no-caps").mark("landscape-draw") \
-                .tooltip("Two random directions around the lab's MNIST model.")
-            ui.button("Draw the training path", icon="timeline", on_click=self._draw_training_path) \
-                .props("no-caps outline").mark("landscape-path") \
-                .tooltip("Train a quick MNIST model while photographing its weights, then draw the loss over the "
-                         "plane its path moved in most.")
-            self.landscape_bar = ui.linear_progress(value=0, show_value=False).classes("w-64") \
-                .props('data-landscape-progress aria-label="How much of the landscape is computed"')
-            self.landscape_label = ui.label("").classes("text-sm").props("data-landscape-status")
+        self.landscape_work = WorkRow([
+            Work("Draw the landscape", "landscape", self._draw_landscape,
+                 "Two random directions around the lab's MNIST model."),
+            Work("Draw the training path", "timeline", self._draw_training_path,
+                 "Train a quick MNIST model while photographing its weights, then draw the loss over the plane its "
+                 "path moved in most.", primary=False),
+        ], "landscape", "How much of the landscape is computed")
         with ui.row().classes("w-full gap-4 items-start flex-wrap"):
             self.landscape_picture = ui.interactive_image(size=(PICTURE, PICTURE), content="", sanitize=False) \
                 .classes("border rounded").style(f"width: {PICTURE}px; height: {PICTURE}px") \
@@ -515,51 +481,41 @@ class DescentPage:
                 self.landscape_text = explain("").props("data-landscape-text")
 
     async def _draw_landscape(self) -> None:
-        if self.landscape_busy:
-            return
-        self.landscape_busy, self.landscape_progress = True, 0.0
-        config = self.state.config
+        config, work = self.state.config, self.landscape_work
         try:
             trained = await self._digit_model()
-            self.landscape_status = "Loading the MNIST test images…"
+            work.status = "Loading the MNIST test images…"
             data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
             x, y = data.x_test[:LANDSCAPE_EXAMPLES], data.y_test[:LANDSCAPE_EXAMPLES]
-            self.landscape_status = f"Walking the weights of the {trained.name} over a {LANDSCAPE_STEPS}×" \
-                f"{LANDSCAPE_STEPS} grid…"
+            work.status = f"Walking the weights of the {trained.name} over a {LANDSCAPE_STEPS}×{LANDSCAPE_STEPS} grid…"
             # a copy: the lab's model may be drawing on another tab while these weights wander
             landscape = await run.io_bound(loss_landscape, copy.deepcopy(trained.model), SoftmaxCrossEntropy(), x, y,
-                                           "filter", LANDSCAPE_STEPS, 1.0, 0, self._landscape_row_done)
+                                           "filter", LANDSCAPE_STEPS, 1.0, 0,
+                                           lambda done, total: work.set_progress(done / total))
         except (DatasetUnavailable, OSError, ValueError) as error:
-            self.landscape_status = f"The landscape could not be drawn: {error}"
+            work.status = f"The landscape could not be drawn: {error}"
             return
-        finally:
-            self.landscape_busy = False
         if self.landscape_picture.is_deleted:
             return
-        self.landscape_status = f"The {trained.name}, on {len(x):,} test images."
+        work.finish(f"The {trained.name}, on {len(x):,} test images.")
         self._show_landscape(landscape, "", describe_landscape(landscape))
 
     async def _draw_training_path(self) -> None:
-        if self.landscape_busy:
-            return
-        self.landscape_busy, self.landscape_progress = True, 0.0
-        config = self.state.config
+        config, work = self.state.config, self.landscape_work
         try:
-            self.landscape_status = "Loading MNIST…"
+            work.status = "Loading MNIST…"
             data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
-            self.landscape_status = "Training a quick MLP (2 epochs) and photographing its weights every 20 steps…"
+            work.status = "Training a quick MLP (2 epochs) and photographing its weights every 20 steps…"
             recipe = default_recipe("mnist").with_options(hidden=(128, 64), epochs=2)
             path = await run.io_bound(training_path_landscape, data, recipe, examples=LANDSCAPE_EXAMPLES,
-                                      steps=LANDSCAPE_STEPS, progress=self._landscape_fraction)
+                                      steps=LANDSCAPE_STEPS, progress=work.set_progress)
         except (DatasetUnavailable, OSError, ValueError) as error:
-            self.landscape_status = f"The path could not be drawn: {error}"
+            work.status = f"The path could not be drawn: {error}"
             return
-        finally:
-            self.landscape_busy = False
         if self.landscape_picture.is_deleted:
             return
-        self.landscape_status = (f"A quick MLP ({path.test_accuracy:.1%} on the test images), its path over the plane "
-                                 "it moved in most.")
+        work.finish(f"A quick MLP ({path.test_accuracy:.1%} on the test images), its path over the plane it moved in "
+                    "most.")
         span = float(path.landscape.coordinates[-1])
         pixels = to_pixels(path.plane.path, ((-span, span), (-span, span)), PICTURE)
         line = " ".join(f"{x:.1f},{y:.1f}" for x, y in pixels)
@@ -567,9 +523,6 @@ class DescentPage:
         overlay = (f'<polyline points="{line}" fill="none" stroke="#d62728" stroke-width="2" stroke-linejoin="round"/>'
                    f'<circle cx="{start_x:.1f}" cy="{start_y:.1f}" r="5" fill="#d62728" stroke="white"/>')
         self._show_landscape(path.landscape, overlay, describe_trajectory(path.plane))
-
-    def _landscape_fraction(self, fraction: float) -> None:
-        self.landscape_progress = fraction                       # read by the page's timer (this runs in a thread)
 
     def _show_landscape(self, landscape, overlay: str, text: str) -> None:
         """The loss over the (α, β) grid as a contour picture, the centre marked, `overlay` on top; its 1-D slice."""
@@ -582,9 +535,6 @@ class DescentPage:
         self.landscape_chart.show({"loss": (landscape.coordinates.tolist(), landscape.line.tolist())})
         self.landscape_text.text = text
 
-    def _landscape_row_done(self, done: int, total: int) -> None:
-        self.landscape_progress = done / total                   # read by the page's timer (this runs in a thread)
-
     async def _digit_model(self) -> TrainedModel:
         """The lab's digit model, else the newest saved one, else a quick MLP trained now (and shared with the lab)."""
         config = self.state.config
@@ -594,7 +544,7 @@ class DescentPage:
         if found is not None:
             path, model, _ = found
             return TrainedModel(model, f"saved model {path.name}", list(DIGIT_CLASS_NAMES))
-        self.landscape_status = "No MNIST model in the lab yet: training a quick one (a few seconds)…"
+        self.landscape_work.status = "No MNIST model in the lab yet: training a quick one (a few seconds)…"
         quick = await run.io_bound(train_quick_digit_model, config.data_dir, 0, config.allow_download)
         trained = TrainedModel(quick.model, "quick MLP trained on the Gradient descent page", list(DIGIT_CLASS_NAMES),
                                quick.test_accuracy)
@@ -603,15 +553,8 @@ class DescentPage:
 
     # ---- playback ----
     def _tick(self) -> None:
-        if self.real_race_busy or self.real_race_label.text != self.real_race_status:
-            self.real_race_label.text = self.real_race_status
-            self.real_race_bar.value = self.real_race_progress
-        if self.mnist_busy or self.mnist_label.text != self.mnist_status:
-            self.mnist_label.text = self.mnist_status
-            self.mnist_bar.value = self.mnist_progress
-        if self.landscape_busy or self.landscape_label.text != self.landscape_status:
-            self.landscape_label.text = self.landscape_status
-            self.landscape_bar.value = self.landscape_progress
+        for work in (self.modes_work, self.real_race_work, self.landscape_work):
+            work.refresh()
         if self.modes is not None and self.batch_fraction < 1.0:
             self.batch_fraction = min(1.0, self.batch_fraction + TICK_SECONDS / BATCH_PLAY_SECONDS)
             self._draw_batch()
