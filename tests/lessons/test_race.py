@@ -107,3 +107,44 @@ def test_bad_race_arguments_say_what_to_pass(call, error, text):
     with pytest.raises(error, match=None) as info:
         call()
     assert text in str(info.value)
+
+
+def model_slice_of_a_small_network(seed=0):
+    from learnscope.architectures import build_mlp
+    from learnscope.explain import filter_normalized_direction
+    from learnscope.lessons.surfaces import model_slice
+    from learnscope.losses import SoftmaxCrossEntropy
+    from learnscope.train.loop import fit
+
+    rng = np.random.default_rng(seed)
+    x = np.vstack([rng.normal(-0.5, 1, (60, 3)), rng.normal(0.5, 1, (60, 3))])
+    y = np.repeat([0, 1], 60)
+    model = build_mlp((3,), 2, hidden=(5,), batch_norm=True, seed=seed).astype(np.float64)
+    fit(model, SoftmaxCrossEntropy(dtype=np.float64), get_optimizer("adam", lr=0.02), x, y, epochs=30, batch_size=30,
+        seed=seed)
+    directions = (filter_normalized_direction(model, 1), filter_normalized_direction(model, 2))
+    return model, x, y, model_slice(model, SoftmaxCrossEntropy(dtype=np.float64), x, y, directions, span=1.0)
+
+
+def test_a_slice_of_a_real_network_has_its_loss_at_the_centre_and_the_backprop_gradient_projected():
+    from learnscope.losses import SoftmaxCrossEntropy
+
+    model, x, y, surface = model_slice_of_a_small_network()
+    before = {name: param.copy() for name, param, _ in model.named_params()}
+    assert surface.value(0.0, 0.0) == pytest.approx(SoftmaxCrossEntropy().forward(model.predict(x), y), rel=1e-12)
+    for point in (np.array([0.3, -0.2]), np.array(surface.start)):
+        at = point.astype(np.float64)
+        numeric = numeric_gradient(lambda at=at: surface.value(at[0], at[1]), at, h=1e-4)
+        np.testing.assert_allclose(surface.gradient(at), numeric, rtol=1e-6, atol=1e-9)
+    values = surface.value(np.array([[0.0, 0.5]]), np.array([[0.0], [0.5]]))
+    assert values.shape == (2, 2) and values[0, 0] == pytest.approx(surface.value(0.0, 0.0))
+    for name, param, _ in model.named_params():                      # the caller's network never moved
+        np.testing.assert_array_equal(param, before[name])
+
+
+def test_optimizers_race_on_a_real_networks_slice_and_find_its_low_ground():
+    *_, surface = model_slice_of_a_small_network()
+    race = optimizer_race(surface, ["sgd", "adam"], steps=60)
+    for name in race:
+        assert race.values[name][-1] < race.values[name][0]
+    assert surface.grid(101)[2].shape == (25, 25)                     # a forward pass per point: a coarse grid

@@ -8,6 +8,7 @@ walls (Beale), a saddle point. Each gives its value and its gradient, the only t
     value(x, y) works on numbers or on whole grids (for the contour plot); gradient(point) -> array (2,).
 """
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,3 +136,58 @@ def get_surface(surface, condition=None) -> Surface:
         fields = {name: getattr(chosen, name) for name in chosen.__dataclass_fields__}
         chosen = Valley(**{**fields, "condition": float(condition)})
     return chosen
+
+
+@dataclass(frozen=True, eq=False)
+class ModelSlice(Surface):
+    """A real network's loss as a racetrack: L(θ + α·d₁ + β·d₂) on a fixed set of examples, θ its trained weights,
+    d₁ and d₂ two directions through all its weights (e.g. explain.filter_normalized_direction). The gradient an
+    optimizer sees is the network's own, from backpropagation, projected on the two directions:
+    ∂L/∂α = Σ ∇θL · d₁, ∂L/∂β = Σ ∇θL · d₂. Built by model_slice(); the model is a private copy."""
+
+    model: object = None
+    loss: object = None
+    x: np.ndarray | None = None
+    y: np.ndarray | None = None
+    directions: tuple = ()
+    base: dict = field(default_factory=dict)
+    grid_points: int = 25                          # each point is a forward pass: a coarse grid for the contours
+
+    def _move_to(self, alpha: float, beta: float) -> None:
+        first, second = self.directions
+        for name, param, _ in self.model.named_params():
+            np.copyto(param, self.base[name] + alpha * first[name] + beta * second[name], casting="same_kind")
+
+    def _loss_at(self, alpha: float, beta: float) -> float:
+        self._move_to(alpha, beta)
+        return float(self.loss.forward(self.model.forward(self.x), self.y))
+
+    def value(self, x, y):
+        points = np.broadcast(x, y)
+        values = np.fromiter((self._loss_at(a, b) for a, b in points), dtype=np.float64, count=points.size)
+        return values.reshape(points.shape) if points.shape else float(values[0])
+
+    def gradient(self, point):
+        alpha, beta = point
+        self._loss_at(alpha, beta)
+        self.model.backward(self.loss.backward(), need_input_grad=False)
+        first, second = self.directions
+        pairs = [(float(np.sum(grad * first[name])), float(np.sum(grad * second[name])))
+                 for name, _, grad in self.model.named_params()]
+        return np.array([sum(a for a, _ in pairs), sum(b for _, b in pairs)])
+
+    def grid(self, n: int = 101):
+        return super().grid(min(n, self.grid_points))
+
+
+def model_slice(model, loss, x, y, directions, span: float = 1.0) -> ModelSlice:
+    """The racetrack of `model`'s loss on (x, y) around its weights, ±span along `directions` (d₁, d₂)."""
+    own = copy.deepcopy(model)                     # the racers move these weights; the caller's stay put
+    base = {name: param.astype(np.float64) for name, param, _ in own.named_params()}
+    return ModelSlice(
+        "your-model", "A slice of your MNIST model", r"L(\theta + \alpha d_1 + \beta d_2)",
+        start=(-0.8 * span, 0.6 * span), minimum=(0.0, 0.0), bounds=((-span, span), (-span, span)),
+        lr={"sgd": 0.05, "momentum": 0.01, "nesterov": 0.01, "rmsprop": 0.005, "adam": 0.02, "adamw": 0.02},
+        difficulty="A real loss: no formula, every gradient a backward pass through the network. The centre is "
+                   "where training left the weights.",
+        model=own, loss=loss, x=x, y=y, directions=tuple(directions), base=base)
