@@ -168,3 +168,17 @@ def test_the_training_path_is_drawn_on_the_plane_it_moved_in(lab_page):
     page.mouse.move(0, 0)
     page.locator("[data-landscape-picture]").scroll_into_view_if_needed()
     lab_page.screenshot("descent-training-path", full_page=False)
+
+
+def test_the_racers_race_on_a_slice_of_the_learners_own_mnist_model(lab_page):
+    page = lab_page.open("/descent")
+    page.get_by_role("combobox", name="surface").click()
+    page.get_by_role("option", name="A slice of your MNIST model").click()
+    page.get_by_text("A real loss: no formula").wait_for(timeout=120_000)      # built: its note is shown
+    page.get_by_role("button", name="Step").click()
+    page.locator("[data-race-step]").get_by_text("step 1 of 300").wait_for(timeout=60_000)
+    rows = page.locator("[data-race-table] tr[data-racer-row]").all_inner_texts()
+    assert len(rows) == 3 and all(re.search(r"\d\.\d", row) for row in rows)
+    page.mouse.move(0, 0)
+    page.locator("[data-race-picture]").scroll_into_view_if_needed()
+    lab_page.screenshot("descent-model-slice", full_page=False)

@@ -10,7 +10,13 @@ import copy
 from nicegui import background_tasks, run, ui
 
 from learnscope.data.sources import DatasetUnavailable
-from learnscope.explain import describe_landscape, describe_trajectory, loss_landscape, training_path_landscape
+from learnscope.explain import (
+    describe_landscape,
+    describe_trajectory,
+    filter_normalized_direction,
+    loss_landscape,
+    training_path_landscape,
+)
 from learnscope.lab.components.curves import PALETTE, LiveChart
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.components.work_row import Work, WorkRow
@@ -31,7 +37,7 @@ from learnscope.lessons.drawing import DIGIT_CLASS_NAMES, newest_digit_model, tr
 from learnscope.lessons.mnist_lab import load_lab_dataset
 from learnscope.lessons.pictures import png_data_uri
 from learnscope.lessons.race import optimizer_race
-from learnscope.lessons.surfaces import SURFACES, get_surface
+from learnscope.lessons.surfaces import SURFACES, get_surface, model_slice
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.optim import BATCH_MODES, OPTIMIZER_LABELS, OPTIMIZERS
 from learnscope.recipes import default_recipe
@@ -51,6 +57,8 @@ LANDSCAPE_EXAMPLES = 2000      # MNIST test images the landscape (and the three 
 MNIST_SECONDS = 8.0            # training time each mode gets on MNIST
 MNIST_RACE_STEPS = 500         # steps each optimizer gets on MNIST (a little over one epoch at batch 128)
 LANDSCAPE_STEPS = 21
+SLICE_KEY, SLICE_TITLE = "your-model", "A slice of your MNIST model"
+SLICE_EXAMPLES = 500           # test images a slice's every step runs forward and backward on
 
 
 def register(state: LabState) -> None:
@@ -73,6 +81,8 @@ class DescentPage:
         self.race_setup = None
         self.experiment_race_setup = None          # the race an experiment started, while it is still the one shown
         self.backgrounds: dict = {}                # contour pictures by (surface, condition)
+        self.model_slice = None                    # the real network's slice, once built
+        self.racing = False                        # a race is being computed (one at a time: a slice is stateful)
         self.batch_try = TryThis(BATCH_EXPERIMENTS, self._start_batch_experiment)
         self.race_try = TryThis(RACE_EXPERIMENTS, self._start_race_experiment)
         with chapter_section(chapter(6)):
@@ -217,8 +227,8 @@ class DescentPage:
                 "axis and the learning rate that step amounts to: plain SGD uses one rate for both axes, RMSprop "
                 "and Adam pick one per axis, and a negative one means momentum carried the point uphill there.")
         with ui.row().classes("items-end gap-3 flex-wrap"):
-            self.surface_select = ui.select({key: surface.title for key, surface in SURFACES.items()},
-                                            value="valley", label="surface", on_change=self._surface_changed) \
+            titles = {key: surface.title for key, surface in SURFACES.items()} | {SLICE_KEY: SLICE_TITLE}
+            self.surface_select = ui.select(titles, value="valley", label="surface", on_change=self._surface_changed) \
                 .props("dense outlined").classes("w-64").mark("field-surface")
             with ui.column().classes("gap-0") as self.condition_box:
                 self.condition_label = ui.label("").classes("text-sm")
@@ -311,10 +321,17 @@ class DescentPage:
 
     def _surface(self):
         key = self.surface_select.value
+        if key == SLICE_KEY:
+            return self.model_slice
         return get_surface(key, condition=self.condition.value if key == "valley" else None)
 
     def _surface_changed(self, *_) -> None:
-        surface = SURFACES[self.surface_select.value]
+        if self.surface_select.value == SLICE_KEY and self.model_slice is None:
+            self.condition_box.set_visibility(False)
+            self._race_settings_changed()
+            background_tasks.create(self._build_model_slice(), name="descent-model-slice")
+            return
+        surface = self._surface()
         for name, field in self.racer_lrs.items():
             field.value = surface.lr.get(name, 0.01)
         self.surface_note.text = surface.difficulty
@@ -326,6 +343,9 @@ class DescentPage:
         self.race, self.race_step, self.playing = None, 0, False
         self.play_button.text = "Play"
         surface = self._surface()
+        if surface is None:                                 # the slice of the learner's model is being built
+            self.race_picture.content, self.race_table.content, self.step_label.text = "", "", "step 0"
+            return
         key = (surface.key, getattr(surface, "condition", None))
         if key not in self.backgrounds:
             self.backgrounds[key] = png_data_uri(contour_picture(surface.grid(GRID)[2][::-1]), scale=PICTURE // GRID)
@@ -338,10 +358,39 @@ class DescentPage:
         self.step_label.text = "step 0"
         self.race_table.content = ""
 
+    async def _build_model_slice(self) -> None:
+        """The lab's MNIST model (or a quick one) as a racetrack: two filter-normalised directions, 500 test images,
+        and its coarse contour picture, all off the event loop."""
+        if self.racing:
+            return
+        self.racing = True
+        config = self.state.config
+        try:
+            self.race_message.text = "Building the slice: finding your MNIST model…"
+            trained = await self._digit_model()
+            data = await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
+            directions = (filter_normalized_direction(trained.model, 1), filter_normalized_direction(trained.model, 2))
+            surface = model_slice(trained.model, SoftmaxCrossEntropy(), data.x_test[:SLICE_EXAMPLES],
+                                  data.y_test[:SLICE_EXAMPLES], directions)
+            self.race_message.text = f"Drawing the loss of the {trained.name} around its weights…"
+            values = (await run.io_bound(surface.grid))[2]
+        except (DatasetUnavailable, OSError, ValueError) as error:
+            self.race_message.text = f"The slice could not be built: {error}"
+            return
+        finally:
+            self.racing = False
+        self.backgrounds[(SLICE_KEY, None)] = png_data_uri(contour_picture(values[::-1]), scale=PICTURE // len(values))
+        self.model_slice = surface
+        self.race_message.text = ""
+        if self.surface_select.value == SLICE_KEY:
+            self._surface_changed()
+
     async def _ensure_race(self, configs: dict | None = None) -> bool:
         """The race of the ticked racers (or of `configs`, label -> optimizer config), computed if not yet."""
         if self.race is not None:
             return True
+        if self.racing or self._surface() is None:          # the slice is still being built
+            return False
         if configs is None:
             racers = self._racers()
             if racers is None:
@@ -349,8 +398,15 @@ class DescentPage:
             configs = {name: {"name": name, "lr": lr} for name, lr in racers.items()}
         surface, steps = self._surface(), int(self.steps_input.value)
         setup = (surface.key, getattr(surface, "condition", None), repr(sorted(configs.items())), steps)
-        # thousands of small steps: in a thread, so the page keeps answering
-        self.race = await run.io_bound(optimizer_race, surface, configs, None, steps)
+        # thousands of small steps (on a slice, each a backward pass): in a thread, so the page keeps answering
+        self.racing = True
+        if surface.key == SLICE_KEY:
+            self.race_message.text = "Racing on your model: every step is a backward pass through it…"
+        try:
+            self.race = await run.io_bound(optimizer_race, surface, configs, None, steps)
+        finally:
+            self.racing = False
+        self.race_message.text = ""
         self.race_setup = setup
         followed = self.follow.value if self.follow.value in self.race else next(iter(self.race))
         self.follow.set_options({label: OPTIMIZER_LABELS.get(label, label) for label in self.race}, value=followed)
