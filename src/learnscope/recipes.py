@@ -70,8 +70,8 @@ DEFAULT_RECIPES = {
                   batch_size=32, epochs=200),
     "table": Recipe(hidden=(32, 32), optimizer="adam", lr=0.003, schedule="constant", batch_size=32, epochs=100),
 }
-#: LeNet-like CNN: 99.15–99.25% after 3 epochs on seeds 0–3, about 11 s per epoch on two cores
-#: (benchmarks/mnist_cnn.py). The small L2 is worth 0.1–0.2 points: without it seed 0 ends at 99.01%.
+#: LeNet-like CNN: 99.18–99.24% after 3 epochs on seeds 0–3, 29–35 s of training on two cores
+#: (benchmarks/mnist_cnn.py --seeds 4). The small L2 is worth 0.1–0.2 points: without it seed 0 ended at 99.01%.
 CNN_RECIPE = {"model": "cnn", "batch_norm": False, "optimizer": "nesterov", "lr": 0.1,
               "schedule": "warmup-cosine", "batch_size": 128, "epochs": 3, "weight_decay": 5e-4}
 
