@@ -107,6 +107,15 @@ def lab_server(tmp_path_factory, shared_data_dir):
     assert "Traceback" not in server.output(), f"the lab server logged an exception:\n{server.output()}"
 
 
+# the time fetch() takes for the whole home page, measured inside a tab
+FETCH_HOME = """async () => {
+    const start = performance.now();
+    const response = await fetch('/', {cache: 'no-store'});
+    await response.text();
+    return [response.status, performance.now() - start];
+}"""
+
+
 class WatchedPage:
     """A Playwright page plus what it did: console errors, uncaught exceptions, requests leaving 127.0.0.1."""
 
@@ -134,6 +143,18 @@ class WatchedPage:
         path = ARTIFACTS / f"lab-{name}.png"
         self.page.screenshot(path=str(path), full_page=full_page)
         return path
+
+    def screenshot_of(self, selector: str, name: str) -> Path:
+        """What a learner sees around `selector` in this viewport: the mouse out of the way (no tooltip), the element
+        scrolled into view, the viewport saved."""
+        self.page.mouse.move(0, 0)
+        self.page.locator(selector).first.scroll_into_view_if_needed()
+        return self.screenshot(name, full_page=False)
+
+    def home_answer(self, page=None) -> tuple[int, float]:
+        """(status, milliseconds) of fetching the whole home page from inside `page` (default: this one): how long
+        another tab waits for the server right now."""
+        return (page or self.page).evaluate(FETCH_HOME)
 
     def horizontal_overflow(self) -> int:
         """How many pixels the page is wider than the viewport (0: nothing cut off at the side)."""

@@ -30,6 +30,9 @@ def test_three_paths_and_their_counters_after_the_same_examples(lab_page):
     page.evaluate("window.scrollTo(0, 0)")                                  # else the fixed header lands mid-page
     lab_page.screenshot("descent-batch")
     assert lab_page.horizontal_overflow() <= 0
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    lab_page.screenshot_of("[data-batch-picture]", "descent-batch-1920")
+    assert lab_page.horizontal_overflow() <= 0
 
 
 def test_the_race_runs_its_trails_move_and_a_new_surface_redraws(lab_page):
@@ -71,22 +74,10 @@ def test_the_momentum_experiment_reports_the_step_counts_of_its_own_race(lab_pag
                           steps=setup["steps"], condition=setup["condition"])
     assert outcome.inner_text() == experiment.outcome(race).text
     assert page.locator("[data-banner]", has_text=experiment.title).is_visible()
-    page.mouse.move(0, 0)
-    page.locator("[data-race-picture]").scroll_into_view_if_needed()
-    lab_page.screenshot("descent-experiment", full_page=False)              # what a learner sees at 1280×800
+    lab_page.screenshot_of("[data-race-picture]", "descent-experiment")
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.locator("[data-race-picture]").scroll_into_view_if_needed()
-    lab_page.screenshot("descent-experiment-1920", full_page=False)
+    lab_page.screenshot_of("[data-race-picture]", "descent-experiment-1920")
     assert lab_page.horizontal_overflow() <= 0
-
-
-# the time fetch() takes for the whole home page, measured inside the page while the landscape is computed
-FETCH_HOME = """async () => {
-    const start = performance.now();
-    const response = await fetch('/', {cache: 'no-store'});
-    await response.text();
-    return [response.status, performance.now() - start];
-}"""
 
 
 def test_the_landscape_shows_its_progress_while_the_page_keeps_answering(lab_page):
@@ -99,7 +90,7 @@ def test_the_landscape_shows_its_progress_while_the_page_keeps_answering(lab_pag
         value = progress.get_attribute("aria-valuenow") or page.evaluate(
             "() => document.querySelector('[data-landscape-progress] .q-linear-progress__model')?.style.transform")
         seen.add(value)
-        status, milliseconds = page.evaluate(FETCH_HOME)
+        status, milliseconds = lab_page.home_answer()
         assert status == 200
         answers.append(milliseconds)
         if "At the model's own weights" in text.inner_text():
@@ -109,9 +100,7 @@ def test_the_landscape_shows_its_progress_while_the_page_keeps_answering(lab_pag
     assert sorted(answers)[len(answers) // 2] < 300, answers   # the median answer stayed quick
     assert "quick MLP" in page.locator("[data-landscape-status]").inner_text()
     assert page.locator("[data-landscape-picture] img").first.get_attribute("src").startswith("data:image/png")
-    page.mouse.move(0, 0)
-    page.locator("[data-landscape-picture]").scroll_into_view_if_needed()
-    lab_page.screenshot("descent-landscape", full_page=False)
+    lab_page.screenshot_of("[data-landscape-picture]", "descent-landscape")
 
 
 def test_the_three_modes_train_on_mnist_and_the_page_names_the_lowest(lab_page):
@@ -124,9 +113,7 @@ def test_the_three_modes_train_on_mnist_and_the_page_names_the_lowest(lab_page):
     for mode in ("batch made", "stochastic made", "mini-batch made"):
         assert mode in summary, summary
     assert re.search(r"batch made \d+ updates \(\d", summary)
-    page.mouse.move(0, 0)
-    page.locator("[data-modes-text]").scroll_into_view_if_needed()
-    lab_page.screenshot("descent-mnist-modes", full_page=False)
+    lab_page.screenshot_of("[data-modes-text]", "descent-mnist-modes")
     assert lab_page.horizontal_overflow() <= 0
 
 
@@ -139,9 +126,7 @@ def test_four_learning_rates_race_side_by_side_and_the_page_names_the_fastest(la
     assert [row.split("\t")[0].strip("● ").strip() for row in rows] == ["lr 0.002", "lr 0.02", "lr 0.039", "lr 0.045"]
     assert "left the map" in rows[3]
     assert page.get_by_role("combobox", name="arrows for").input_value() == "lr 0.002"
-    page.mouse.move(0, 0)
-    page.locator("[data-race-picture]").scroll_into_view_if_needed()
-    lab_page.screenshot("descent-learning-rates", full_page=False)
+    lab_page.screenshot_of("[data-race-picture]", "descent-learning-rates")
 
 
 def test_the_ticked_racers_race_on_mnist_and_their_runs_are_recorded(lab_page):
@@ -153,9 +138,7 @@ def test_the_ticked_racers_race_on_mnist_and_their_runs_are_recorded(lab_page):
     for label in ("SGD (lr 0.1)", "SGD + momentum (lr 0.02)", "Adam (lr 0.001)"):
         assert label in summary, summary
     assert re.search(r"learnscope runs compare \d+ \d+ \d+$", summary.strip()), summary
-    page.mouse.move(0, 0)
-    text.scroll_into_view_if_needed()
-    lab_page.screenshot("descent-mnist-race", full_page=False)
+    lab_page.screenshot_of("[data-real-race-text]", "descent-mnist-race")
 
 
 def test_the_training_path_is_drawn_on_the_plane_it_moved_in(lab_page):
@@ -165,9 +148,7 @@ def test_the_training_path_is_drawn_on_the_plane_it_moved_in(lab_page):
     text.get_by_text("The training path lies").wait_for(timeout=120_000)
     assert re.search(r"lies \d+% along the first direction and \d+% along the second", text.inner_text())
     assert page.locator("[data-landscape-picture] polyline").count() == 1
-    page.mouse.move(0, 0)
-    page.locator("[data-landscape-picture]").scroll_into_view_if_needed()
-    lab_page.screenshot("descent-training-path", full_page=False)
+    lab_page.screenshot_of("[data-landscape-picture]", "descent-training-path")
 
 
 def test_the_racers_race_on_a_slice_of_the_learners_own_mnist_model(lab_page):
@@ -179,6 +160,4 @@ def test_the_racers_race_on_a_slice_of_the_learners_own_mnist_model(lab_page):
     page.locator("[data-race-step]").get_by_text("step 1 of 300").wait_for(timeout=60_000)
     rows = page.locator("[data-race-table] tr[data-racer-row]").all_inner_texts()
     assert len(rows) == 3 and all(re.search(r"\d\.\d", row) for row in rows)
-    page.mouse.move(0, 0)
-    page.locator("[data-race-picture]").scroll_into_view_if_needed()
-    lab_page.screenshot("descent-model-slice", full_page=False)
+    lab_page.screenshot_of("[data-race-picture]", "descent-model-slice")

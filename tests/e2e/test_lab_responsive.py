@@ -10,15 +10,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ANSWER_LIMIT_MS = 300
 TRAINING_TIMEOUT_MS = 120_000
 
-# the time fetch() takes for the whole home page, measured inside the second tab
-FETCH_HOME = """async () => {
-    const start = performance.now();
-    const response = await fetch('/', {cache: 'no-store'});
-    await response.text();
-    return [response.status, performance.now() - start];
-}"""
-
-
 def test_the_home_page_answers_while_one_step_loads_mnist(lab_page, browser, lab_server):
     page = lab_page.open("/draw")                                   # a digit model, so One step loads MNIST
     page.get_by_role("button", name="Train a quick model").click()
@@ -32,7 +23,7 @@ def test_the_home_page_answers_while_one_step_loads_mnist(lab_page, browser, lab
     answers, during_loading = [], 0
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        status, milliseconds = second.evaluate(FETCH_HOME)
+        status, milliseconds = lab_page.home_answer(second)
         assert status == 200
         answers.append(milliseconds)
         if loading.is_visible():

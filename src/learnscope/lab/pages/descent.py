@@ -7,6 +7,7 @@ the settings, plays the paths back step by step and names what happened.
 
 import copy
 
+import numpy as np
 from nicegui import background_tasks, run, ui
 
 from learnscope.data.sources import DatasetUnavailable
@@ -69,6 +70,18 @@ def register(state: LabState) -> None:
             DescentPage(state)
 
 
+def picture_beside(name: str, aria_label: str) -> tuple[ui.interactive_image, ui.column]:
+    """A PICTURE-square picture (data-`name`-picture) whose SVG overlay the page draws on, and the column beside it
+    for what explains it: `picture, side = picture_beside(...)`, then `with side: ...`."""
+    with ui.row().classes("w-full gap-4 items-start flex-wrap"):
+        label = aria_label.replace('"', "&quot;")
+        picture = ui.interactive_image(size=(PICTURE, PICTURE), content="", sanitize=False) \
+            .classes("border rounded").style(f"width: {PICTURE}px; height: {PICTURE}px") \
+            .props(f'data-{name}-picture aria-label="{label}"')
+        side = ui.column().classes("gap-2 grow").style("min-width: 20rem; max-width: 44rem")
+    return picture, side
+
+
 class DescentPage:
     def __init__(self, state: LabState):
         self.state = state
@@ -116,13 +129,10 @@ class DescentPage:
             ui.button("Run", icon="play_arrow", on_click=self._run_batch).props("no-caps").mark("batch-run") \
                 .tooltip("Train the two weights the three ways and play the paths back.")
         self.batch_message = ui.label("").classes("text-sm text-red-700")
-        with ui.row().classes("w-full gap-4 items-start flex-wrap"):
-            self.batch_picture = ui.interactive_image(size=(PICTURE, PICTURE), content="", sanitize=False) \
-                .classes("border rounded").style(f"width: {PICTURE}px; height: {PICTURE}px") \
-                .props('data-batch-picture aria-label="Three descent paths on the loss over all the data"')
-            with ui.column().classes("gap-2 grow").style("min-width: 20rem; max-width: 40rem"):
-                self.batch_try.banner()
-                self.batch_table = ui.html("", sanitize=False).props("data-batch-counters")
+        self.batch_picture, side = picture_beside("batch", "Three descent paths on the loss over all the data")
+        with side:
+            self.batch_try.banner()
+            self.batch_table = ui.html("", sanitize=False).props("data-batch-counters")
 
     def _mnist_modes_panel(self) -> None:
         ui.label("The same three on MNIST").classes("text-lg font-bold mt-4")
@@ -258,14 +268,11 @@ class DescentPage:
                 .mark("race-reset").tooltip("Back to the start.")
             self.step_label = ui.label("step 0").classes("text-sm font-mono").props("data-race-step")
         self.race_message = ui.label("").classes("text-sm text-red-700")
-        with ui.row().classes("w-full gap-4 items-start flex-wrap"):
-            self.race_picture = ui.interactive_image(size=(PICTURE, PICTURE), content="", sanitize=False) \
-                .classes("border rounded").style(f"width: {PICTURE}px; height: {PICTURE}px") \
-                .props('data-race-picture aria-label="The racers\' trails on the surface"')
-            with ui.column().classes("gap-2 grow").style("min-width: 20rem; max-width: 44rem"):
-                self.race_try.banner()
-                self.surface_note = explain("")
-                self.race_table = ui.html("", sanitize=False).props("data-race-table")
+        self.race_picture, side = picture_beside("race", "The racers' trails on the surface")
+        with side:
+            self.race_try.banner()
+            self.surface_note = explain("")
+            self.race_table = ui.html("", sanitize=False).props("data-race-table")
 
     def _real_race_panel(self) -> None:
         ui.label("The same racers on MNIST").classes("text-lg font-bold mt-2")
@@ -527,14 +534,11 @@ class DescentPage:
                  "Train a quick MNIST model while photographing its weights, then draw the loss over the plane its "
                  "path moved in most.", primary=False),
         ], "landscape", "How much of the landscape is computed")
-        with ui.row().classes("w-full gap-4 items-start flex-wrap"):
-            self.landscape_picture = ui.interactive_image(size=(PICTURE, PICTURE), content="", sanitize=False) \
-                .classes("border rounded").style(f"width: {PICTURE}px; height: {PICTURE}px") \
-                .props('data-landscape-picture aria-label="The loss around the model\'s weights"')
-            with ui.column().classes("gap-2 grow").style("min-width: 20rem; max-width: 40rem"):
-                self.landscape_chart = LiveChart("Loss along the first direction", "distance from the model's weights",
-                                                 "loss", height="200px")
-                self.landscape_text = explain("").props("data-landscape-text")
+        self.landscape_picture, side = picture_beside("landscape", "The loss around the model's weights")
+        with side:
+            self.landscape_chart = LiveChart("Loss along the first direction", "distance from the model's weights",
+                                             "loss", height="200px")
+            self.landscape_text = explain("").props("data-landscape-text")
 
     async def _draw_landscape(self) -> None:
         config, work = self.state.config, self.landscape_work
@@ -634,7 +638,7 @@ class DescentPage:
     # ---- drawing ----
     @staticmethod
     def _trail(points, bounds, color: str) -> str:
-        points = points[~(points != points).any(axis=1)]          # drop NaN rows (a racer that left the map)
+        points = points[~np.isnan(points).any(axis=1)]            # drop NaN rows (a racer that left the map)
         if len(points) > TRAIL_POINTS:                            # thin the trail, keep its last point
             keep = [*range(0, len(points) - 1, -(-len(points) // TRAIL_POINTS)), len(points) - 1]
             points = points[keep]
