@@ -117,7 +117,8 @@ class DescentPage:
         explain("A model with exactly two weights (a line through the origin fitted to 200 points), trained three "
                 "ways from the same start with the same gradient descent rule: a step after all 200 examples "
                 "(batch), after each single example (stochastic), or after each mini-batch. The picture is the loss "
-                "over all the data: light at its lowest point (+), darker uphill. Each path plays back by "
+                "over all the data as the first weight (across) and the second (up) change: light at its lowest "
+                "point (+), darker uphill. Each path plays back by "
                 "examples seen, so all three have seen the same examples at every moment.")
         with ui.row().classes("items-end gap-3 flex-wrap"):
             self.mini_input = ui.number("mini-batch size", value=16, min=2, max=100, step=1, format="%d") \
@@ -210,7 +211,8 @@ class DescentPage:
         for mode in BATCH_MODES:
             path = modes.paths[mode]
             index = int(path.examples_seen.searchsorted(seen, side="right")) - 1
-            shapes.append(self._trail(path.weights[:index + 1], self.batch_bounds, MODE_COLORS[mode]))
+            # the batch path is the shortest: drawn last, on top of the others
+            shapes.insert(0, self._trail(path.weights[:index + 1], self.batch_bounds, MODE_COLORS[mode]))
             rows.append(f'<tr data-mode="{mode}"><td><span style="color:{MODE_COLORS[mode]}">●</span> {mode}</td>'
                         f"<td>{path.batch_size}</td><td>{index:,}</td><td>{int(path.examples_seen[index]):,}</td>"
                         f"<td>{path.seconds[index] * 1e3:.2f} ms</td><td>{path.loss[index]:.3f}</td></tr>")
@@ -231,11 +233,12 @@ class DescentPage:
     def _race_panel(self) -> None:
         ui.label("The optimizer race").classes("text-lg font-bold mt-4")
         explain("Each racer is one of learnscope's own optimizers (the classes that train MNIST) stepping a point of "
-                "two numbers downhill on a surface whose contours you see. The coloured trail is where it has "
-                "been. For the racer you follow, the red arrow points downhill (against the gradient) and the purple "
-                "one where its memory of past gradients (momentum) pushes. The table gives each racer's step per "
-                "axis and the learning rate that step amounts to: plain SGD uses one rate for both axes, RMSprop "
-                "and Adam pick one per axis, and a negative one means momentum carried the point uphill there.")
+                "two numbers (x across, y up) downhill on a surface whose contours you see. The coloured trail is "
+                "where it has been. For the racer you follow, the red arrow points downhill (against the gradient) "
+                "and the purple one where its memory of past gradients (momentum) pushes. The table gives each "
+                "racer's step per axis and the learning rate that step amounts to: plain SGD uses one rate for both "
+                "axes, RMSprop and Adam pick one per axis, and a negative one means momentum carried the point uphill "
+                "there.")
         with ui.row().classes("items-end gap-3 flex-wrap"):
             titles = {key: surface.title for key, surface in SURFACES.items()} | {SLICE_KEY: SLICE_TITLE}
             self.surface_select = ui.select(titles, value="valley", label="surface", on_change=self._surface_changed) \
@@ -535,6 +538,7 @@ class DescentPage:
                  "path moved in most.", primary=False),
         ], "landscape", "How much of the landscape is computed")
         self.landscape_picture, side = picture_beside("landscape", "The loss around the model's weights")
+        self.landscape_picture.set_visibility(False)             # no empty frame before the first drawing
         with side:
             self.landscape_chart = LiveChart("Loss along the first direction", "distance from the model's weights",
                                              "loss", height="200px")
@@ -587,6 +591,7 @@ class DescentPage:
     def _show_landscape(self, landscape, overlay: str, text: str) -> None:
         """The loss over the (α, β) grid as a contour picture, the centre marked, `overlay` on top; its 1-D slice."""
         scale = max(1, PICTURE // LANDSCAPE_STEPS)
+        self.landscape_picture.set_visibility(True)
         self.landscape_picture.set_source(png_data_uri(contour_picture(landscape.surface[::-1]), scale=scale))
         middle = PICTURE / 2                                     # the picture fills the PICTURE-wide frame
         self.landscape_picture.content = overlay + (
