@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import safetensors.numpy
 
-from learnscope.layers import LAYER_TYPES, BatchNorm, Conv2D, Dense, Perceptron
+from learnscope.layers import LAYER_TYPES, BatchNorm, Conv2D, Dense, Perceptron, Residual
 from learnscope.model import Sequential, load_model
 from learnscope.model_io import MAX_MODEL_FILE_BYTES, save_model
 
@@ -70,7 +70,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
 
 EXAMPLE_CONFIGS = {
     Dense: {"n_in": 3, "n_out": 5}, Conv2D: {"in_channels": 2, "out_channels": 4, "kernel_size": [3, 2]},
-    BatchNorm: {"n_features": 6}, Perceptron: {"n_in": 7},
+    BatchNorm: {"n_features": 6}, Perceptron: {"n_in": 7}, Residual: {"width": 4, "activation": "sigmoid"},
 }
 
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from learnscope.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
+from learnscope.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Residual
 from learnscope.model import Sequential, load_model, load_model_with_metadata
 from learnscope.model_io import save_model
 
@@ -36,6 +36,14 @@ def test_round_trip_gives_identical_predictions_and_metadata(saved):
     for (name, a, _), (_, b, _) in zip(model.named_params(), loaded.named_params()):
         assert a.tobytes() == b.tobytes(), name
     np.testing.assert_array_equal(loaded.layers[1].buffers["running_mean"], model.layers[1].buffers["running_mean"])
+
+
+def test_a_residual_net_round_trips_with_its_activation_and_weights(tmp_path):
+    model = Sequential([Dense(3, 4), Residual(4, "sigmoid"), Residual(4, "tanh"), Dense(4, 2)], seed=1)
+    loaded = load_model(save_model(model, tmp_path / "residual.safetensors"))
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    assert [layer.activation for layer in loaded.layers[1:3]] == ["sigmoid", "tanh"]
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 
 
 def test_method_form_and_float64_round_trip(tmp_path):

@@ -12,17 +12,13 @@ from learnscope.layers import (
     Dense,
     Dropout,
     Flatten,
-    Identity,
-    LeakyReLU,
     MaxPool2D,
     ReLU,
-    Sigmoid,
     Standardize,
-    Tanh,
 )
+from learnscope.layers.activations import ACTIVATIONS
 from learnscope.model import Sequential
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid, "linear": Identity}
 #: Their names on pages and in reports
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "tanh": "tanh", "sigmoid": "sigmoid",
                      "linear": "linear (none)"}

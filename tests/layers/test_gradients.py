@@ -18,6 +18,7 @@ from learnscope.layers import (
     LeakyReLU,
     MaxPool2D,
     ReLU,
+    Residual,
     Sigmoid,
     Softmax,
     Standardize,
@@ -67,6 +68,8 @@ LAYER_CASES = [
     ("batchnorm_4d_eval", lambda: warmed_batchnorm(3, (4, 3, 3, 3)), (4, 3, 3, 3), False),
     ("dropout_eval", lambda: Dropout(0.3), (4, 6), False),
     ("standardize", lambda: Standardize(0.13, 0.31), (2, 1, 3, 3), True),
+    ("residual_sigmoid", lambda: Residual(5, "sigmoid", init="xavier_uniform"), (4, 5), True),
+    ("residual_tanh", lambda: Residual(5, "tanh", bias_init={"name": "normal", "std": 0.5}), (4, 5), True),
 ]
 
 

@@ -9,6 +9,7 @@ from learnscope.layers.dropout import Dropout
 from learnscope.layers.flatten import Flatten
 from learnscope.layers.perceptron import Perceptron, Step
 from learnscope.layers.pool import AvgPool2D, MaxPool2D
+from learnscope.layers.residual import Residual
 from learnscope.layers.standardize import Standardize
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "MaxPool2D",
     "Perceptron",
     "ReLU",
+    "Residual",
     "Sigmoid",
     "Softmax",
     "Standardize",

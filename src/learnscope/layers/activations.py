@@ -146,3 +146,7 @@ class Softmax(Layer):
         self._require_forward(self._out)
         p = self._out
         return p * (grad_out - (grad_out * p).sum(axis=1, keepdims=True))
+
+
+#: The hidden-layer activations by the names recipes, model files and pages use
+ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid, "linear": Identity}
