@@ -9,7 +9,7 @@ import numpy as np
 from learnscope.core.dtype import resolve_dtype
 from learnscope.core.rng import make_rng
 from learnscope.core.validation import check_array, check_finite, check_int, describe
-from learnscope.layers.base import Layer
+from learnscope.layers.base import Flops, Layer
 from learnscope.model_io import fill_model, read_model_file, save_model
 
 HOOK_KINDS = ("forward", "backward")
@@ -155,6 +155,12 @@ class Sequential:
             shape = tuple(layer.output_shape(shape))
             shapes.append(shape)
         return shapes
+
+    def flops(self, input_shape: tuple) -> list[Flops]:
+        """Per-layer operations for one example of `input_shape` (no batch axis): forward, and backward split
+        into parameter gradients and input gradient (see Layer.flops)."""
+        shapes = [tuple(input_shape), *self.output_shapes(input_shape)[:-1]]
+        return [layer.flops(shape) for layer, shape in zip(self.layers, shapes)]
 
     def summary(self, input_shape: tuple | None = None) -> str:
         """A table: layer, output shape (when input_shape is given), parameter count."""

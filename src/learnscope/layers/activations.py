@@ -9,7 +9,7 @@ import numpy as np
 
 from learnscope.core.functions import sigmoid
 from learnscope.core.validation import check_range
-from learnscope.layers.base import Layer
+from learnscope.layers.base import Flops, Layer
 
 
 class Activation(Layer):
@@ -34,6 +34,9 @@ class Activation(Layer):
         its textbook derivative is written in)."""
         raise NotImplementedError
 
+    def flops(self, input_shape):
+        return self._elementwise_flops(input_shape, 1, 2)    # f(z); f'(z) and the product
+
     def backward(self, grad_out, need_input_grad=True):
         """dL/dz = dL/da ⊙ f'(z): the chain rule through an element-wise function."""
         self._require_forward(self._a if self._a is not None else self._z)
@@ -53,6 +56,9 @@ class Identity(Activation):
 
     def backward(self, grad_out, need_input_grad=True):
         return grad_out                                  # × 1, without the multiplication
+
+    def flops(self, input_shape):
+        return Flops(0, 0, 0)
 
 
 class ReLU(Activation):
@@ -141,6 +147,9 @@ class Softmax(Layer):
         exp = np.exp(shifted)
         self._out = exp / exp.sum(axis=1, keepdims=True)
         return self._out
+
+    def flops(self, input_shape):
+        return self._elementwise_flops(input_shape, 4, 4)    # shift, exp, sum, divide; product, sum, minus, product
 
     def backward(self, grad_out, need_input_grad=True):
         self._require_forward(self._out)

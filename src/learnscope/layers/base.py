@@ -4,10 +4,27 @@ A layer is two formulas side by side: `forward` computes the output from the inp
 receives d(loss)/d(output) and returns d(loss)/d(input), filling `grads` along the way.
 """
 
+import math
+from typing import NamedTuple
+
 import numpy as np
 
 from learnscope.core.dtype import resolve_dtype
 from learnscope.core.validation import check_array
+
+
+class Flops(NamedTuple):
+    """Floating-point operations a layer spends on one example: its forward pass, and its backward pass split
+    into the parameter gradients and the input gradient (which the first layer skips in training).
+    A multiply-add counts 2, as in every GEMM benchmark; element-wise steps count one per operation written."""
+
+    forward: int
+    param_grads: int
+    input_grad: int
+
+    @property
+    def backward(self) -> int:
+        return self.param_grads + self.input_grad
 
 
 class Layer:
@@ -39,6 +56,10 @@ class Layer:
         """Shape of one example's output given one example's input shape (no batch axis)."""
         return input_shape
 
+    def flops(self, input_shape: tuple) -> Flops:
+        """Operations for one example of `input_shape` (no batch axis). Reshaping layers compute nothing."""
+        return Flops(0, 0, 0)
+
     def config(self) -> dict:
         """Constructor arguments, enough to rebuild the layer (saved as JSON in model files)."""
         return {}
@@ -57,6 +78,12 @@ class Layer:
     def _add_param(self, name: str, value: np.ndarray) -> None:
         self.params[name] = np.ascontiguousarray(value, dtype=self.dtype)
         self.grads[name] = np.zeros_like(self.params[name])
+
+    @staticmethod
+    def _elementwise_flops(input_shape, forward: int, backward: int) -> Flops:
+        """Flops of a layer doing `forward` operations per number on the way in and `backward` on the way back."""
+        size = math.prod(input_shape)
+        return Flops(forward * size, 0, backward * size)
 
     def _check_input(self, x, ndim, hint: str = "") -> np.ndarray:
         """Validate x at the layer's boundary and cast it to the layer's dtype (no copy if it is)."""

@@ -6,10 +6,12 @@ Train mode uses the batch's own mean and variance and updates running averages o
 those running averages, so a prediction does not depend on which other examples share its batch.
 """
 
+import math
+
 import numpy as np
 
 from learnscope.core.validation import check_int, check_range
-from learnscope.layers.base import Layer
+from learnscope.layers.base import Flops, Layer
 
 
 class BatchNorm(Layer):
@@ -111,6 +113,12 @@ class BatchNorm(Layer):
         grad_in -= x_hat * self.grads["gamma"].reshape(shape)
         grad_in *= scale / count
         return grad_in
+
+    def flops(self, input_shape):
+        # per number, as written above: forward μ, x − μ, its square, σ², ×1/σ, ×γ, +β; backward dy·x̂ and two
+        # sums for dγ and dβ, then m·dy, −Σdy, −x̂·Σ(dy·x̂) (two) and ×γ/(σm) for dL/dx
+        size = math.prod(input_shape)
+        return Flops(7 * size, 3 * size, 5 * size)
 
     def output_shape(self, input_shape):
         input_shape = tuple(input_shape)

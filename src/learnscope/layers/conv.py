@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from learnscope.core.rng import make_rng
 from learnscope.core.validation import check_int, check_parameter_count
 from learnscope.init import get_initializer
-from learnscope.layers.base import Layer
+from learnscope.layers.base import Flops, Layer
 from learnscope.layers.windows import as_pair, compact_pair, show_pair, window_output_size
 
 
@@ -115,6 +115,13 @@ class Conv2D(Layer):
         self._check_shape((None, *input_shape), one_example=True)
         out_h, out_w = window_output_size("Conv2D", input_shape[1:], self.kernel_size, self.stride, self.padding)
         return (self.out_channels, out_h, out_w)
+
+    def flops(self, input_shape):
+        # each output number is one window: C·kh·kw products and as many additions (the last one the bias),
+        # as for Dense with the window as input; backward repeats that count for dW and for dL/dx, plus db's sums
+        outputs = math.prod(self.output_shape(input_shape))
+        products = 2 * self.in_channels * self.kernel_size[0] * self.kernel_size[1] * outputs
+        return Flops(products, products + outputs, products)
 
     def _check_shape(self, shape, one_example=False) -> None:
         """Raise a ValueError saying what to change when the input is not (N, in_channels, H, W)."""

@@ -5,7 +5,7 @@ import numpy as np
 from learnscope.core.rng import make_rng
 from learnscope.core.validation import check_int, check_parameter_count
 from learnscope.init import get_initializer
-from learnscope.layers.base import Layer
+from learnscope.layers.base import Flops, Layer
 
 
 class Dense(Layer):
@@ -56,6 +56,12 @@ class Dense(Layer):
 
     def output_shape(self, input_shape):
         return (self.n_out,)
+
+    def flops(self, input_shape):
+        # each output: n_in products and n_in additions (n_in − 1 between them, one for the bias).
+        # Backward: dW is the same product count (x times dL/dy), db one addition per output, dL/dx one more GEMM
+        products = 2 * self.n_in * self.n_out
+        return Flops(products, products + self.n_out, products)
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out}, init={self.init.name!r})"

@@ -54,5 +54,8 @@ class Dropout(Layer):
             return grad_out
         return grad_out * self._mask                    # dL/dx = dL/dy ⊙ m / (1 - p): the same mask as forward
 
+    def flops(self, input_shape):
+        return self._elementwise_flops(input_shape, 1, 1)    # one product with the mask each way
+
     def config(self):
         return {"p": self.p}

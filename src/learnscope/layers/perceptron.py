@@ -9,7 +9,7 @@ import numpy as np
 
 from learnscope.core.rng import make_rng
 from learnscope.core.validation import check_array, check_int, check_range
-from learnscope.layers.base import Layer
+from learnscope.layers.base import Flops, Layer
 
 
 class Step(Layer):
@@ -31,6 +31,9 @@ class Step(Layer):
             "cannot train it. Use Perceptron.learn (the perceptron rule) or a smooth activation such as Sigmoid."
         )
 
+    def flops(self, input_shape):
+        return self._elementwise_flops(input_shape, 1, 0)    # one comparison; no backward pass
+
     def config(self):
         return {"threshold": self.threshold}
 
@@ -49,6 +52,9 @@ class Perceptron(Layer):
     @classmethod
     def tensor_shapes(cls, config):
         return {"W": (config["n_in"],), "b": (1,)}
+
+    def flops(self, input_shape):
+        return Flops(2 * self.n_in + 1, 0, 0)             # the weighted sum with its bias, and the step
 
     def reset(self, rng):
         self._add_param("W", rng.uniform(-0.5, 0.5, (self.n_in,)))

@@ -5,10 +5,12 @@ Both layers loop over the few offsets (i, j) inside a window, never over example
 offset (i, j), x[:, :, i::stride, j::stride] holds that entry of every window at once.
 """
 
+import math
+
 import numpy as np
 
 from learnscope.core.validation import describe
-from learnscope.layers.base import Layer
+from learnscope.layers.base import Flops, Layer
 from learnscope.layers.windows import as_pair, compact_pair, show_pair, window_output_size
 
 
@@ -56,6 +58,11 @@ class _Pool2D(Layer):
         out_h, out_w = window_output_size(type(self).__name__, input_shape[1:], self.pool_size, self.stride,
                                           window_name="pool_size")
         return (input_shape[0], out_h, out_w)
+
+    def flops(self, input_shape):
+        # a window of k numbers: k − 1 comparisons (max) or additions (average); backward routes one number each
+        outputs = math.prod(self.output_shape(input_shape))
+        return Flops(outputs * (self.pool_size[0] * self.pool_size[1] - 1), 0, outputs)
 
     def __repr__(self):
         return f"{type(self).__name__}(pool_size={show_pair(self.pool_size)}, stride={show_pair(self.stride)})"

@@ -10,7 +10,7 @@ import numpy as np
 from learnscope.core.rng import make_rng
 from learnscope.core.validation import check_choice, check_int
 from learnscope.layers.activations import ACTIVATIONS
-from learnscope.layers.base import Layer
+from learnscope.layers.base import Flops, Layer
 from learnscope.layers.dense import Dense
 
 
@@ -57,6 +57,12 @@ class Residual(Layer):
 
     def output_shape(self, input_shape):
         return (self.width,)
+
+    def flops(self, input_shape):
+        dense, activation = self._dense.flops(input_shape), self._activation.flops(input_shape)
+        size = self.width                                           # the skip: one addition per number each way
+        return Flops(dense.forward + activation.forward + size, dense.param_grads,
+                     dense.input_grad + activation.input_grad + size)
 
     def astype(self, dtype) -> "Residual":
         self._dense.astype(dtype)

@@ -24,6 +24,9 @@ class Standardize(Layer):
     def backward(self, grad_out, need_input_grad=True):
         return grad_out * self.dtype.type(1.0 / self.std) if need_input_grad else None
 
+    def flops(self, input_shape):
+        return self._elementwise_flops(input_shape, 2, 1)
+
     def config(self):
         return {"mean": self.mean, "std": self.std}
 
