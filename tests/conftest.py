@@ -27,6 +27,14 @@ def shared_data_dir() -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def mnist(shared_data_dir):
+    """Real MNIST through the real loader, read once per test run (about 220 MB as float32)."""
+    from learnscope.data.mnist import load_mnist
+
+    return load_mnist(data_dir=shared_data_dir, download=False, progress=False)
+
+
 @pytest.fixture(autouse=True)
 def private_run_store(tmp_path_factory, monkeypatch):
     """Every test records into its own run store, never into the user's."""

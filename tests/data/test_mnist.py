@@ -31,11 +31,6 @@ def isolated(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def mnist(shared_data_dir):
-    return load_mnist(data_dir=shared_data_dir, progress=False)
-
-
-@pytest.fixture(scope="module")
 def digits():
     return load_digits()
 

@@ -7,7 +7,6 @@ import pytest
 from PIL import Image
 
 from learnscope.architectures import build_mlp
-from learnscope.data import load_mnist
 from learnscope.data.images import to_mnist_format
 from learnscope.data.sources import DatasetUnavailable
 from learnscope.layers import Dense, Softmax
@@ -38,11 +37,6 @@ def ellipse(cx=140, cy=140, rx=60, ry=90, points=40):
 ZERO = ellipse()
 ONE = [[(145, 40), (140, 140), (135, 240)]]
 SEVEN = [[(70, 50), (210, 50), (120, 240)]]
-
-
-@pytest.fixture(scope="module")
-def mnist(shared_data_dir):
-    return load_mnist(shared_data_dir, download=False, progress=False)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from learnscope.architectures import build_mlp
-from learnscope.data import load_mnist
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.optim import SGD
 from learnscope.store import RunStore
@@ -40,11 +39,6 @@ fit(build_mlp((1, 28, 28), 10, hidden=(64,), seed=0), SoftmaxCrossEntropy(), SGD
     data.x_train[:{N_TRAIN}], data.y_train[:{N_TRAIN}], epochs={EPOCHS}, batch_size={BATCH}, seed=0,
     callbacks=[Recorder(sys.argv[2], run_name="killed", every=5), KillMidEpoch()])
 """
-
-
-@pytest.fixture(scope="module")
-def mnist(shared_data_dir):
-    return load_mnist(data_dir=shared_data_dir, download=False, progress=False)
 
 
 def test_killed_run_leaves_a_valid_store_and_resumes_to_the_same_accuracy(mnist, shared_data_dir, tmp_path):
