@@ -33,7 +33,7 @@ def shift_and_rotate(images, rng: np.random.Generator, max_shift: float = MAX_SH
 def warp(images: np.ndarray, angles, shifts) -> np.ndarray:
     """Rotate each image by angles[n] (radians, counter-clockwise as displayed) about its centre, then move it by
     shifts[n] = (down, across) pixels.   (N, C, H, W) -> (N, C, H, W), bilinear, zeros outside."""
-    n, channels, height, width = images.shape
+    height, width = images.shape[2:]
     angles, shifts = np.asarray(angles, dtype=np.float64), np.asarray(shifts, dtype=np.float64)
     centre_row, centre_col = (height - 1) / 2, (width - 1) / 2
     rows, cols = np.meshgrid(np.arange(height) - centre_row, np.arange(width) - centre_col, indexing="ij")

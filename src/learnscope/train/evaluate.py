@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from learnscope.core.validation import check_array, check_int, describe
-from learnscope.losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy
+from learnscope.losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy
 from learnscope.model import Sequential
 
 
@@ -51,9 +51,17 @@ def classification_labels(loss: Loss, y: np.ndarray) -> tuple[str | None, np.nda
         return None, None
     if isinstance(loss, SoftmaxCrossEntropy) and y.ndim == 2:
         return "argmax", y.argmax(axis=1)               # one-hot or probability targets
+    if isinstance(loss, MSE) and _is_one_hot(y):
+        return "argmax", y.argmax(axis=1)               # squared error on class scores (Nielsen's chapter 1)
     if y.ndim == 1 and (y.dtype.kind in "biu" or isinstance(loss, SoftmaxCrossEntropy)):
         return "argmax", y.astype(np.int64, copy=False)
     return None, None
+
+
+def _is_one_hot(y: np.ndarray) -> bool:
+    """Rows of 0s with one 1, in two or more columns."""
+    return (y.ndim == 2 and y.shape[1] > 1 and len(y) > 0 and bool(np.all(y.sum(axis=1) == 1))
+            and bool(np.all((y == 0) | (y == 1))))
 
 
 def predicted_classes(kind: str, output: np.ndarray) -> np.ndarray | None:

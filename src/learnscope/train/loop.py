@@ -74,7 +74,7 @@ class Trainer:
 
 def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: int = 1, batch_size: int = 32,
         validation_data=None, callbacks=(), seed=None, shuffle: bool = True, eval_every: int | None = None,
-        initial_epoch: int = 0) -> History:
+        initial_epoch: int = 0, augment=None) -> History:
     """Train `model` on (x, y) for `epochs` passes in mini-batches; return the History.   x: (N, ...), y: (N, ...)
 
     x is checked for NaN/inf once, up front, and never copied or shuffled: each step takes x[idx], the rows of a
@@ -88,6 +88,9 @@ def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: in
       History.evaluations), e.g. to time how fast a run reaches 98%.
     initial_epoch: resume a run at this epoch (of `epochs`): the batches are the ones the uninterrupted run would
       have drawn from that epoch on (same seed), so a resumed run goes on as if it had never stopped.
+    augment: a function (x_batch, rng) -> x_batch of the same shape, e.g. data.augment.shift_and_rotate, applied
+      to every training batch (never to validation data) with its own random stream from the seed, so the batch
+      order is the same with or without it.
     Ctrl-C (KeyboardInterrupt) ends training cleanly: status "interrupted", the History holds every completed
     step and the model keeps its weights (if the interrupt lands inside optimizer.step, part of that step's
     update may already be applied). A diverging run stops at the step its output or loss stops being finite.
@@ -112,6 +115,9 @@ def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: in
         if validation_data is None:
             raise ValueError(f"{owner} got eval_every={eval_every} but no validation data to evaluate. "
                              "Pass validation_data=(x_val, y_val), or drop eval_every.")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"{owner} expected augment to be a function (x_batch, rng) -> x_batch, got "
+                        f"{describe(augment)}. Pass e.g. augment=shift_and_rotate.")
     history, guard, callbacks = _assemble_callbacks(callbacks, owner)
     input_rms = _input_rms(x, "x", owner)
     kind, labels = classification_labels(loss, y)
@@ -126,7 +132,7 @@ def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: in
         for callback in callbacks:
             callback.trainer = trainer
             callback.on_train_begin(trainer)
-        _train(trainer, callbacks, guard, clock, x, y, kind, labels, rng, bool(shuffle), eval_every)
+        _train(trainer, callbacks, guard, clock, x, y, kind, labels, rng, bool(shuffle), eval_every, augment)
     except KeyboardInterrupt:
         trainer.status = "interrupted"
         trainer.message = (f"Training interrupted (KeyboardInterrupt) at epoch {trainer.epoch}, step {trainer.step}; "
@@ -158,7 +164,7 @@ def fit(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, epochs: in
     return history
 
 
-def _train(trainer, callbacks, guard, clock, x, y, kind, labels, rng, shuffle, eval_every) -> None:
+def _train(trainer, callbacks, guard, clock, x, y, kind, labels, rng, shuffle, eval_every, augment) -> None:
     """The epochs and steps. Returns when training ends; sets trainer.status unless all epochs ran."""
     model, loss, optimizer = trainer.model, trainer.loss, trainer.optimizer
     batch_listeners = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
@@ -167,6 +173,7 @@ def _train(trainer, callbacks, guard, clock, x, y, kind, labels, rng, shuffle, e
     # NOTE: a resumed run's first loss is already low, no yardstick for a blow-up: it is checked for NaN/inf only
     limit, have_limit = guard.no_limit, trainer.initial_epoch > 0
     step = 0
+    augment_rng = rng.spawn(1)[0] if augment is not None else None   # spawning draws nothing from rng
     if shuffle:
         for _ in range(trainer.initial_epoch):          # the orders of the epochs already done: drawn, not used
             rng.permutation(trainer.n_samples)
@@ -182,6 +189,8 @@ def _train(trainer, callbacks, guard, clock, x, y, kind, labels, rng, shuffle, e
         for idx in minibatch_indices(trainer.n_samples, trainer.batch_size, rng, shuffle, model.min_batch_size):
             trainer.step = step
             x_batch, y_batch = x[idx], y[idx]
+            if augment is not None:
+                x_batch = augment(x_batch, augment_rng)
             outcome = train_step(model, loss, optimizer, x_batch, y_batch, loss_limit=limit)
             if outcome.diverged:
                 guard.diverged(trainer, outcome.diverged, value=outcome.loss, output=outcome.output, batch=x_batch)
