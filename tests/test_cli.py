@@ -67,6 +67,20 @@ def test_mnist_train_evaluate_and_predict_a_drawn_digit(capsys, tmp_path, shared
     assert f"accuracy {metadata['test_accuracy']:.2%}" in out
 
 
+def test_the_overfitting_and_remedy_options_reach_the_training(capsys, tmp_path, shared_data_dir):
+    path = tmp_path / "few.safetensors"
+    code, out, err = run(capsys, "train", "mnist", "--data-dir", shared_data_dir, "--epochs", "2", "--train-samples",
+                         "1000", "--augment", "--early-stopping", "--loss", "mse", "--lr", "0.1", "-o", path)
+    assert code == 0, err
+    _, metadata = load_model_with_metadata(path)
+    assert {key: metadata["recipe"][key] for key in ("train_samples", "augment", "early_stopping", "loss")} == {
+        "train_samples": 1000, "augment": True, "early_stopping": True, "loss": "mse"}
+    assert 0.3 < metadata["test_accuracy"] < 0.95             # learnt something from 1,000 images, not everything
+    code, out, err = run(capsys, "runs", "show", "1")
+    assert code == 0, err
+    assert "mean squared error" in out and "augmented images" in out and "1,000" in out
+
+
 def test_data_info_says_where_each_dataset_is(capsys, shared_data_dir):
     code, out, _ = run(capsys, "data", "info", "--data-dir", shared_data_dir)
     assert code == 0
@@ -376,6 +390,11 @@ def test_evaluate_asks_for_the_csv_of_a_table_model(tmp_path, capsys):
     (["train", "mnist", "--noise", "0.3"], "--noise applies to the toy sets, not to mnist"),
     (["runs", "show", str(2**70)], "run ids are whole numbers from 1"),
     (["train", "--resume", "1", "--epochs", "3"], "--resume goes on with the run's own settings; leave out --epochs"),
+    (["train", "--resume", "1", "--augment"], "--resume goes on with the run's own settings; leave out --augment"),
+    (["train", "spiral", "--augment"], "augmentation moves and turns images, and spiral holds rows of features"),
+    (["train", "spiral", "--loss", "hinge"], "expected loss to be one of 'auto', 'cross-entropy', 'mse'"),
+    (["train", "plane", "--loss", "cross-entropy"], "Use --loss mse"),
+    (["train", "xor", "--train-samples", "0"], "train_samples"),
 ])
 def test_numbers_and_options_that_cannot_apply_are_refused_in_one_line(capsys, tmp_path, args, says):
     code, _, err = run(capsys, *args, *(["--store", tmp_path / "runs.sqlite"] if args[0] == "runs" else

@@ -98,6 +98,15 @@ def train(
     l2: Annotated[float | None, typer.Option(help="L2 weight decay: pulls weights toward 0 (e.g. 1e-4).")] = None,
     dropout: Annotated[float | None, typer.Option(help="Fraction of hidden units silenced while training.")] = None,
     batch_norm: Annotated[bool, typer.Option("--batch-norm", help="Normalise each hidden layer's input.")] = False,
+    loss: Annotated[str | None, typer.Option(
+        help="cross-entropy (classes) or mse (squared error; on classes it scores each class).")] = None,
+    train_samples: Annotated[int | None, typer.Option(
+        help="Train on the first N training examples only, e.g. 1000 to watch overfitting.")] = None,
+    augment: Annotated[bool, typer.Option(
+        "--augment", help="Images: move (±2 px) and turn (±10°) every training image anew each epoch.")] = False,
+    early_stopping: Annotated[bool, typer.Option(
+        "--early-stopping", help="Hold out the last tenth of the training set and keep the weights of the epoch "
+        "with its lowest loss; stop after 10 epochs without a better one.")] = False,
     seed: Annotated[int, typer.Option(help="Same seed, same run.")] = 0,
     samples: Annotated[int | None, typer.Option(help="Toy sets: number of points.")] = None,
     noise: Annotated[float | None, typer.Option(help="Toy sets: how noisy the points are.")] = None,
@@ -117,10 +126,12 @@ def train(
     if resume is not None:
         settings = (("--hidden", hidden), ("--activation", activation), ("--optimizer", optimizer), ("--lr", lr),
                     ("--schedule", schedule), ("--batch-size", batch_size), ("--epochs", epochs), ("--l2", l2),
-                    ("--dropout", dropout), ("--samples", samples), ("--noise", noise))
+                    ("--dropout", dropout), ("--samples", samples), ("--noise", noise), ("--loss", loss),
+                    ("--train-samples", train_samples), ("--batch-norm", batch_norm or None),
+                    ("--augment", augment or None), ("--early-stopping", early_stopping or None))
         given = [name for name, value in settings if value is not None]
-        if given or batch_norm:
-            _fail(f"--resume goes on with the run's own settings; leave out {', '.join(given or ['--batch-norm'])}.")
+        if given:
+            _fail(f"--resume goes on with the run's own settings; leave out {', '.join(given)}.")
         resumed, dataset, recipe, options = _resumed_run(store, resume)
         data = load_training_data(dataset, data_dir=data_dir, csv=csv, download=download, **options)
     else:
@@ -128,8 +139,9 @@ def train(
                                   seed=seed, download=download, task=task, delimiter=delimiter)
         recipe = default_recipe(data.family, model).with_options(
             hidden=_parse_sizes(hidden), activation=activation, optimizer=optimizer, lr=lr, schedule=schedule,
-            batch_size=_parse_batch_size(batch_size, len(data.x_train)), epochs=epochs, weight_decay=l2,
-            dropout=dropout, batch_norm=batch_norm or None, seed=seed)
+            batch_size=_parse_batch_size(batch_size, train_samples or len(data.x_train)), epochs=epochs,
+            weight_decay=l2, dropout=dropout, batch_norm=batch_norm or None, loss=loss, train_samples=train_samples,
+            augment=augment or None, early_stopping=early_stopping or None, seed=seed)
     seed = recipe.seed
     path = output or Path(f"{data.name}-{recipe.model}.safetensors")
     check_output_path(path)                         # a FIFO, a device or a folder fails now, not after training

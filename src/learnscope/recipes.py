@@ -12,6 +12,10 @@ from learnscope.optim import OPTIMIZER_LABELS, Constant, Cosine, Optimizer, Step
 
 SCHEDULE_NAMES = ("constant", "cosine", "step", "warmup-cosine")
 MODEL_KINDS = ("mlp", "cnn")
+#: "auto": cross-entropy for classes, squared error for numbers
+LOSS_NAMES = ("auto", "cross-entropy", "mse")
+#: A recorded run's loss (the class the trainer used) -> the recipe's name for it
+_LOSS_OF_CLASS = {"SoftmaxCrossEntropy": "cross-entropy", "MSE": "mse"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,10 @@ class Recipe:
     dropout: float = 0.0
     batch_norm: bool = False
     standardize: bool = False           # shift and scale the inputs to mean 0, std 1 (a Standardize layer)
+    loss: str = "auto"                  # see LOSS_NAMES
+    train_samples: int | None = None    # train on the first N training examples only (None: all of them)
+    augment: bool = False               # move and turn every training image a little, anew each epoch (images only)
+    early_stopping: bool = False        # hold out validation examples; keep the weights of their best epoch
     seed: int = 0
 
     def with_options(self, **changes) -> "Recipe":
@@ -45,6 +53,9 @@ class Recipe:
         check_int(self.batch_size, "batch_size", "Recipe", minimum=1, fix="Use 1 (stochastic) or more.")
         check_int(self.epochs, "epochs", "Recipe", minimum=1, maximum=10_000)
         check_range(self.weight_decay, "weight_decay", "Recipe", minimum=0, fix="Try e.g. --l2 1e-4.")
+        check_choice(self.loss, "loss", "Recipe", LOSS_NAMES, fix="Use --loss cross-entropy or --loss mse.")
+        if self.train_samples is not None:
+            check_int(self.train_samples, "train_samples", "Recipe", minimum=1, fix="Pass e.g. --train-samples 1000.")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "hidden": list(self.hidden)}
@@ -53,6 +64,8 @@ class Recipe:
     def from_config(cls, config: dict) -> "Recipe":
         """The recipe a recorded run's config holds (to_dict's fields among others), validated."""
         fields = {name: config[name] for name in cls.__dataclass_fields__ if name in config}
+        if "loss" in fields:                            # the recorder writes the loss class the run used
+            fields["loss"] = _LOSS_OF_CLASS.get(fields["loss"], fields["loss"])
         recipe = cls(**{**fields, "hidden": tuple(fields.get("hidden", ()))})
         recipe.validate()
         return recipe
@@ -144,7 +157,8 @@ def training_memory_bytes(recipe: Recipe, input_shape, n_outputs: int, n_train: 
 #: order they are shown; settings not listed here are bookkeeping and are not shown
 SETTING_WORDS = {
     "model": "network", "hidden": "hidden layers", "activation": "activation", "batch_norm": "batch norm",
-    "dropout": "dropout", "standardize": "standardized inputs", "loss": "loss", "optimizer": "optimizer",
+    "dropout": "dropout", "standardize": "standardized inputs", "augment": "augmented images (moved, turned)",
+    "early_stopping": "early stopping", "loss": "loss", "optimizer": "optimizer",
     "lr": "learning rate", "schedule": "learning-rate schedule", "weight_decay": "L2 weight decay",
     "batch_size": "batch size", "epochs": "epochs", "n_samples": "training examples", "n_classes": "classes",
     "seed": "seed", "resumed_from": "continued from run",

@@ -119,9 +119,9 @@ class Recorder(Callback):
         self._previous = {name: np.empty_like(param) for name, param, _, _ in self._params}  # reused: no allocations
         self._labels = {index: f"{index}.{type(layer).__name__.lower()}" for index, layer in enumerate(model.layers)
                         if isinstance(layer, Activation)}
-        config = {"optimizer": trainer.optimizer.config(), "loss": type(trainer.loss).__name__,
-                  "batch_size": trainer.batch_size, "epochs": trainer.epochs, "n_samples": trainer.n_samples,
-                  "every": self.every, "tensors_every": self.tensors_every, **self.config}
+        config = {"optimizer": trainer.optimizer.config(), "batch_size": trainer.batch_size, "epochs": trainer.epochs,
+                  "n_samples": trainer.n_samples, "every": self.every, "tensors_every": self.tensors_every,
+                  **self.config, "loss": type(trainer.loss).__name__}   # the loss the run used, not "auto"
         architecture = [{"type": type(layer).__name__, "config": layer.config()} for layer in model.layers]
         name = self.run_name or f"{type(model.layers[0]).__name__.lower()}-{time.strftime('%Y%m%d-%H%M%S')}"
         self.run_id = self.store.create_run(name, config, self.dataset, architecture)
