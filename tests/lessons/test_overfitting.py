@@ -1,0 +1,57 @@
+"""Nielsen's overfitting experiment on real MNIST, its remedies, and the words that name what happened."""
+
+import numpy as np
+import pytest
+
+from learnscope.lessons.overfitting import (
+    NIELSEN_WEIGHT_DECAY,
+    PATIENCE,
+    OverfittingSetup,
+    compare_remedies,
+    describe_fit,
+    overfitting_run,
+)
+
+
+@pytest.fixture(scope="module")
+def plain_and_l2(mnist):
+    results = compare_remedies(mnist, names=["l2"])
+    return results[0].run, results[1]
+
+
+def test_a_thousand_images_are_memorised_and_the_test_accuracy_stalls_below_90_percent(plain_and_l2):
+    run, _ = plain_and_l2
+    assert run.final["train_accuracy"] == 1.0 and run.train_accuracy[-1] == 1.0
+    assert run.test_accuracy.max() < 0.90
+    assert len(run.test_loss) == 400
+    assert run.best_epoch < 50 and run.test_loss[-1] > 1.2 * run.test_loss[run.best_epoch]   # loss turns early
+    assert "Overfitting" in describe_fit(run) and f"epoch {run.best_epoch}" in describe_fit(run)
+
+
+def test_l2_raises_the_test_accuracy_by_three_points_or_more(plain_and_l2):
+    run, l2 = plain_and_l2
+    assert l2.run.setup.weight_decay == NIELSEN_WEIGHT_DECAY
+    assert l2.gained == pytest.approx(l2.run.final["test_accuracy"] - run.final["test_accuracy"])
+    assert l2.gained >= 0.03
+
+
+def test_early_stopping_watches_held_out_images_and_keeps_the_best_epoch(mnist):
+    run = overfitting_run(mnist, OverfittingSetup(epochs=60, early_stopping=True))
+    assert run.stopped_epoch is not None and run.stopped_epoch < 59
+    assert len(run.test_accuracy) == run.stopped_epoch + 1
+    # the model ends with the weights of the best validation epoch, which are not the last epoch's
+    assert run.final["test_loss"] == pytest.approx(run.test_loss[run.stopped_epoch - PATIENCE], rel=1e-6)
+
+
+def test_a_two_unit_network_is_named_underfitting(mnist):
+    run = overfitting_run(mnist, OverfittingSetup(hidden=2, epochs=10, init="scaled", train_samples=2000))
+    assert run.final["train_accuracy"] < 0.9
+    assert describe_fit(run).startswith("Underfitting")
+
+
+def test_more_data_keeps_the_number_of_steps(mnist):
+    base = OverfittingSetup(train_samples=100, epochs=20)
+    results = compare_remedies(mnist, names=["more-data"], base=base)
+    more = results[1].run.setup
+    assert (more.train_samples, more.epochs) == (1000, 2)
+    assert np.isfinite(results[1].gained)
