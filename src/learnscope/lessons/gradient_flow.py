@@ -16,7 +16,10 @@ from learnscope.core.validation import check_choice, check_int, check_range
 from learnscope.layers import BatchNorm, Dense, Flatten, ReLU, Residual, Sigmoid
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential
+from learnscope.optim import SGD
 from learnscope.train.callbacks import Callback
+from learnscope.train.evaluate import evaluate
+from learnscope.train.loop import fit
 
 #: The deep networks the lesson compares, by name, with what each one is
 NETWORK_KINDS = {
@@ -136,6 +139,53 @@ class GradientNormMonitor(Callback):
     @property
     def norms(self) -> np.ndarray:
         return np.array(self.rows).reshape(len(self.rows), len(self.names))
+
+
+@dataclass
+class WatchedTraining:
+    """A deep network trained while its hidden layers' gradients were watched."""
+
+    kind: str
+    n_hidden: int
+    lr: float
+    clip_norm: float | None
+    names: list[str]
+    steps: np.ndarray                   # the steps the norms were recorded at
+    norms: np.ndarray                   # (len(steps), n_hidden): ‖∂C/∂b‖ per hidden layer (after any clipping)
+    step_loss: np.ndarray               # the training loss of every step
+    status: str                         # "finished", "diverged" (the divergence guard stopped it), "stopped"
+    message: str
+    test_accuracy: float | None         # None when it diverged
+
+
+def watch_training(mnist, kind: str = "sigmoid", n_hidden: int = 3, lr: float = 0.1, clip_norm: float | None = None,
+                   epochs: int = 1, train_samples: int = 10_000, batch_size: int = 32, every: int = 5, seed: int = 0,
+                   should_stop=None) -> WatchedTraining:
+    """Train deep_network(n_hidden, kind) with SGD (and gradient clipping at clip_norm, if given) on the first
+    train_samples MNIST training images, recording each hidden layer's ‖∂C/∂b‖ every `every` steps; then score it on
+    the test set. should_stop(): checked every step; True ends training there (the page has closed)."""
+    model = deep_network(n_hidden, kind, seed=seed)
+    monitor = GradientNormMonitor(every)
+    callbacks = [monitor]
+    if should_stop is not None:
+        callbacks.append(_StopWhen(should_stop))
+    loss = SoftmaxCrossEntropy()
+    history = fit(model, loss, SGD(lr=lr, clip_norm=clip_norm), mnist.x_train[:train_samples],
+                  mnist.y_train[:train_samples], epochs=epochs, batch_size=batch_size, seed=seed, callbacks=callbacks)
+    accuracy = None
+    if history.status != "diverged":
+        accuracy = evaluate(model, loss, mnist.x_test, mnist.y_test).accuracy
+    return WatchedTraining(kind, n_hidden, lr, clip_norm, monitor.names, np.array(monitor.steps), monitor.norms,
+                           np.array(history.step_loss), history.status, history.message, accuracy)
+
+
+class _StopWhen(Callback):
+    def __init__(self, should_stop):
+        self.should_stop = should_stop
+
+    def on_batch_end(self, step, logs) -> None:
+        if self.should_stop():
+            self.trainer.stop("Stopped: nobody is watching any more.")
 
 
 def describe_gradient_norms(norms: GradientNorms) -> str:

@@ -108,24 +108,33 @@ class OverfittingRun:
 
 
 class _ScoreEveryEpoch(Callback):
-    """Evaluates the training examples and the test set after every epoch (the curves of the lesson)."""
+    """Evaluates the training examples and the test set after every epoch (the curves of the lesson), hands the
+    rows so far to on_epoch, and stops training when should_stop() says so (the page that asked has closed)."""
 
-    def __init__(self, train, test):
+    def __init__(self, train, test, on_epoch=None, should_stop=None):
         self.train, self.test, self.rows = train, test, []
+        self.on_epoch, self.should_stop = on_epoch, should_stop
 
     def on_epoch_end(self, epoch, logs) -> None:
         model, loss = self.trainer.model, self.trainer.loss
         scores = [evaluate(model, loss, *data) for data in (self.train, self.test)]
         self.rows.append([scores[0].loss, scores[0].accuracy, scores[1].loss, scores[1].accuracy])
+        if self.on_epoch is not None:
+            self.on_epoch(np.array(self.rows))
+        if self.should_stop is not None and self.should_stop():
+            self.trainer.stop("Stopped: nobody is watching any more.")
 
 
-def overfitting_run(mnist, setup: OverfittingSetup = OverfittingSetup(), callbacks=()) -> OverfittingRun:
+def overfitting_run(mnist, setup: OverfittingSetup = OverfittingSetup(), on_epoch=None,
+                    should_stop=None) -> OverfittingRun:
     """Train `setup` on the first setup.train_samples MNIST training images, scoring the training images and the
-    10,000 test images after every epoch. mnist: a Dataset (load_mnist). callbacks go to fit (a live view)."""
+    10,000 test images after every epoch. mnist: a Dataset (load_mnist).
+    on_epoch(rows): after each epoch, the rows so far, (epochs, 4): train loss, train accuracy, test loss, test
+    accuracy (a page draws them live). should_stop(): checked after each epoch; True ends the run there."""
     n = check_int(setup.train_samples, "train_samples", "overfitting_run", minimum=10, maximum=VALIDATION_START,
                   fix=f"Use 10 to {VALIDATION_START:,}: the images after that are the validation set.")
     train = (mnist.x_train[:n], mnist.y_train[:n])
-    scores = _ScoreEveryEpoch(train, (mnist.x_test, mnist.y_test))
+    scores = _ScoreEveryEpoch(train, (mnist.x_test, mnist.y_test), on_epoch, should_stop)
     extra = {}
     stopper = None
     if setup.early_stopping:
@@ -135,7 +144,7 @@ def overfitting_run(mnist, setup: OverfittingSetup = OverfittingSetup(), callbac
     start = time.perf_counter()
     fit(model, loss, SGD(lr=setup.lr, weight_decay=setup.weight_decay), *train, epochs=setup.epochs,
         batch_size=setup.batch_size, seed=setup.seed, augment=shift_and_rotate if setup.augment else None,
-        callbacks=[scores, *([stopper] if stopper else []), *callbacks], **extra)
+        callbacks=[scores, *([stopper] if stopper else [])], **extra)
     seconds = time.perf_counter() - start
     rows = np.array(scores.rows, dtype=np.float64).reshape(-1, 4)
     ended = [evaluate(model, loss, *data) for data in (train, (mnist.x_test, mnist.y_test))]
@@ -167,21 +176,25 @@ class RemedyResult:
 
 
 def compare_remedies(mnist, names=tuple(REMEDIES), base: OverfittingSetup = OverfittingSetup(),
-                     on_result=None) -> list[RemedyResult]:
+                     on_result=None, on_epoch=None, should_stop=None) -> list[RemedyResult]:
     """Run `base` once with no remedy and once with each remedy in `names` alone; each result says the test
-    accuracy it gained over no remedy. on_result(result) is called as each run ends (a page shows them live)."""
+    accuracy it gained over no remedy. on_result(result) is called as each run ends; on_epoch(name, rows) as each
+    epoch of each run ends (a page shows them live); should_stop() ends the comparison after the current epoch."""
     names = [check_choice(name, "remedy", "compare_remedies", tuple(REMEDIES)) for name in names]
     results, baseline = [], None
     for name in ["none", *[name for name in names if name != "none"]]:
         label, changes = REMEDIES[name]
         if changes is None:                     # more data, the same number of steps
             changes = {"train_samples": 10 * base.train_samples, "epochs": max(1, base.epochs // 10)}
-        run = overfitting_run(mnist, replace(base, **changes))
+        run = overfitting_run(mnist, replace(base, **changes), should_stop=should_stop,
+                              on_epoch=None if on_epoch is None else lambda rows, name=name: on_epoch(name, rows))
         baseline = baseline or run
         result = RemedyResult(name, label, run, run.final["test_accuracy"] - baseline.final["test_accuracy"])
         results.append(result)
         if on_result is not None:
             on_result(result)
+        if should_stop is not None and should_stop():
+            break
     return results
 
 
@@ -225,27 +238,29 @@ class SweepPoint:
 
 
 def capacity_sweep(mnist, hidden_sizes=CAPACITY_SIZES, base: OverfittingSetup = OverfittingSetup(
-        init="scaled", epochs=100), on_point=None) -> list[SweepPoint]:
+        init="scaled", epochs=100), on_point=None, should_stop=None) -> list[SweepPoint]:
     """The same training with each number of hidden units: too few cannot fit even the training images
     (underfitting), enough fit them all; the test accuracy says which sizes generalise."""
-    return _sweep(mnist, [(size, replace(base, hidden=size)) for size in hidden_sizes], on_point)
+    return _sweep(mnist, [(size, replace(base, hidden=size)) for size in hidden_sizes], on_point, should_stop)
 
 
 def data_size_sweep(mnist, sizes=DATA_SIZES, base: OverfittingSetup = DATA_SWEEP,
-                    examples: int = DATA_SWEEP_EXAMPLES, on_point=None) -> list[SweepPoint]:
+                    examples: int = DATA_SWEEP_EXAMPLES, on_point=None, should_stop=None) -> list[SweepPoint]:
     """The same network trained on the first n images for each n in sizes, each seeing `examples` examples in
     all (epochs = examples / n): more data is the surest remedy for overfitting."""
     examples = check_int(examples, "examples", "data_size_sweep", minimum=1)
     return _sweep(mnist, [(size, replace(base, train_samples=size, epochs=max(1, examples // size)))
-                          for size in sizes], on_point)
+                          for size in sizes], on_point, should_stop)
 
 
-def _sweep(mnist, setups, on_point) -> list[SweepPoint]:
+def _sweep(mnist, setups, on_point, should_stop) -> list[SweepPoint]:
     points = []
     for value, setup in setups:
-        points.append(SweepPoint(value, overfitting_run(mnist, setup)))
+        points.append(SweepPoint(value, overfitting_run(mnist, setup, should_stop=should_stop)))
         if on_point is not None:
             on_point(points[-1])
+        if should_stop is not None and should_stop():
+            break
     return points
 
 

@@ -1,0 +1,78 @@
+"""Chapters 9 and 10's "Try this" outcomes: each read from the numbers it is given, so other numbers read
+differently."""
+
+import numpy as np
+import pytest
+
+from learnscope.lessons.going_wrong_lab import (
+    GOING_WRONG_EXPERIMENTS,
+    REMEDY_EXPERIMENTS,
+    OverfittingComparison,
+    describe_data_sizes,
+)
+from learnscope.lessons.gradient_flow import deep_network, layer_gradient_norms, watch_training
+from learnscope.lessons.overfitting import OverfittingRun, OverfittingSetup, SweepPoint
+
+EXPERIMENTS = {experiment.key: experiment for experiment in GOING_WRONG_EXPERIMENTS + REMEDY_EXPERIMENTS}
+
+
+def run_with(train_accuracy, test_accuracy, **setup) -> OverfittingRun:
+    epochs = 5
+    curve = np.linspace(0.5, 1.0, epochs)
+    return OverfittingRun(OverfittingSetup(**setup), curve[::-1], curve * train_accuracy, curve[::-1] + 0.1,
+                          curve * test_accuracy, seconds=1.0,
+                          final={"train_loss": 0.1, "train_accuracy": train_accuracy, "test_loss": 0.6,
+                                 "test_accuracy": test_accuracy})
+
+
+def test_more_data_reports_how_much_the_gap_shrank():
+    outcome = EXPERIMENTS["more-data"].outcome(OverfittingComparison(run_with(0.99, 0.9, train_samples=10_000),
+                                                                     run_with(1.0, 0.8)))
+    assert "gap of 9.0 points" in outcome.text and "it was 20.0 points: smaller by 11.0 points" in outcome.text
+    worse = EXPERIMENTS["more-data"].outcome(OverfittingComparison(run_with(1.0, 0.7), run_with(1.0, 0.8)))
+    assert "not smaller" in worse.text and "did not rise" in worse.text
+
+
+def test_a_tiny_network_is_called_underfitting_only_when_it_misses_training_images():
+    assert EXPERIMENTS["tiny-network"].outcome(OverfittingComparison(run_with(0.47, 0.36, hidden=2))).text \
+        .startswith("Underfitting: with 2 hidden units the network gets only 47.0%")
+    assert "enough capacity" in EXPERIMENTS["tiny-network"].outcome(
+        OverfittingComparison(run_with(0.96, 0.72, hidden=2))).text
+
+
+@pytest.mark.parametrize("key", ["weight-decay", "augmentation"])
+def test_a_remedy_says_what_it_gained_or_lost(key):
+    gained = EXPERIMENTS[key].outcome(OverfittingComparison(run_with(1.0, 0.88), run_with(1.0, 0.80))).text
+    lost = EXPERIMENTS[key].outcome(OverfittingComparison(run_with(1.0, 0.78), run_with(1.0, 0.80))).text
+    assert "gained 8.0 points" in gained and "lost 2.0 points" in lost
+    assert "Run the plain experiment" in EXPERIMENTS[key].outcome(OverfittingComparison(run_with(1.0, 0.88))).text
+
+
+def test_the_gradient_experiments_read_real_norms(mnist):
+    x, y = mnist.x_train[:1000], mnist.y_train[:1000]
+    deeper = layer_gradient_norms(deep_network(5, "sigmoid"), x, y)
+    text = EXPERIMENTS["deeper-sigmoid"].outcome(deeper).text
+    assert f"learns {deeper.ratio:.0f}× slower" in text and deeper.ratio > 100
+    large = layer_gradient_norms(deep_network(4, "too-large"), x, y)
+    assert f"gets {1 / large.ratio:.0f}× what the last gets" in EXPERIMENTS["too-large-weights"].outcome(large).text
+
+
+def test_residual_blocks_and_clipping_are_judged_from_the_training_they_watched(mnist):
+    setup = EXPERIMENTS["residual"].setup
+    residual = watch_training(mnist, setup["kind"], setup["n_hidden"], lr=setup["lr"], train_samples=3000)
+    assert "as strong as the last" in EXPERIMENTS["residual"].outcome(residual).text
+    assert residual.test_accuracy > 0.7
+    setup = EXPERIMENTS["clipping"].setup
+    clipped = watch_training(mnist, setup["kind"], setup["n_hidden"], lr=setup["lr"], clip_norm=setup["clip_norm"],
+                             train_samples=3000)
+    unclipped = watch_training(mnist, setup["kind"], setup["n_hidden"], lr=setup["lr"], train_samples=3000)
+    assert unclipped.status == "diverged" and clipped.status == "finished"
+    assert f"tests at {clipped.test_accuracy:.1%}" in EXPERIMENTS["clipping"].outcome(clipped).text
+    assert EXPERIMENTS["clipping"].outcome(unclipped).text.startswith("Without clipping the run diverged: ")
+
+
+def test_the_data_size_sentence_follows_the_sweep():
+    points = [SweepPoint(100, run_with(1.0, 0.69, train_samples=100)),
+              SweepPoint(50_000, run_with(0.97, 0.96, train_samples=50_000))]
+    text = describe_data_sizes(points)
+    assert "With 100 images the network tests at 69.0% (gap 31.0 points)" in text and "narrows" in text
