@@ -19,7 +19,8 @@ EXPERIMENTS = {experiment.key: experiment for experiment in GOING_WRONG_EXPERIME
 def run_with(train_accuracy, test_accuracy, **setup) -> OverfittingRun:
     epochs = 5
     curve = np.linspace(0.5, 1.0, epochs)
-    return OverfittingRun(OverfittingSetup(**setup), curve[::-1], curve * train_accuracy, curve[::-1] + 0.1,
+    return OverfittingRun(OverfittingSetup(**setup), np.arange(epochs), curve[::-1], curve * train_accuracy,
+                          curve[::-1] + 0.1,
                           curve * test_accuracy, seconds=1.0,
                           final={"train_loss": 0.1, "train_accuracy": train_accuracy, "test_loss": 0.6,
                                  "test_accuracy": test_accuracy})

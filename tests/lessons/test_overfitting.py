@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from learnscope.lessons.overfitting import (
+    MAX_SCORED_EPOCHS,
     NIELSEN_WEIGHT_DECAY,
     PATIENCE,
     OverfittingSetup,
@@ -55,3 +56,10 @@ def test_more_data_keeps_the_number_of_steps(mnist):
     more = results[1].run.setup
     assert (more.train_samples, more.epochs) == (1000, 2)
     assert np.isfinite(results[1].gained)
+
+
+def test_a_long_run_scores_at_most_the_cap_evenly_and_its_last_epoch(mnist):
+    run = overfitting_run(mnist, OverfittingSetup(train_samples=10, epochs=805, init="scaled"))
+    assert run.epochs[:3].tolist() == [0, 3, 6] and run.epochs[-1] == 804
+    assert len(run.epochs) == len(run.test_accuracy) <= MAX_SCORED_EPOCHS + 1
+    assert run.best_epoch in run.epochs

@@ -27,6 +27,8 @@ LESSONS = (
            "Follow one example through a real training step: prediction, error, backpropagation, update."),
     Lesson("/descent", "Gradient descent",
            "Batch, stochastic and mini-batch paths side by side, and the optimizers racing down a loss surface."),
+    Lesson("/wrong", "Going wrong",
+           "A network memorising 1,000 digits, gradients vanishing layer by layer, and what training costs."),
 )
 
 PAGE_WIDTH = "max-width: 1240px"

@@ -83,11 +83,12 @@ CHAPTERS = (
             "into stroke detectors, then draw your own digit."),
     Chapter(9, "When learning goes wrong",
             "Overfitting and underfitting, vanishing and exploding gradients, and what training costs.",
-            "/playground#chapter-9",
+            "/wrong#chapter-9",
             "Learning can fail in a few recognisable ways. Overfitting: the network memorises its training "
-            "points, noise included, and does worse on new ones. Underfitting: it cannot even fit the training "
-            "points. Vanishing or exploding gradients: the gradient shrinks or grows on its way back through the "
-            "layers, so early layers stop learning or the steps blow up."),
+            "examples, noise included, and does worse on new ones. Underfitting: it cannot even fit the training "
+            "examples. Vanishing or exploding gradients: the gradient shrinks or grows on its way back through the "
+            "layers, so early layers stop learning or the steps blow up. And every layer costs operations, memory "
+            "and seconds, more with every unit and layer added.", also=("/playground",)),
     Chapter(10, "Remedies",
             "Regularisation, dropout, batch normalisation, better initialisation and learning-rate choices.",
             "/playground#chapter-10",
