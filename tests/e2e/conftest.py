@@ -115,6 +115,22 @@ FETCH_HOME = """async () => {
     return [response.status, performance.now() - start];
 }"""
 
+#: Each live chart's title, the lines it was given, and how many of its canvas pixels carry a line's colour
+READ_LIVE_CHARTS = """
+() => [...document.querySelectorAll('.live-chart')].map(element => {
+    const chart = getElement(element.id.slice(1));
+    const canvas = element.querySelector('canvas');
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const colours = chart.series.map(line => [1, 3, 5].map(i => parseInt(line.color.slice(i, i + 2), 16)));
+    let inked = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+        if (colours.some(([r, g, b]) => Math.abs(pixels[i] - r) + Math.abs(pixels[i + 1] - g)
+                                        + Math.abs(pixels[i + 2] - b) < 30 && pixels[i + 3] > 200)) inked++;
+    }
+    return {title: chart.options.title, series: chart.series, inked};
+})
+"""
+
 
 class WatchedPage:
     """A Playwright page plus what it did: console errors, uncaught exceptions, requests leaving 127.0.0.1."""
@@ -155,6 +171,10 @@ class WatchedPage:
         """(status, milliseconds) of fetching the whole home page from inside `page` (default: this one): how long
         another tab waits for the server right now."""
         return (page or self.page).evaluate(FETCH_HOME)
+
+    def live_charts(self) -> list[dict]:
+        """Each LiveChart on the page: its title, the lines it was given and how many pixels carry their colours."""
+        return self.page.evaluate(READ_LIVE_CHARTS)
 
     def horizontal_overflow(self) -> int:
         """How many pixels the page is wider than the viewport (0: nothing cut off at the side)."""

@@ -28,22 +28,6 @@ WATCH_LATENCY = """
 }
 """
 
-#: Each live chart's title, the lines it was given, and how many of its canvas pixels carry a line's colour
-READ_LIVE_CHARTS = """
-() => [...document.querySelectorAll('.live-chart')].map(element => {
-    const chart = getElement(element.id.slice(1));
-    const canvas = element.querySelector('canvas');
-    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    const colours = chart.series.map(line => [1, 3, 5].map(i => parseInt(line.color.slice(i, i + 2), 16)));
-    let inked = 0;
-    for (let i = 0; i < pixels.length; i += 4) {
-        if (colours.some(([r, g, b]) => Math.abs(pixels[i] - r) + Math.abs(pixels[i + 1] - g)
-                                        + Math.abs(pixels[i + 2] - b) < 30 && pixels[i + 3] > 200)) inked++;
-    }
-    return {title: chart.options.title, series: chart.series, inked};
-})
-"""
-
 
 def test_bad_input_is_answered_inline_and_nothing_starts(lab_page):
     page = lab_page.open("/mnist")
@@ -81,7 +65,7 @@ def test_one_click_trains_mnist_to_98_percent_and_the_page_shows_evaluate(lab_pa
     assert len(latencies) >= 5
 
     # the live charts (canvases of our own): their lines are the run's, drawn, and readable under the pointer
-    charts = page.evaluate(READ_LIVE_CHARTS)
+    charts = lab_page.live_charts()
     assert [chart["title"] for chart in charts] == ["Loss", "Accuracy", "Gradient flow", "Update ratio",
                                                     "A recorded run"]
     charts = charts[:4]                                  # the live ones (the last shows a run chosen from the store)

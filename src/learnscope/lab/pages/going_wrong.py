@@ -64,9 +64,9 @@ def register(state: LabState) -> None:
 
 def overfitting_curves(rows: np.ndarray) -> tuple[dict, dict]:
     """The accuracy and loss charts' lines from an overfitting run's rows (n, 5: epoch, train loss and accuracy,
-    test loss and accuracy), epochs counted from 1, with the epoch of the lowest test loss as a dashed vertical
-    guide on the loss chart."""
-    epochs = (rows[:, 0] + 1).tolist()
+    test loss and accuracy), epochs counted from 0 as the diagnostics and Nielsen's plots count them, with the
+    epoch of the lowest test loss as a dashed vertical guide on the loss chart."""
+    epochs = rows[:, 0].tolist()
     accuracy = {"training images": (epochs, rows[:, 2].tolist()), "test images": (epochs, rows[:, 4].tolist())}
     loss = {"training images": (epochs, rows[:, 1].tolist()), "test images": (epochs, rows[:, 3].tolist())}
     if len(rows) > 1:
@@ -149,10 +149,11 @@ class GoingWrongPage:
         self.overfit_try.banner()
         with ui.row().classes("w-full gap-4 flex-wrap"):
             with ui.column().classes("grow").style("min-width: 22rem; flex-basis: 30rem"):
-                self.accuracy_chart = LiveChart("Accuracy by epoch", "epoch", "accuracy", y_range=(0, 1),
+                self.accuracy_chart = LiveChart("Accuracy by epoch", "epoch (from 0)", "accuracy", y_range=(0, 1),
                                                 height="230px")
             with ui.column().classes("grow").style("min-width: 22rem; flex-basis: 30rem"):
-                self.loss_chart = LiveChart("Loss by epoch", "epoch", "loss (log scale)", log_y=True, height="230px")
+                self.loss_chart = LiveChart("Loss by epoch", "epoch (from 0)", "loss (log scale)", log_y=True,
+                                            height="230px")
         self.fit_text = explain("").props("data-fit-text")
         self.findings = FindingsPanel(self._apply_fix, lambda fix: set(fix) <= {"l2"})
 
@@ -205,7 +206,7 @@ class GoingWrongPage:
         self.fit_text.text = describe_fit(result)
         self.findings.show(tuple(diagnose(epoch_metrics(self.rows), "finished", n_classes=10)))
         work.finish(f"Done in {result.seconds:.1f} s: peak test accuracy {result.peak_accuracy:.1%} at epoch "
-                    f"{result.peak_epoch + 1}.")
+                    f"{result.peak_epoch}.")
         if self.overfit_try.active is not None:
             comparison = OverfittingComparison(result, self.plain_run if result is not self.plain_run else None)
             self.overfit_try.show(comparison, still_set_up=self.experiment_setup == setup)
@@ -304,8 +305,8 @@ class GoingWrongPage:
         self.gradient_try.banner()
         with ui.row().classes("w-full gap-4 flex-wrap"):
             with ui.column().classes("grow").style("min-width: 22rem; flex-basis: 30rem"):
-                self.norm_chart = ui.echart(_norm_bar_options([], [])).style("height: 240px; width: 100%") \
-                    .mark("norm-chart")
+                ui.label("‖∂C/∂b‖ of each hidden layer (log scale)").classes("text-sm font-bold")
+                self.norm_bars = ui.html(norm_bars([]), sanitize=False).props("data-norm-bars").classes("w-full")
             with ui.column().classes("grow").style("min-width: 22rem; flex-basis: 30rem"):
                 self.watch_chart = LiveChart("‖∂C/∂b‖ while training", "step", "gradient length (log scale)",
                                              log_y=True, height="240px")
@@ -326,9 +327,7 @@ class GoingWrongPage:
         kind, depth = settings
         x, y = data.x_train[:GRADIENT_EXAMPLES], data.y_train[:GRADIENT_EXAMPLES]
         norms = await run.io_bound(layer_gradient_norms, deep_network(depth, kind), x, y)
-        self.norm_chart.options.update(_norm_bar_options([f"layer {i + 1}" for i in range(len(norms.norms))],
-                                                         norms.norms.tolist()))
-        self.norm_chart.update()
+        self.norm_bars.content = norm_bars(norms.norms.tolist())
         self.norm_text.text = describe_gradient_norms(norms)
         self.gradient_work.finish(f"{KIND_LABELS[kind]}, {depth} hidden layers, at the start.")
         if self.gradient_try.active is not None:
@@ -463,14 +462,19 @@ class GoingWrongPage:
                                    [row.speed.gflops_per_second for row in self.cost_rows])})
 
 
-def _norm_bar_options(names: list[str], norms: list[float]) -> dict:
-    return {
-        "animation": False,
-        "title": {"text": "‖∂C/∂b‖ of each hidden layer (log scale)", "textStyle": {"fontSize": 13}},
-        "tooltip": {"trigger": "axis"},
-        "grid": {"left": 56, "right": 12, "top": 40, "bottom": 30},
-        "xAxis": {"type": "category", "data": names},
-        "yAxis": {"type": "log", "axisLabel": {"fontSize": 11}},
-        "series": [{"type": "bar", "barWidth": "50%", "data": norms, "itemStyle": {"color": PALETTE[0]},
-                    "label": {"show": True, "position": "top", "formatter": "{c}"}}],
-    }
+def norm_bars(norms: list[float]) -> str:
+    """Each hidden layer's gradient length as a bar on a log scale (one decade per tick), its number beside it."""
+    if not norms:
+        return '<div class="text-sm text-slate-500">Press "Measure at the start".</div>'
+    low = math.floor(math.log10(min(norms))) - 1
+    high = max(math.ceil(math.log10(max(norms))), low + 1)
+    rows = []
+    for index, value in enumerate(norms):
+        width = 100 * (math.log10(value) - low) / (high - low)
+        rows.append(f'<div class="flex items-center gap-2 text-sm" data-layer="{index + 1}">'
+                    f'<span class="w-16 shrink-0">layer {index + 1}</span>'
+                    f'<span class="grow"><span class="block h-5 rounded-sm" style="width: {width:.1f}%; '
+                    f'background: {PALETTE[0]}"></span></span><span class="w-20 shrink-0 font-mono">{value:.2g}'
+                    "</span></div>")
+    scale = f'<div class="text-xs text-slate-500 pl-16">bar length: log scale from 1e{low} to 1e{high}</div>'
+    return '<div class="flex flex-col gap-1">' + "".join(rows) + scale + "</div>"
