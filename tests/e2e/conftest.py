@@ -176,6 +176,16 @@ class WatchedPage:
         """Each LiveChart on the page: its title, the lines it was given and how many pixels carry their colours."""
         return self.page.evaluate(READ_LIVE_CHARTS)
 
+    def live_chart(self, title: str, n_lines: int = 1, n_points: int = 1, timeout: float = 10_000) -> dict:
+        """The LiveChart titled `title` once it shows at least n_lines lines, the last of them with at least n_points
+        points (the page draws on its next tick)."""
+        self.page.wait_for_function(
+            "([title, lines, points]) => [...document.querySelectorAll('.live-chart')].some(e => {"
+            " const chart = getElement(e.id.slice(1)); return chart.options.title === title"
+            " && chart.series.length >= lines && chart.series[chart.series.length - 1].xs.length >= points; })",
+            arg=[title, n_lines, n_points], timeout=timeout)
+        return next(chart for chart in self.live_charts() if chart["title"] == title)
+
     def horizontal_overflow(self) -> int:
         """How many pixels the page is wider than the viewport (0: nothing cut off at the side)."""
         return self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

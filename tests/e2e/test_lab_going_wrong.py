@@ -69,7 +69,7 @@ def test_watching_a_residual_net_train_draws_one_line_per_layer(lab_page):
     page.get_by_role("option", name="residual sigmoid blocks").click()
     page.get_by_role("button", name="Train one epoch and watch").click()
     page.locator("[data-gradients-status]").get_by_text("Finished; test accuracy").wait_for(timeout=60_000)
-    chart = next(c for c in lab_page.live_charts() if c["title"] == "‖∂C/∂b‖ while training")
+    chart = lab_page.live_chart("‖∂C/∂b‖ while training", n_lines=3)
     assert [line["name"] for line in chart["series"]] == ["layer 1", "layer 2", "layer 3"]
     first, last = np.array(chart["series"][0]["ys"]), np.array(chart["series"][-1]["ys"])
     assert np.median(last / first) < 3                          # the skip keeps the first layer learning
@@ -81,7 +81,7 @@ def test_the_capacity_sweep_fills_its_chart_smallest_first(lab_page):
     page.get_by_role("button", name="Sweep the hidden units").click()
     text = page.locator("[data-capacity-text]")
     text.get_by_text("underfits").wait_for(timeout=120_000)
-    chart = next(c for c in lab_page.live_charts() if c["title"] == "Accuracy by hidden units")
+    chart = lab_page.live_chart("Accuracy by hidden units", n_lines=2, n_points=11)
     lines = {line["name"]: line for line in chart["series"]}
     assert lines["test images"]["xs"] == [float(k) for k in range(11)]            # log₂ of 1 … 1,024
     assert lines["training images"]["ys"][0] < 0.9 and lines["training images"]["ys"][-1] == 1.0

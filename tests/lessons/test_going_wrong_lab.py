@@ -9,9 +9,10 @@ from learnscope.lessons.going_wrong_lab import (
     REMEDY_EXPERIMENTS,
     OverfittingComparison,
     describe_data_sizes,
+    describe_remedies,
 )
 from learnscope.lessons.gradient_flow import deep_network, layer_gradient_norms, watch_training
-from learnscope.lessons.overfitting import OverfittingRun, OverfittingSetup, SweepPoint
+from learnscope.lessons.overfitting import OverfittingRun, OverfittingSetup, RemedyResult, SweepPoint
 
 EXPERIMENTS = {experiment.key: experiment for experiment in GOING_WRONG_EXPERIMENTS + REMEDY_EXPERIMENTS}
 
@@ -77,3 +78,15 @@ def test_the_data_size_sentence_follows_the_sweep():
               SweepPoint(50_000, run_with(0.97, 0.96, train_samples=50_000))]
     text = describe_data_sizes(points)
     assert "With 100 images the network tests at 69.0% (gap 31.0 points)" in text and "narrows" in text
+
+
+def test_the_remedies_summary_names_the_best_the_helpful_and_the_harmful():
+    plain = run_with(1.0, 0.80)
+    results = [RemedyResult("none", "no remedy", plain, 0.0),
+               RemedyResult("l2", "L2", run_with(1.0, 0.88), 0.08),
+               RemedyResult("dropout", "dropout", run_with(1.0, 0.83), 0.03),
+               RemedyResult("early-stopping", "early stopping", run_with(0.98, 0.78), -0.02)]
+    text = describe_remedies(results)
+    assert "L2 won back the most: 8.0 points, to 88.0%" in text
+    assert "Also better: dropout" in text and "Worse here: early stopping" in text
+    assert "Worse" not in describe_remedies(results[:2])

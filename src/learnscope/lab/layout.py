@@ -29,6 +29,8 @@ LESSONS = (
            "Batch, stochastic and mini-batch paths side by side, and the optimizers racing down a loss surface."),
     Lesson("/wrong", "Going wrong",
            "A network memorising 1,000 digits, gradients vanishing layer by layer, and what training costs."),
+    Lesson("/remedies", "Remedies",
+           "Each remedy alone, before and after: L2, dropout, batch norm, augmentation, residual blocks, clipping."),
 )
 
 PAGE_WIDTH = "max-width: 1240px"

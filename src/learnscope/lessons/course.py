@@ -91,10 +91,11 @@ CHAPTERS = (
             "and seconds, more with every unit and layer added.", also=("/playground",)),
     Chapter(10, "Remedies",
             "Regularisation, dropout, batch normalisation, better initialisation and learning-rate choices.",
-            "/playground#chapter-10",
-            "Each failure has remedies: L2 and dropout against overfitting; ReLU, good initialisation and batch "
-            "normalisation against vanishing gradients; a lower learning rate against divergence. Try each on a "
-            "run that went wrong and watch the numbers change."),
+            "/remedies#chapter-10",
+            "Each failure has remedies: more data, L2, dropout, augmented images and early stopping against "
+            "overfitting; ReLU, good initialisation, batch normalisation and residual connections against vanishing "
+            "gradients; gradient clipping and a lower learning rate against exploding ones. Try each on a run that "
+            "went wrong and watch the numbers change.", also=("/playground",)),
     Chapter(11, "Inside the network",
             "What the hidden layers compute: deep features and which pixels a prediction rests on.",
             "/draw#chapter-11",

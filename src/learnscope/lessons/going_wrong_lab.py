@@ -12,7 +12,13 @@ import numpy as np
 
 from learnscope.lessons.experiments import Experiment, Outcome
 from learnscope.lessons.gradient_flow import TOO_LARGE_GAIN, GradientNorms, WatchedTraining
-from learnscope.lessons.overfitting import NIELSEN_WEIGHT_DECAY, UNDERFIT_ACCURACY, OverfittingRun, SweepPoint
+from learnscope.lessons.overfitting import (
+    NIELSEN_WEIGHT_DECAY,
+    UNDERFIT_ACCURACY,
+    OverfittingRun,
+    RemedyResult,
+    SweepPoint,
+)
 
 
 @dataclass(frozen=True)
@@ -157,3 +163,22 @@ def describe_data_sizes(points: list[SweepPoint]) -> str:
             f"{_points(last.run.gap)}). Each tenfold more data "
             f"{'narrows' if last.run.gap < first.run.gap else 'does not narrow'} the gap: with more examples, "
             "memorising them gets harder than learning the pattern.")
+
+
+def describe_remedies(results: list[RemedyResult]) -> str:
+    """Which remedy won back the most test accuracy on the overfitting setup, which helped and which did not."""
+    baseline = next(result for result in results if result.name == "none").run
+    remedies = sorted((result for result in results if result.name != "none"), key=lambda r: r.gained, reverse=True)
+    if not remedies:
+        return f"Without a remedy: {_gap_sentence(baseline)}. Run the remedies to compare."
+    best = remedies[0]
+    helped = [result.label for result in remedies if result.gained > 0.005]
+    hurt = [result.label for result in remedies if result.gained < -0.005]
+    text = (f"Without a remedy: {_gap_sentence(baseline)}. {best.label.capitalize()} won back the most: "
+            f"{_points(best.gained)}, to {best.run.final['test_accuracy']:.1%}.")
+    if len(helped) > 1:
+        text += f" Also better: {', '.join(helped[1:])}."
+    if hurt:
+        text += (f" Worse here: {', '.join(hurt)}; a remedy is a trade, and on this setup it cost more than it "
+                 "gave.")
+    return text

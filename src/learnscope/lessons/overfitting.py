@@ -183,6 +183,14 @@ class RemedyResult:
     gained: float                       # test accuracy at the end minus the no-remedy run's, in points of 1.0
 
 
+def remedy_setup(name: str, base: OverfittingSetup = OverfittingSetup()) -> OverfittingSetup:
+    """`base` with the remedy `name` (a key of REMEDIES) applied."""
+    changes = REMEDIES[check_choice(name, "remedy", "remedy_setup", tuple(REMEDIES))][1]
+    if changes is None:                         # more data, the same number of steps
+        changes = {"train_samples": 10 * base.train_samples, "epochs": max(1, base.epochs // 10)}
+    return replace(base, **changes)
+
+
 def compare_remedies(mnist, names=tuple(REMEDIES), base: OverfittingSetup = OverfittingSetup(),
                      on_result=None, on_epoch=None, should_stop=None) -> list[RemedyResult]:
     """Run `base` once with no remedy and once with each remedy in `names` alone; each result says the test
@@ -191,13 +199,11 @@ def compare_remedies(mnist, names=tuple(REMEDIES), base: OverfittingSetup = Over
     names = [check_choice(name, "remedy", "compare_remedies", tuple(REMEDIES)) for name in names]
     results, baseline = [], None
     for name in ["none", *[name for name in names if name != "none"]]:
-        label, changes = REMEDIES[name]
-        if changes is None:                     # more data, the same number of steps
-            changes = {"train_samples": 10 * base.train_samples, "epochs": max(1, base.epochs // 10)}
-        run = overfitting_run(mnist, replace(base, **changes), should_stop=should_stop,
+        run = overfitting_run(mnist, remedy_setup(name, base), should_stop=should_stop,
                               on_epoch=None if on_epoch is None else lambda rows, name=name: on_epoch(name, rows))
         baseline = baseline or run
-        result = RemedyResult(name, label, run, run.final["test_accuracy"] - baseline.final["test_accuracy"])
+        result = RemedyResult(name, REMEDIES[name][0], run,
+                              run.final["test_accuracy"] - baseline.final["test_accuracy"])
         results.append(result)
         if on_result is not None:
             on_result(result)

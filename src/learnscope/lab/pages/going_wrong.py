@@ -13,7 +13,8 @@ import numpy as np
 from nicegui import background_tasks, run, ui
 
 from learnscope.data.sources import DatasetUnavailable
-from learnscope.lab.components.curves import PALETTE, LiveChart
+from learnscope.lab.components.curves import LiveChart
+from learnscope.lab.components.gradient_bars import norm_bars
 from learnscope.lab.components.lesson import FindingsPanel, TryThis, chapter_section
 from learnscope.lab.components.work_row import Work, WorkRow
 from learnscope.lab.layout import explain, page_frame
@@ -460,21 +461,3 @@ class GoingWrongPage:
             self.cost_chart.show({f"GFLOP/s by {self.cost_sweep_name}":
                                   ([row.value for row in self.cost_rows],
                                    [row.speed.gflops_per_second for row in self.cost_rows])})
-
-
-def norm_bars(norms: list[float]) -> str:
-    """Each hidden layer's gradient length as a bar on a log scale (one decade per tick), its number beside it."""
-    if not norms:
-        return '<div class="text-sm text-slate-500">Press "Measure at the start".</div>'
-    low = math.floor(math.log10(min(norms))) - 1
-    high = max(math.ceil(math.log10(max(norms))), low + 1)
-    rows = []
-    for index, value in enumerate(norms):
-        width = 100 * (math.log10(value) - low) / (high - low)
-        rows.append(f'<div class="flex items-center gap-2 text-sm" data-layer="{index + 1}">'
-                    f'<span class="w-16 shrink-0">layer {index + 1}</span>'
-                    f'<span class="grow"><span class="block h-5 rounded-sm" style="width: {width:.1f}%; '
-                    f'background: {PALETTE[0]}"></span></span><span class="w-20 shrink-0 font-mono">{value:.2g}'
-                    "</span></div>")
-    scale = f'<div class="text-xs text-slate-500 pl-16">bar length: log scale from 1e{low} to 1e{high}</div>'
-    return '<div class="flex flex-col gap-1">' + "".join(rows) + scale + "</div>"
