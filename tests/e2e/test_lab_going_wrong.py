@@ -6,8 +6,8 @@ Screenshots: test-artifacts/lab-wrong-*.png."""
 import numpy as np
 import pytest
 
-from learnscope.lessons.cost import network_cost
-from learnscope.lessons.going_wrong_lab import GOING_WRONG_EXPERIMENTS
+from learnscope.lessons.cost import network_cost, sweep_network
+from learnscope.lessons.going_wrong_lab import GOING_WRONG_EXPERIMENTS, OverfittingComparison
 from learnscope.lessons.gradient_flow import deep_network, layer_gradient_norms
 from learnscope.lessons.overfitting import OverfittingSetup, describe_fit, overfitting_run
 from learnscope.recipes import build_from_recipe, default_recipe
@@ -100,3 +100,30 @@ def test_the_cost_table_is_the_networks_own_count(lab_page, mnist):
     page.locator("[data-cost-text]").get_by_text("billion per second").wait_for(timeout=60_000)
     assert "19.5 trillion" in page.locator("[data-cost-text]").inner_text()
     lab_page.screenshot_of("[data-cost-table]", "wrong-cost")
+
+
+def test_too_strong_l2_underfits_and_the_page_says_so(lab_page, mnist):
+    page = lab_page.open("/wrong")
+    experiment = next(e for e in GOING_WRONG_EXPERIMENTS if e.key == "too-strong-l2")
+    page.locator("[data-experiment='too-strong-l2']").get_by_role("button").click()
+    outcome = page.locator("[data-outcome='too-strong-l2']")
+    outcome.get_by_text("Underfitting again").wait_for(timeout=60_000)
+    run = overfitting_run(mnist, OverfittingSetup(**experiment.setup))
+    assert outcome.inner_text() == experiment.outcome(OverfittingComparison(run)).text
+    assert page.get_by_role("spinbutton", name="L2 weight decay").input_value() == "0.03"
+    assert page.locator("[data-fit-text]").inner_text().startswith("Underfitting")
+
+
+def test_the_wider_network_experiment_counts_and_times_both_widths(lab_page):
+    page = lab_page.open("/wrong")
+    page.locator("[data-experiment='wider-network']").get_by_role("button").click()
+    outcome = page.locator("[data-outcome='wider-network']")
+    outcome.get_by_text("as long").wait_for(timeout=60_000)
+    narrow, wide = (network_cost(sweep_network("width", width), (1, 28, 28)) for width in (256, 512))
+    assert f"{wide.training_flops / narrow.training_flops:.1f}× the operations per example" in outcome.inner_text()
+    chart = lab_page.live_chart("Time per training step", n_points=2)
+    assert chart["series"][0]["xs"] == [256, 512] and all(ms > 0 for ms in chart["series"][0]["ys"])
+    lab_page.screenshot_of("[data-cost-text]", "wrong-wider")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    lab_page.screenshot_of("[data-cost-text]", "wrong-wider-1920")
+    assert lab_page.horizontal_overflow() <= 0

@@ -90,3 +90,21 @@ def test_the_remedies_summary_names_the_best_the_helpful_and_the_harmful():
     assert "L2 won back the most: 8.0 points, to 88.0%" in text
     assert "Also better: dropout" in text and "Worse here: early stopping" in text
     assert "Worse" not in describe_remedies(results[:2])
+
+
+def test_too_strong_l2_is_named_underfitting_from_the_training_accuracy():
+    weak = EXPERIMENTS["too-strong-l2"].outcome(OverfittingComparison(run_with(0.68, 0.63, weight_decay=0.03))).text
+    assert weak.startswith("Underfitting again") and "only 68.0%" in weak and "L2 of 0.03" in weak
+    assert "not strong enough" in EXPERIMENTS["too-strong-l2"].outcome(
+        OverfittingComparison(run_with(1.0, 0.85, weight_decay=0.001))).text
+
+
+def test_the_wider_network_experiment_reads_its_own_sweep(mnist):
+    from learnscope.lessons.cost import cost_sweep
+
+    setup = EXPERIMENTS["wider-network"].setup
+    rows = cost_sweep(setup["sweep"], setup["values"], mnist.x_train[:1000], mnist.y_train[:1000], steps=3)
+    text = EXPERIMENTS["wider-network"].outcome(rows).text
+    flops = rows[1].training_flops / rows[0].training_flops
+    assert f"{flops:.1f}× the operations per example" in text and 2 < flops < 4
+    assert f"{rows[1].speed.seconds_per_step / rows[0].speed.seconds_per_step:.1f}× as long" in text

@@ -31,6 +31,27 @@ def test_an_identity_augmentation_trains_bit_for_bit_like_none():
         assert a.tobytes() == b.tobytes(), name
 
 
+class LabelsSeen(SoftmaxCrossEntropy):
+    """Cross-entropy that remembers the labels of every batch it scores."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, output, y):
+        self.seen.append(np.array(y))
+        return super().forward(output, y)
+
+
+def test_augmentation_changes_the_images_never_the_labels_or_their_order():
+    x, y = images()
+    plain, augmented = LabelsSeen(), LabelsSeen()
+    fit(net(), plain, SGD(lr=0.1), x, y, epochs=2, batch_size=16, seed=3)
+    fit(net(), augmented, SGD(lr=0.1), x, y, epochs=2, batch_size=16, seed=3, augment=shift_and_rotate)
+    assert len(plain.seen) == len(augmented.seen) == 8
+    assert all(np.array_equal(a, b) for a, b in zip(plain.seen, augmented.seen))
+
+
 def test_the_model_trains_on_the_augmented_batches_and_is_validated_on_the_plain_data():
     x, y = images()
     seen, handed_out = [], []

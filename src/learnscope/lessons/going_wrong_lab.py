@@ -61,6 +61,29 @@ def tiny_network(numbers: OverfittingComparison) -> Outcome:
                    "all. Try fewer.")
 
 
+def too_strong_l2(numbers: OverfittingComparison) -> Outcome:
+    run = numbers.run
+    train, test = run.final["train_accuracy"], run.final["test_accuracy"]
+    if train < UNDERFIT_ACCURACY:
+        return Outcome(f"Underfitting again, from the other side: L2 of {run.setup.weight_decay:g} pulls every weight "
+                       f"towards 0 so hard that the network gets only {train:.1%} of its own training images right "
+                       f"(test {test:.1%}). A remedy taken too far is the next problem.")
+    return Outcome(f"With L2 of {run.setup.weight_decay:g} the network still fits {train:.1%} of its training images "
+                   f"(test {test:.1%}): not strong enough to underfit. Try a larger value.")
+
+
+def wider_network(rows: list) -> Outcome:
+    """rows: cost_sweep's two SweepRows, the network and the one twice as wide."""
+    narrow, wide = rows
+    return Outcome(f"From {narrow.value} to {wide.value} units per layer: {wide.params / narrow.params:.1f}× the "
+                   f"weights, {wide.training_flops / narrow.training_flops:.1f}× the operations per example (the "
+                   f"{narrow.value}×{narrow.value} product between the hidden layers becomes "
+                   f"{wide.value}×{wide.value}: four times) and {wide.memory_bytes / narrow.memory_bytes:.1f}× the "
+                   f"memory. A step took {wide.speed.seconds_per_step / narrow.speed.seconds_per_step:.1f}× as long "
+                   f"here ({narrow.speed.gflops_per_second:.0f} then {wide.speed.gflops_per_second:.0f} GFLOP/s: "
+                   "bigger products keep the cores busier).")
+
+
 def weight_decay_gain(numbers: OverfittingComparison) -> Outcome:
     return _remedy_gain(numbers, f"L2 weight decay {numbers.run.setup.weight_decay:g}",
                         "it pulls every weight towards 0, so only weights that many examples agree on grow large")
@@ -132,12 +155,18 @@ GOING_WRONG_EXPERIMENTS = (
     Experiment("tiny-network", 9, "Shrink it to 2 hidden units",
                "What does a network too small for the task do?",
                {"hidden": 2, "epochs": 100, "init": "scaled"}, tiny_network),
+    Experiment("too-strong-l2", 9, "Set L2 to 0.03",
+               "Can a remedy, taken too far, cause underfitting?",
+               {"weight_decay": 0.03, "epochs": 100}, too_strong_l2),
     Experiment("deeper-sigmoid", 9, "Stack five sigmoid layers",
                "How much slower does the first layer learn?",
                {"kind": "sigmoid", "n_hidden": 5}, deeper_sigmoid),
     Experiment("too-large-weights", 9, "Draw the weights 3× too large",
                "What do weights too large for their layer do to the gradient?",
                {"kind": "too-large", "n_hidden": 4}, too_large_weights),
+    Experiment("wider-network", 9, "Make the layers twice as wide",
+               "How do the work, the memory and the time grow with the width?",
+               {"sweep": "width", "values": (256, 512)}, wider_network),
 )
 REMEDY_EXPERIMENTS = (
     Experiment("weight-decay", 10, "Add L2 weight decay",

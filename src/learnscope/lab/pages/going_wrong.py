@@ -99,10 +99,12 @@ class GoingWrongPage:
         self.cost_rows: list = []
         self.drawn_cost_rows = 0
         self.cost_sweep_name = ""
-        overfitting = tuple(e for e in GOING_WRONG_EXPERIMENTS if "kind" not in e.setup)
         gradients = tuple(e for e in GOING_WRONG_EXPERIMENTS if "kind" in e.setup)
+        costs = tuple(e for e in GOING_WRONG_EXPERIMENTS if "sweep" in e.setup)
+        overfitting = tuple(e for e in GOING_WRONG_EXPERIMENTS if e not in gradients + costs)
         self.overfit_try = TryThis(overfitting, self._start_overfitting_experiment)
         self.gradient_try = TryThis(gradients, self._start_gradient_experiment)
+        self.cost_try = TryThis(costs, self._start_cost_experiment)
         with chapter_section(chapter(9)):
             self._overfitting_panel()
             self.overfit_try.cards(9)
@@ -110,6 +112,7 @@ class GoingWrongPage:
             self._gradients_panel()
             self.gradient_try.cards(9)
             self._cost_panel()
+            self.cost_try.cards(9)
             ui.link("Chapter 10: the remedies, before and after →", "/remedies#chapter-10")
         ui.timer(TICK_SECONDS, self._tick)
 
@@ -374,11 +377,12 @@ class GoingWrongPage:
                                          f"Time the default MLP at each {name}: {', '.join(map(str, values))}.",
                                          primary=False) for name, values in SWEEPS.items()]],
                                  "cost", "How far the cost measurement is")
+        self.cost_try.banner()
         with ui.row().classes("w-full gap-4 flex-wrap items-start"):
             self.cost_table = ui.html("", sanitize=False).props("data-cost-table").classes("text-sm")
             with ui.column().classes("grow").style("min-width: 22rem; flex-basis: 28rem"):
-                self.cost_chart = LiveChart("Training speed", "width, depth or batch size", "GFLOP/s",
-                                            height="220px")
+                self.cost_chart = LiveChart("Time per training step", "width, depth or batch size",
+                                            "milliseconds", height="220px")
         self.cost_text = explain("").props("data-cost-text")
         ui.timer(0.1, self._show_cost_table, once=True)
 
@@ -397,6 +401,8 @@ class GoingWrongPage:
         model, name, _ = await self._lab_network()
         if model is None or self.closed:
             return
+        if not self.cost_work.busy:
+            self.cost_work.status = ""                  # the "Loading MNIST…" this table waited for
         cost = network_cost(model, (1, 28, 28))
         rows = "".join(f"<tr><td>{layer.index}</td><td>{layer.name}</td><td>{layer.output_shape}</td>"
                        f"<td align=right>{layer.params:,}</td><td align=right>{layer.forward:,}</td>"
@@ -421,12 +427,12 @@ class GoingWrongPage:
         self.cost_text.text = describe_speed(network_cost(model, (1, 28, 28)), speed, len(data.x_train))
         self.cost_work.finish(f"{speed.seconds_per_step * 1000:.1f} ms a step, {speed.gflops_per_second:.1f} GFLOP/s.")
 
-    async def _cost_sweep(self, name: str) -> None:
+    async def _cost_sweep(self, name: str, values=None) -> list:
         data = await self._mnist(self.cost_work)
         if data is None:
-            return
+            return []
         self.cost_rows, self.drawn_cost_rows, self.cost_sweep_name = [], 0, name
-        values = SWEEPS[name]
+        values = values or SWEEPS[name]
         self.cost_work.status = f"Timing the default MLP at each {name}…"
 
         def on_row(row):
@@ -435,7 +441,7 @@ class GoingWrongPage:
 
         rows = await run.io_bound(cost_sweep, name, values, data.x_train[:10_000], data.y_train[:10_000], 10, on_row)
         if self.closed:
-            return
+            return []
         first, last = rows[0], rows[-1]
         self.cost_text.text = (
             f"From {name} {first.value} to {last.value}: {last.training_flops / first.training_flops:.1f}× the "
@@ -443,6 +449,18 @@ class GoingWrongPage:
             f"{last.speed.seconds_per_step / first.speed.seconds_per_step:.1f}× as long, at "
             f"{first.speed.gflops_per_second:.1f} then {last.speed.gflops_per_second:.1f} GFLOP/s.")
         self.cost_work.finish("Done.")
+        return rows
+
+    def _start_cost_experiment(self, experiment) -> None:
+        if self.cost_work.busy:
+            self.cost_work.status = "Wait for the current measurement to finish, then press the experiment again."
+            return
+        background_tasks.create(self.cost_work.run(lambda: self._cost_experiment(experiment)), name="wrong-cost")
+
+    async def _cost_experiment(self, experiment) -> None:
+        rows = await self._cost_sweep(experiment.setup["sweep"], experiment.setup["values"])
+        if rows:
+            self.cost_try.show(rows, still_set_up=True)
 
     # ---- the timer ----
     def _tick(self) -> None:
@@ -458,6 +476,6 @@ class GoingWrongPage:
             self._draw_sweep(which)
         if len(self.cost_rows) != self.drawn_cost_rows:
             self.drawn_cost_rows = len(self.cost_rows)
-            self.cost_chart.show({f"GFLOP/s by {self.cost_sweep_name}":
-                                  ([row.value for row in self.cost_rows],
-                                   [row.speed.gflops_per_second for row in self.cost_rows])})
+            self.cost_chart.show({f"by {self.cost_sweep_name}": ([row.value for row in self.cost_rows],
+                                                                  [1000 * row.speed.seconds_per_step
+                                                                   for row in self.cost_rows])})
