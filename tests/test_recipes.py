@@ -8,7 +8,7 @@ import pytest
 
 from learnscope.lessons.mnist_lab import MEMORY_BUDGET_BYTES, default_form, parse_form
 from learnscope.losses import SoftmaxCrossEntropy
-from learnscope.recipes import build_from_recipe, default_recipe, optimizer_from_recipe, training_memory_bytes
+from learnscope.recipes import Recipe, build_from_recipe, default_recipe, optimizer_from_recipe, training_memory_bytes
 from learnscope.train import train_step
 
 
@@ -39,3 +39,11 @@ def test_the_form_refuses_a_run_over_the_memory_budget_and_says_how_much():
     for fine in ({"batch_size": "60000"}, {"hidden": ", ".join(["4096"] * 6)}):      # each alone fits
         settings, errors = parse_form({**default_form(), **fine})
         assert errors == {} and training_memory_bytes(settings.recipe, (1, 28, 28), 10, 60_000) < MEMORY_BUDGET_BYTES
+
+
+@pytest.mark.parametrize("loss, recorded, n_classes, read_back", [
+    ("auto", "SoftmaxCrossEntropy", 10, "auto"), ("mse", "MSE", 10, "mse"), ("auto", "MSE", None, "auto")])
+def test_a_recorded_runs_loss_class_reads_back_as_the_recipes_choice(loss, recorded, n_classes, read_back):
+    recipe = default_recipe("mnist").with_options(loss=loss)
+    config = {**recipe.to_dict(), "n_classes": n_classes, "loss": recorded}     # what the recorder stores
+    assert Recipe.from_config(config) == recipe.with_options(loss=read_back)

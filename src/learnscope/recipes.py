@@ -18,6 +18,14 @@ LOSS_NAMES = ("auto", "cross-entropy", "mse")
 _LOSS_OF_CLASS = {"SoftmaxCrossEntropy": "cross-entropy", "MSE": "mse"}
 
 
+def _recipe_loss(config: dict) -> str:
+    """The recipe's loss choice for the loss class a run recorded: "auto" where auto would have chosen that class
+    (cross-entropy for classes, squared error for numbers), so a run's recipe reads back as it was written."""
+    chosen = _LOSS_OF_CLASS.get(config["loss"], config["loss"])
+    classes = config.get("n_classes") is not None
+    return "auto" if (chosen, classes) in (("cross-entropy", True), ("mse", False)) else chosen
+
+
 @dataclass(frozen=True)
 class Recipe:
     """Everything that decides how a model is built and trained, as plain JSON-able values."""
@@ -65,7 +73,7 @@ class Recipe:
         """The recipe a recorded run's config holds (to_dict's fields among others), validated."""
         fields = {name: config[name] for name in cls.__dataclass_fields__ if name in config}
         if "loss" in fields:                            # the recorder writes the loss class the run used
-            fields["loss"] = _LOSS_OF_CLASS.get(fields["loss"], fields["loss"])
+            fields["loss"] = _recipe_loss(config)
         recipe = cls(**{**fields, "hidden": tuple(fields.get("hidden", ()))})
         recipe.validate()
         return recipe
