@@ -77,3 +77,10 @@ def test_the_monitor_records_the_norms_while_training(thousand):
         callbacks=[monitor])
     assert monitor.steps == [0, 5] and monitor.norms.shape == (2, 3)
     assert np.all(monitor.norms[:, 0] < monitor.norms[:, 2])
+
+
+def test_a_first_layer_without_any_gradient_is_said_to_be_switched_off():
+    from learnscope.lessons.gradient_flow import GradientNorms
+
+    text = describe_gradient_norms(GradientNorms(["1.dense.b", "3.dense.b"], np.array([0.0, 0.2])))
+    assert text.startswith("No gradient reaches the first hidden layer")

@@ -90,7 +90,7 @@ CHAPTERS = (
             "layers, so early layers stop learning or the steps blow up. And every layer costs operations, memory "
             "and seconds, more with every unit and layer added.", also=("/playground",)),
     Chapter(10, "Remedies",
-            "Regularisation, dropout, batch normalisation, better initialisation and learning-rate choices.",
+            "More data, L2, dropout, augmentation, batch normalisation, residual connections and gradient clipping.",
             "/remedies#chapter-10",
             "Each failure has remedies: more data, L2, dropout, augmented images and early stopping against "
             "overfitting; ReLU, good initialisation, batch normalisation and residual connections against vanishing "

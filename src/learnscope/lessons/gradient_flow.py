@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learnscope.core.validation import check_choice, check_int, check_range
+from learnscope.core.validation import check_choice, check_int
 from learnscope.layers import BatchNorm, Dense, Flatten, ReLU, Residual, Sigmoid
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential
@@ -190,7 +190,10 @@ class _StopWhen(Callback):
 
 def describe_gradient_norms(norms: GradientNorms) -> str:
     """One or two sentences: how much slower (or faster) the first hidden layer learns than the last."""
-    ratio = check_range(norms.ratio, "ratio", "describe_gradient_norms", minimum=0)
+    ratio = norms.ratio
+    if not np.isfinite(ratio):
+        return ("No gradient reaches the first hidden layer at all: its units are switched off (a ReLU that is "
+                "never active, a saturated sigmoid), so it cannot learn.")
     if ratio >= 3:
         steps = np.exp(np.mean(np.diff(np.log(np.maximum(norms.norms, 1e-30)))))
         return (f"The gradient vanishes on its way back: the first hidden layer gets {ratio:.0f}× less than the last "

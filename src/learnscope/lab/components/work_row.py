@@ -10,7 +10,10 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from nicegui import ui
+from nicegui import run, ui
+
+from learnscope.data.sources import DatasetUnavailable
+from learnscope.lessons.mnist_lab import load_lab_dataset
 
 
 @dataclass(frozen=True)
@@ -57,3 +60,15 @@ class WorkRow:
         if self.busy or self.label.text != self.status:
             self.label.text = self.status
             self.bar.value = self.progress
+
+
+async def load_mnist(work: WorkRow, config):
+    """The lab's MNIST Dataset, loaded off the event loop while `work` says so; None (and the reason in its status)
+    when it cannot be loaded. config: the LabConfig (where the data is, whether to download)."""
+    work.status = "Loading MNIST…"
+    try:
+        return await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
+    except (DatasetUnavailable, OSError, ValueError) as error:
+        work.status = f"MNIST could not be loaded: {error}"
+        return None
+

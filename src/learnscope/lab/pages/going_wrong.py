@@ -12,11 +12,10 @@ import math
 import numpy as np
 from nicegui import background_tasks, run, ui
 
-from learnscope.data.sources import DatasetUnavailable
 from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.gradient_bars import norm_bars
 from learnscope.lab.components.lesson import FindingsPanel, TryThis, chapter_section
-from learnscope.lab.components.work_row import Work, WorkRow
+from learnscope.lab.components.work_row import Work, WorkRow, load_mnist
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.state import LabState
 from learnscope.lessons.cost import cost_sweep, describe_speed, measure_training_speed, network_cost
@@ -29,7 +28,6 @@ from learnscope.lessons.gradient_flow import (
     layer_gradient_norms,
     watch_training,
 )
-from learnscope.lessons.mnist_lab import load_lab_dataset
 from learnscope.lessons.overfitting import (
     CAPACITY_SIZES,
     DATA_SIZES,
@@ -121,13 +119,7 @@ class GoingWrongPage:
         return self.fit_text.is_deleted
 
     async def _mnist(self, work: WorkRow):
-        config = self.state.config
-        work.status = "Loading MNIST…"
-        try:
-            return await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
-        except (DatasetUnavailable, OSError, ValueError) as error:
-            work.status = f"MNIST could not be loaded: {error}"
-            return None
+        return await load_mnist(work, self.state.config)
 
     # ---- overfitting, live ----
     def _overfitting_panel(self) -> None:

@@ -9,17 +9,15 @@ runs them off the event loop and draws them as they come.
 import numpy as np
 from nicegui import background_tasks, run, ui
 
-from learnscope.data.sources import DatasetUnavailable
 from learnscope.lab.components.curves import PALETTE, LiveChart
 from learnscope.lab.components.gradient_bars import decades, norm_bars
 from learnscope.lab.components.lesson import TryThis, chapter_section
-from learnscope.lab.components.work_row import Work, WorkRow
+from learnscope.lab.components.work_row import Work, WorkRow, load_mnist
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.state import LabState
 from learnscope.lessons.course import chapter
 from learnscope.lessons.going_wrong_lab import REMEDY_EXPERIMENTS, OverfittingComparison, clipping, describe_remedies
 from learnscope.lessons.gradient_flow import deep_network, describe_gradient_norms, layer_gradient_norms, watch_training
-from learnscope.lessons.mnist_lab import load_lab_dataset
 from learnscope.lessons.overfitting import (
     REMEDIES,
     OverfittingSetup,
@@ -89,13 +87,7 @@ class RemediesPage:
         return self.remedies_text.is_deleted
 
     async def _mnist(self, work: WorkRow):
-        config = self.state.config
-        work.status = "Loading MNIST…"
-        try:
-            return await run.io_bound(load_lab_dataset, "mnist", config.data_dir, config.allow_download)
-        except (DatasetUnavailable, OSError, ValueError) as error:
-            work.status = f"MNIST could not be loaded: {error}"
-            return None
+        return await load_mnist(work, self.state.config)
 
     # ---- overfitting: each remedy alone ----
     def _remedies_panel(self) -> None:
