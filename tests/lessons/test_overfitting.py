@@ -63,3 +63,14 @@ def test_a_long_run_scores_at_most_the_cap_evenly_and_its_last_epoch(mnist):
     assert run.epochs[:3].tolist() == [0, 3, 6] and run.epochs[-1] == 804
     assert len(run.epochs) == len(run.test_accuracy) <= MAX_SCORED_EPOCHS + 1
     assert run.best_epoch in run.epochs
+
+
+def test_the_data_sweep_gives_each_size_the_same_examples_and_more_data_narrows_the_gap(mnist):
+    from learnscope.lessons.overfitting import data_size_sweep
+
+    points = data_size_sweep(mnist, sizes=(100, 2000), base=OverfittingSetup(init="scaled", weight_decay=1e-4),
+                             examples=20_000)
+    assert [(point.value, point.run.setup.epochs) for point in points] == [(100, 200), (2000, 10)]
+    assert points[1].run.gap < points[0].run.gap and points[1].run.final["test_accuracy"] > 0.8
+    with pytest.raises(ValueError, match="early stopping watches the images after that"):
+        overfitting_run(mnist, OverfittingSetup(train_samples=60_000, early_stopping=True))

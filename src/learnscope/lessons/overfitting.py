@@ -139,8 +139,12 @@ def overfitting_run(mnist, setup: OverfittingSetup = OverfittingSetup(), on_epoc
     10,000 test images after every epoch. mnist: a Dataset (load_mnist).
     on_epoch(rows): after each scored epoch, the rows so far, (n, 5): epoch, train loss, train accuracy, test
     loss, test accuracy (a page draws them live). should_stop(): checked after each epoch; True ends the run there."""
-    n = check_int(setup.train_samples, "train_samples", "overfitting_run", minimum=10, maximum=VALIDATION_START,
-                  fix=f"Use 10 to {VALIDATION_START:,}: the images after that are the validation set.")
+    if setup.early_stopping:
+        n = check_int(setup.train_samples, "train_samples", "overfitting_run", minimum=10, maximum=VALIDATION_START,
+                      fix=f"Use 10 to {VALIDATION_START:,}: early stopping watches the images after that.")
+    else:
+        n = check_int(setup.train_samples, "train_samples", "overfitting_run", minimum=10,
+                      maximum=len(mnist.x_train), fix=f"Use 10 to {len(mnist.x_train):,}.")
     train = (mnist.x_train[:n], mnist.y_train[:n])
     scores = _ScoreEveryEpoch(train, (mnist.x_test, mnist.y_test), setup.epochs, on_epoch, should_stop)
     extra = {}
@@ -237,8 +241,8 @@ def describe_fit(run: OverfittingRun) -> str:
 # -- sweeps: capacity and training-set size ------------------------------------------------------------------------
 #: Hidden units from far too few to far more than 1,000 images need
 CAPACITY_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
-#: Training-set sizes, as Nielsen's fig/more_data.py (plus all 50,000 of his training set)
-DATA_SIZES = (100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000)
+#: Training-set sizes, as Nielsen's fig/more_data.py (up to his training set's 50,000), and all of MNIST's 60,000
+DATA_SIZES = (100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 60_000)
 #: Nielsen's setup for the data sweep: scaled init, L2 of λ = n × 1e-4 (weight decay 1e-4 for every size), and
 #: 1.5 million examples seen per size (so 15,000 epochs of 100 images, 30 of 50,000)
 DATA_SWEEP = OverfittingSetup(init="scaled", weight_decay=1e-4)

@@ -130,7 +130,7 @@ class GoingWrongPage:
                 "and on the 10,000 test images it never trains on. In his book the test accuracy tops out at 82.3% "
                 "while the training images are all right.")
         with ui.row().classes("items-end gap-3 flex-wrap"):
-            self.samples_input = ui.number("training images", value=1000, min=100, max=50_000, step=100,
+            self.samples_input = ui.number("training images", value=1000, min=100, max=60_000, step=100,
                                            format="%d").props("dense outlined").classes("w-36").mark("field-samples")
             self.hidden_input = ui.number("hidden units", value=30, min=1, max=1024, step=1, format="%d") \
                 .props("dense outlined").classes("w-32").mark("field-hidden")
@@ -156,12 +156,12 @@ class GoingWrongPage:
     def _setup_from_fields(self) -> OverfittingSetup | None:
         values = (self.samples_input.value, self.hidden_input.value, self.epochs_input.value, self.l2_input.value)
         if any(value is None for value in values):
-            self.settings_message.text = ("Fill in the training images (100 to 50,000), hidden units (1 to 1,024), "
+            self.settings_message.text = ("Fill in the training images (100 to 60,000), hidden units (1 to 1,024), "
                                           "epochs (1 to 1,000) and L2 (0 to 0.1).")
             return None
         samples, hidden, epochs, l2 = int(values[0]), int(values[1]), int(values[2]), float(values[3])
-        if not (100 <= samples <= 50_000 and 1 <= hidden <= 1024 and 1 <= epochs <= 1000 and 0 <= l2 <= 0.1):
-            self.settings_message.text = (f"Expected 100 to 50,000 images, 1 to 1,024 hidden units, 1 to 1,000 epochs "
+        if not (100 <= samples <= 60_000 and 1 <= hidden <= 1024 and 1 <= epochs <= 1000 and 0 <= l2 <= 0.1):
+            self.settings_message.text = (f"Expected 100 to 60,000 images, 1 to 1,024 hidden units, 1 to 1,000 epochs "
                                           f"and L2 from 0 to 0.1, got {samples:,}, {hidden}, {epochs} and {l2:g}.")
             return None
         self.settings_message.text = ""
@@ -224,14 +224,14 @@ class GoingWrongPage:
     def _sweeps_panel(self) -> None:
         ui.label("Too small, big enough, too few examples").classes("text-lg font-bold mt-4")
         explain(f"Two sweeps on real MNIST. Capacity: the same training ({CAPACITY_EPOCHS} epochs on the 1,000 "
-                "images) with 1 to 1,024 hidden units. Data: the same network trained on 100 to 50,000 images, each "
+                "images) with 1 to 1,024 hidden units. Data: the same network trained on 100 to 60,000 images, each "
                 f"seeing {DATA_SWEEP_EXAMPLES:,} examples in all (Nielsen's sweep, shortened tenfold). The gap "
                 "between the two lines is what was memorised rather than learnt; a low training line is "
                 "underfitting.")
         self.sweep_work = WorkRow([Work("Sweep the hidden units", "tune", lambda: self._sweep("capacity"),
                                         f"Train {len(CAPACITY_SIZES)} networks, 1 to 1,024 hidden units."),
                                    Work("Sweep the training images", "dataset", lambda: self._sweep("data"),
-                                        f"Train {len(DATA_SIZES)} networks on 100 to 50,000 images.", primary=False)],
+                                        f"Train {len(DATA_SIZES)} networks on 100 to 60,000 images.", primary=False)],
                                   "sweep", "How far the sweep is")
         with ui.row().classes("w-full gap-4 flex-wrap"):
             with ui.column().classes("grow").style("min-width: 22rem; flex-basis: 30rem"):
