@@ -56,3 +56,12 @@ def test_a_sweep_measures_one_network_per_value(mnist, dimension, values):
         assert [row.speed.batch_size for row in rows] == values
     else:
         assert rows[1].params > rows[0].params and rows[1].training_flops > rows[0].training_flops
+
+
+def test_the_sweep_sentence_reads_the_growth_from_its_rows(mnist):
+    from learnscope.lessons.cost import describe_cost_sweep
+
+    rows = cost_sweep("depth", [1, 4], mnist.x_train[:512], mnist.y_train[:512], steps=2)
+    text = describe_cost_sweep("depth", rows)
+    assert text.startswith("From depth 1 to 4: ")
+    assert f"{rows[1].training_flops / rows[0].training_flops:.1f}× the operations" in text

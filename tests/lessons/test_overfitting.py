@@ -74,3 +74,14 @@ def test_the_data_sweep_gives_each_size_the_same_examples_and_more_data_narrows_
     assert points[1].run.gap < points[0].run.gap and points[1].run.final["test_accuracy"] > 0.8
     with pytest.raises(ValueError, match="early stopping watches the images after that"):
         overfitting_run(mnist, OverfittingSetup(train_samples=60_000, early_stopping=True))
+
+
+def test_a_runs_rows_feed_the_diagnostics_which_name_its_overfitting(plain_and_l2):
+    from learnscope.lessons.overfitting import lowest_test_loss_epoch, run_metrics
+    from learnscope.train.diagnostics import diagnose
+
+    run, _ = plain_and_l2
+    assert lowest_test_loss_epoch(run.rows[:30]) == run.best_epoch           # live, on the rows so far
+    found = diagnose(run_metrics(run.rows), "finished", n_classes=10)
+    assert [finding.kind for finding in found] == ["overfitting"]
+    assert found[0].evidence["best_epoch"] == run.best_epoch

@@ -185,3 +185,13 @@ def describe_speed(cost: NetworkCost, speed: SpeedMeasurement, n_examples: int) 
             f"s an epoch. {cost.matrix_share:.0%} of them are matrix products, which a GPU runs thousands at a "
             f"time: {GPU_NAME} is rated at {GPU_FLOPS / 1e12:.1f} trillion per second, "
             f"{GPU_FLOPS / (speed.gflops_per_second * 1e9):,.0f}× this machine's pace.")
+
+
+def describe_cost_sweep(dimension: str, rows: list[SweepRow]) -> str:
+    """How the operations, the memory and the measured time grew from the sweep's first row to its last."""
+    first, last = rows[0], rows[-1]
+    return (f"From {dimension} {first.value} to {last.value}: {last.training_flops / first.training_flops:.1f}× the "
+            f"operations per example and {last.memory_bytes / first.memory_bytes:.1f}× the memory; a step took "
+            f"{last.speed.seconds_per_step / first.speed.seconds_per_step:.1f}× as long, at "
+            f"{first.speed.gflops_per_second:.1f} then {last.speed.gflops_per_second:.1f} GFLOP/s.")
+

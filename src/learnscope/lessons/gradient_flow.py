@@ -29,6 +29,12 @@ NETWORK_KINDS = {
     "residual": "sigmoid residual blocks y = x + σ(xW + b): the skip connection carries the gradient back",
     "too-large": "ReLU units with weights drawn three times too large for He's rule: the gradient explodes",
 }
+#: Their short names, for charts and menus
+KIND_NAMES = {"sigmoid": "Sigmoid (Nielsen's)", "relu-he": "ReLU + He", "relu-he-bn": "ReLU + He + batch norm",
+              "residual": "Residual sigmoid blocks", "too-large": "ReLU, weights 3× too large"}
+#: Nielsen averages the gradient at the start over this many training images; watch_training trains on this many
+GRADIENT_EXAMPLES = 1000
+WATCH_EXAMPLES = 10_000
 #: How much larger than He's the "too-large" weights are: each layer multiplies the signal by about this much
 TOO_LARGE_GAIN = 3.0
 
@@ -159,8 +165,8 @@ class WatchedTraining:
 
 
 def watch_training(mnist, kind: str = "sigmoid", n_hidden: int = 3, lr: float = 0.1, clip_norm: float | None = None,
-                   epochs: int = 1, train_samples: int = 10_000, batch_size: int = 32, every: int = 5, seed: int = 0,
-                   should_stop=None) -> WatchedTraining:
+                   epochs: int = 1, train_samples: int = WATCH_EXAMPLES, batch_size: int = 32, every: int = 5,
+                   seed: int = 0, should_stop=None) -> WatchedTraining:
     """Train deep_network(n_hidden, kind) with SGD (and gradient clipping at clip_norm, if given) on the first
     train_samples MNIST training images, recording each hidden layer's ‖∂C/∂b‖ every `every` steps; then score it on
     the test set. should_stop(): checked every step; True ends training there (the page has closed)."""

@@ -95,9 +95,14 @@ class OverfittingRun:
     final: dict = field(default_factory=dict)   # train/test loss and accuracy of the model as it ended
 
     @property
+    def rows(self) -> np.ndarray:
+        """(n, 5): epoch, train loss, train accuracy, test loss, test accuracy: what on_epoch hands out live."""
+        return np.column_stack([self.epochs, self.train_loss, self.train_accuracy, self.test_loss, self.test_accuracy])
+
+    @property
     def best_epoch(self) -> int:
         """The epoch of the lowest test loss: where early stopping on the test set would have stopped."""
-        return int(self.epochs[np.argmin(self.test_loss)])
+        return lowest_test_loss_epoch(self.rows)
 
     @property
     def peak_accuracy(self) -> float:
@@ -111,6 +116,18 @@ class OverfittingRun:
     def gap(self) -> float:
         """Training accuracy minus test accuracy at the end: what was memorised rather than learnt."""
         return self.final["train_accuracy"] - self.final["test_accuracy"]
+
+
+def lowest_test_loss_epoch(rows: np.ndarray) -> int:
+    """The epoch of the lowest test loss in a run's rows (n, 5), finished or still running."""
+    return int(rows[np.argmin(rows[:, 3]), 0])
+
+
+def run_metrics(rows: np.ndarray) -> dict:
+    """A run's rows in the metrics format train.diagnose reads, the test images as the validation set."""
+    epochs = rows[:, 0]
+    return {"epoch/loss": (epochs, rows[:, 1]), "epoch/accuracy": (epochs, rows[:, 2]),
+            "epoch/val_loss": (epochs, rows[:, 3]), "epoch/val_accuracy": (epochs, rows[:, 4])}
 
 
 class _ScoreEveryEpoch(Callback):

@@ -10,7 +10,7 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from nicegui import run, ui
+from nicegui import background_tasks, run, ui
 
 from learnscope.data.sources import DatasetUnavailable
 from learnscope.lessons.mnist_lab import load_lab_dataset
@@ -52,6 +52,15 @@ class WorkRow:
             await start()
         finally:
             self.busy = False
+
+    def start_in_background(self, start: Callable[[], Awaitable[None]]) -> bool:
+        """From a handler that cannot wait (a "Try this" card): run `start` as run() does, in the background. When a
+        computation is already running, start nothing, say to wait, and return False."""
+        if self.busy:
+            self.status = "Wait for the current run to finish, then press the experiment again."
+            return False
+        background_tasks.create(self.run(start), name="work-row")
+        return True
 
     def finish(self, status: str) -> None:
         self.status, self.progress = status, 1.0

@@ -21,7 +21,7 @@ from learnscope.explain import (
 from learnscope.lab.components.curves import PALETTE, LiveChart
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.components.work_row import Work, WorkRow
-from learnscope.lab.layout import explain, page_frame
+from learnscope.lab.layout import TABLE_STYLE, explain, page_frame
 from learnscope.lab.state import LabState, TrainedModel
 from learnscope.lessons.batch_modes import MNIST_LEARNING_RATES, compare_batch_modes, race_optimizers, train_batch_modes
 from learnscope.lessons.course import chapter
@@ -50,7 +50,6 @@ BATCH_PLAY_SECONDS = 4.0       # the batch paths play back over this long, by ex
 RACE_PLAY_TICKS = 160          # a race plays back in about this many ticks (8 s), whatever its length
 TRAIL_POINTS = 300             # at most this many points per drawn trail
 ARROW_PIXELS = 34
-TABLE_STYLE = "border-collapse: separate; border-spacing: 14px 3px; margin-left: -14px"
 MODE_COLORS = dict(zip(BATCH_MODES, PALETTE))
 RACER_COLORS = dict(zip(OPTIMIZERS, PALETTE))
 FIRST_RACERS = ("sgd", "momentum", "adam")

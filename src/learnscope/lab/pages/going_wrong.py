@@ -10,19 +10,28 @@ import copy
 import math
 
 import numpy as np
-from nicegui import background_tasks, run, ui
+from nicegui import run, ui
 
 from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.gradient_bars import norm_bars
 from learnscope.lab.components.lesson import FindingsPanel, TryThis, chapter_section
 from learnscope.lab.components.work_row import Work, WorkRow, load_mnist
-from learnscope.lab.layout import explain, page_frame
+from learnscope.lab.layout import TABLE_STYLE, explain, page_frame
 from learnscope.lab.state import LabState
-from learnscope.lessons.cost import cost_sweep, describe_speed, measure_training_speed, network_cost
+from learnscope.lessons.cost import (
+    cost_sweep,
+    describe_cost_sweep,
+    describe_speed,
+    measure_training_speed,
+    network_cost,
+)
 from learnscope.lessons.course import chapter
 from learnscope.lessons.going_wrong_lab import GOING_WRONG_EXPERIMENTS, OverfittingComparison, describe_data_sizes
 from learnscope.lessons.gradient_flow import (
+    GRADIENT_EXAMPLES,
+    KIND_NAMES,
     NETWORK_KINDS,
+    WATCH_EXAMPLES,
     deep_network,
     describe_gradient_norms,
     layer_gradient_norms,
@@ -36,7 +45,9 @@ from learnscope.lessons.overfitting import (
     data_size_sweep,
     describe_capacity,
     describe_fit,
+    lowest_test_loss_epoch,
     overfitting_run,
+    run_metrics,
 )
 from learnscope.recipes import build_from_recipe, default_recipe
 from learnscope.train.diagnostics import diagnose
@@ -44,13 +55,8 @@ from learnscope.train.diagnostics import diagnose
 TICK_SECONDS = 0.25
 CAPACITY_EPOCHS = 30                # each capacity-sweep network trains this long on the 1,000 images
 DATA_SWEEP_EXAMPLES = 150_000       # examples each data-sweep network sees (the book: 1.5 million; ours in benchmarks)
-GRADIENT_EXAMPLES = 1000            # images the gradient at initialisation is averaged over, as Nielsen
-WATCH_EXAMPLES = 10_000             # images "train and watch" trains one epoch on
 COST_BATCH = 128
 SWEEPS = {"width": (32, 64, 128, 256, 512, 1024, 2048), "depth": (1, 2, 4, 8), "batch": (1, 8, 32, 128, 512)}
-TABLE_STYLE = "border-collapse: separate; border-spacing: 14px 3px; margin-left: -14px"
-KIND_LABELS = {"sigmoid": "sigmoid (Nielsen)", "relu-he": "ReLU + He", "relu-he-bn": "ReLU + He + batch norm",
-               "residual": "residual sigmoid blocks", "too-large": "ReLU, weights 3× too large"}
 
 
 def register(state: LabState) -> None:
@@ -69,17 +75,10 @@ def overfitting_curves(rows: np.ndarray) -> tuple[dict, dict]:
     accuracy = {"training images": (epochs, rows[:, 2].tolist()), "test images": (epochs, rows[:, 4].tolist())}
     loss = {"training images": (epochs, rows[:, 1].tolist()), "test images": (epochs, rows[:, 3].tolist())}
     if len(rows) > 1:
-        best = epochs[int(np.argmin(rows[:, 3]))]
+        best = lowest_test_loss_epoch(rows)
         losses = rows[:, [1, 3]]
         loss["lowest test loss"] = ([best, best], [float(losses.min()), float(losses.max())])
     return accuracy, loss
-
-
-def epoch_metrics(rows: np.ndarray) -> dict:
-    """An overfitting run's rows in the metrics format the diagnostics read (the test set as the validation set)."""
-    epochs = rows[:, 0]
-    return {"epoch/loss": (epochs, rows[:, 1]), "epoch/accuracy": (epochs, rows[:, 2]),
-            "epoch/val_loss": (epochs, rows[:, 3]), "epoch/val_accuracy": (epochs, rows[:, 4])}
 
 
 class GoingWrongPage:
@@ -88,12 +87,9 @@ class GoingWrongPage:
         self.rows = None                    # the live overfitting run's rows so far (set from its worker thread)
         self.drawn_rows = None
         self.plain_run = None               # the latest run with no remedy: what experiments compare with
-        self.run_setup = None               # the setup of the run on screen
         self.experiment_setup = None        # the setup an experiment started, while it is the one shown
         self.sweep_points = {"capacity": [], "data": []}
         self.drawn_points = {"capacity": 0, "data": 0}
-        self.watch_rows = None
-        self.norm_experiment_setup = None
         self.cost_rows: list = []
         self.drawn_cost_rows = 0
         self.cost_sweep_name = ""
@@ -184,23 +180,22 @@ class GoingWrongPage:
             return
         work.status = (f"Training on {setup.train_samples:,} images for {setup.epochs} epochs; scoring the training "
                        "and test images after each…")
-        self.rows, self.drawn_rows, self.run_setup = None, None, setup
+        self.rows, self.drawn_rows = None, None
         self.fit_text.text = ""
         self.findings.show(())
 
         def on_epoch(rows):
             self.rows = rows
-            work.set_progress(len(rows) / setup.epochs)
+            work.set_progress((rows[-1, 0] + 1) / setup.epochs)
 
         result = await run.io_bound(overfitting_run, data, setup, on_epoch, lambda: self.closed)
         if self.closed:
             return
-        self.rows = np.column_stack([result.epochs, result.train_loss, result.train_accuracy, result.test_loss,
-                                     result.test_accuracy])
+        self.rows = result.rows
         if setup == OverfittingSetup():             # Nielsen's run: what the experiments compare with
             self.plain_run = result
         self.fit_text.text = describe_fit(result)
-        self.findings.show(tuple(diagnose(epoch_metrics(self.rows), "finished", n_classes=10)))
+        self.findings.show(tuple(diagnose(run_metrics(self.rows), "finished", n_classes=10)))
         work.finish(f"Done in {result.seconds:.1f} s: peak test accuracy {result.peak_accuracy:.1%} at epoch "
                     f"{result.peak_epoch}.")
         if self.overfit_try.active is not None:
@@ -212,13 +207,10 @@ class GoingWrongPage:
         self.overfit_work.status = f"L2 set to {fix['l2']:g}: press Train to see what it changes."
 
     def _start_overfitting_experiment(self, experiment) -> None:
-        if self.overfit_work.busy:
-            self.overfit_work.status = "Wait for the current run to finish, then press the experiment again."
-            return
         setup = OverfittingSetup(**experiment.setup)
-        self._show_setup(setup)
-        self.experiment_setup = setup
-        background_tasks.create(self.overfit_work.run(lambda: self._train(setup)), name="wrong-overfitting")
+        if self.overfit_work.start_in_background(lambda: self._train(setup)):
+            self._show_setup(setup)
+            self.experiment_setup = setup
 
     # ---- sweeps ----
     def _sweeps_panel(self) -> None:
@@ -288,7 +280,7 @@ class GoingWrongPage:
                 "each layer back multiplies the gradient by σ′(z) ≤ 0.25 times its weights: the first layers hear "
                 "almost nothing (vanishing). Weights too large multiply it instead (exploding).")
         with ui.row().classes("items-end gap-3 flex-wrap"):
-            self.kind_select = ui.select({kind: KIND_LABELS[kind] for kind in NETWORK_KINDS}, value="sigmoid",
+            self.kind_select = ui.select({kind: KIND_NAMES[kind] for kind in NETWORK_KINDS}, value="sigmoid",
                                          label="network").props("dense outlined").classes("w-64").mark("field-kind")
             self.depth_input = ui.number("hidden layers", value=3, min=2, max=8, step=1, format="%d") \
                 .props("dense outlined").classes("w-32").mark("field-depth")
@@ -325,7 +317,7 @@ class GoingWrongPage:
         norms = await run.io_bound(layer_gradient_norms, deep_network(depth, kind), x, y)
         self.norm_bars.content = norm_bars(norms.norms.tolist())
         self.norm_text.text = describe_gradient_norms(norms)
-        self.gradient_work.finish(f"{KIND_LABELS[kind]}, {depth} hidden layers, at the start.")
+        self.gradient_work.finish(f"{KIND_NAMES[kind]}, {depth} hidden layers, at the start.")
         if self.gradient_try.active is not None:
             self.gradient_try.show(norms, still_set_up=experiment_setup == (kind, depth))
 
@@ -336,9 +328,8 @@ class GoingWrongPage:
         if data is None:
             return
         kind, depth = settings
-        work.status = f"Training {KIND_LABELS[kind]} ({depth} hidden layers) for one epoch…"
-        watched = await run.io_bound(watch_training, data, kind, depth, 0.1, None, 1, WATCH_EXAMPLES,
-                                     should_stop=lambda: self.closed)
+        work.status = f"Training {KIND_NAMES[kind]} ({depth} hidden layers) for one epoch…"
+        watched = await run.io_bound(watch_training, data, kind, depth, should_stop=lambda: self.closed)
         if self.closed:
             return
         steps = watched.steps.tolist()
@@ -349,12 +340,9 @@ class GoingWrongPage:
         work.finish(f"{watched.status.capitalize()}{accuracy}.{why}")
 
     def _start_gradient_experiment(self, experiment) -> None:
-        if self.gradient_work.busy:
-            self.gradient_work.status = "Wait for the current measurement to finish, then press the experiment again."
-            return
-        self.kind_select.value, self.depth_input.value = experiment.setup["kind"], experiment.setup["n_hidden"]
         setup = (experiment.setup["kind"], experiment.setup["n_hidden"])
-        background_tasks.create(self.gradient_work.run(lambda: self._measure_norms(setup)), name="wrong-gradients")
+        if self.gradient_work.start_in_background(lambda: self._measure_norms(setup)):
+            self.kind_select.value, self.depth_input.value = setup
 
     # ---- what training costs ----
     def _cost_panel(self) -> None:
@@ -434,20 +422,12 @@ class GoingWrongPage:
         rows = await run.io_bound(cost_sweep, name, values, data.x_train[:10_000], data.y_train[:10_000], 10, on_row)
         if self.closed:
             return []
-        first, last = rows[0], rows[-1]
-        self.cost_text.text = (
-            f"From {name} {first.value} to {last.value}: {last.training_flops / first.training_flops:.1f}× the "
-            f"operations per example and {last.memory_bytes / first.memory_bytes:.1f}× the memory; a step took "
-            f"{last.speed.seconds_per_step / first.speed.seconds_per_step:.1f}× as long, at "
-            f"{first.speed.gflops_per_second:.1f} then {last.speed.gflops_per_second:.1f} GFLOP/s.")
+        self.cost_text.text = describe_cost_sweep(name, rows)
         self.cost_work.finish("Done.")
         return rows
 
     def _start_cost_experiment(self, experiment) -> None:
-        if self.cost_work.busy:
-            self.cost_work.status = "Wait for the current measurement to finish, then press the experiment again."
-            return
-        background_tasks.create(self.cost_work.run(lambda: self._cost_experiment(experiment)), name="wrong-cost")
+        self.cost_work.start_in_background(lambda: self._cost_experiment(experiment))
 
     async def _cost_experiment(self, experiment) -> None:
         rows = await self._cost_sweep(experiment.setup["sweep"], experiment.setup["values"])

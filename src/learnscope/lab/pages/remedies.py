@@ -7,17 +7,26 @@ runs them off the event loop and draws them as they come.
 """
 
 import numpy as np
-from nicegui import background_tasks, run, ui
+from nicegui import run, ui
 
+from learnscope.data.batches import steps_per_epoch
 from learnscope.lab.components.curves import PALETTE, LiveChart
 from learnscope.lab.components.gradient_bars import decades, norm_bars
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.components.work_row import Work, WorkRow, load_mnist
-from learnscope.lab.layout import explain, page_frame
+from learnscope.lab.layout import TABLE_STYLE, explain, page_frame
 from learnscope.lab.state import LabState
 from learnscope.lessons.course import chapter
 from learnscope.lessons.going_wrong_lab import REMEDY_EXPERIMENTS, OverfittingComparison, clipping, describe_remedies
-from learnscope.lessons.gradient_flow import deep_network, describe_gradient_norms, layer_gradient_norms, watch_training
+from learnscope.lessons.gradient_flow import (
+    GRADIENT_EXAMPLES,
+    KIND_NAMES,
+    WATCH_EXAMPLES,
+    deep_network,
+    describe_gradient_norms,
+    layer_gradient_norms,
+    watch_training,
+)
 from learnscope.lessons.overfitting import (
     REMEDIES,
     OverfittingSetup,
@@ -28,13 +37,9 @@ from learnscope.lessons.overfitting import (
 )
 
 TICK_SECONDS = 0.25
-GRADIENT_EXAMPLES = 1000            # images the gradient at initialisation is averaged over, as Nielsen
-WATCH_EXAMPLES = 10_000             # images each network trains one epoch on
-FIXES = {"sigmoid": "sigmoid, no remedy", "relu-he": "ReLU + He", "relu-he-bn": "ReLU + He + batch norm",
-         "residual": "residual sigmoid blocks"}
+FIXES = {kind: KIND_NAMES[kind] for kind in ("sigmoid", "relu-he", "relu-he-bn", "residual")}
 FIX_COLORS = dict(zip(FIXES, PALETTE))
-CLIPPING = {"kind": "too-large", "n_hidden": 5, "lr": 0.1, "clip_norm": 1.0}
-TABLE_STYLE = "border-collapse: separate; border-spacing: 14px 3px; margin-left: -14px"
+CLIPPING = next(experiment for experiment in REMEDY_EXPERIMENTS if experiment.key == "clipping").setup
 
 
 def register(state: LabState) -> None:
@@ -63,6 +68,7 @@ class RemediesPage:
         self.curves: dict[str, tuple] = {}          # remedy -> (its setup, rows so far), set from the worker thread
         self.drawn_curves: dict = {}
         self.results: list[RemedyResult] = []
+        self.drawn_results: list[RemedyResult] = []
         self.plain_run = None
         self.experiment_setup = None
         self.fix_watch: dict = {}
@@ -97,7 +103,7 @@ class RemediesPage:
                 "early stopping on held-out images, and ten times the data (for a tenth of the epochs, so every run "
                 "takes the same 40,000 steps). The chart shows each run's test accuracy as it trains.")
         self.remedies_work = WorkRow([Work(f"Run all {len(REMEDIES)}", "play_arrow", self._run_remedies,
-                                           "Train the plain run and each remedy, one after the other (about 90 s).")],
+                                           "Train the plain run and each remedy, one after the other (about 80 s).")],
                                      "remedies", "How far the remedies are")
         self.remedy_try.banner()
         with ui.row().classes("w-full gap-4 flex-wrap items-start"):
@@ -113,7 +119,6 @@ class RemediesPage:
         if data is None:
             return
         self.curves, self.drawn_curves, self.results = {}, {}, []
-        self.remedies_table.content = ""
         work.status = "Training the plain run, then each remedy…"
 
         def on_epoch(name, rows):
@@ -132,11 +137,7 @@ class RemediesPage:
         work.finish(f"Done: {len(results)} runs in {sum(r.run.seconds for r in results):.0f} s.")
 
     def _start_remedy_experiment(self, experiment) -> None:
-        if self.remedies_work.busy:
-            self.remedies_work.status = "Wait for the current runs to finish, then press the experiment again."
-            return
-        background_tasks.create(self.remedies_work.run(lambda: self._remedy_experiment(experiment)),
-                                name="remedies-experiment")
+        self.remedies_work.start_in_background(lambda: self._remedy_experiment(experiment))
 
     async def _remedy_experiment(self, experiment) -> None:
         work = self.remedies_work
@@ -150,7 +151,7 @@ class RemediesPage:
         for name, run_setup in (("none", OverfittingSetup()), (experiment.title, setup)):
             if name == "none" and self.plain_run is not None:
                 runs[name] = self.plain_run
-                self.curves = {**self.curves, name: (run_setup, _rows(self.plain_run))}
+                self.curves = {**self.curves, name: (run_setup, self.plain_run.rows)}
                 continue
             work.status = f"Training {'the plain run' if name == 'none' else experiment.title.lower()}…"
             runs[name] = await run.io_bound(
@@ -209,7 +210,7 @@ class RemediesPage:
             f'<div class="mb-2" data-fix="{kind}"><div class="text-sm font-bold">{FIXES[kind]}: the last layer gets '
             f'{_times(found.ratio)} the first</div>{norm_bars(found.norms.tolist(), FIX_COLORS[kind], scale)}</div>'
             for kind, found in norms.items())
-        self.fix_text.text = " ".join(f"{FIXES[kind].capitalize()}: {describe_gradient_norms(found)}"
+        self.fix_text.text = " ".join(f"{FIXES[kind]}: {describe_gradient_norms(found)}"
                                       for kind, found in norms.items())
         work.finish(f"{depth} hidden layers, before training.")
 
@@ -222,15 +223,14 @@ class RemediesPage:
         self.fix_watch, self.drawn_watch = {}, {}
         for index, kind in enumerate(FIXES):
             work.status = f"Training {FIXES[kind]} ({index + 1} of {len(FIXES)})…"
-            watched = await run.io_bound(watch_training, data, kind, depth, 0.1, None, 1, WATCH_EXAMPLES,
-                                         should_stop=lambda: self.closed)
+            watched = await run.io_bound(watch_training, data, kind, depth, should_stop=lambda: self.closed)
             if self.closed:
                 return
             self.fix_watch = {**self.fix_watch, kind: watched}
             work.set_progress((index + 1) / len(FIXES))
         self.fix_text.text = " ".join(
-            f"{FIXES[kind].capitalize()}: test accuracy {watched.test_accuracy:.1%} after one epoch."
-            if watched.test_accuracy is not None else f"{FIXES[kind].capitalize()}: diverged."
+            f"{FIXES[kind]}: test accuracy {watched.test_accuracy:.1%} after one epoch."
+            if watched.test_accuracy is not None else f"{FIXES[kind]}: diverged."
             for kind, watched in self.fix_watch.items())
         work.finish("Done.")
 
@@ -257,7 +257,7 @@ class RemediesPage:
         for clip_norm in clip_norms:
             work.status = f"Training {'without clipping' if clip_norm is None else f'clipped at {clip_norm:g}'}…"
             watched = await run.io_bound(watch_training, data, CLIPPING["kind"], CLIPPING["n_hidden"], CLIPPING["lr"],
-                                         clip_norm, 1, WATCH_EXAMPLES, should_stop=lambda: self.closed)
+                                         clip_norm, should_stop=lambda: self.closed)
             if self.closed:
                 return {}
             self.clip_runs = {**self.clip_runs, clip_norm: watched}
@@ -267,10 +267,7 @@ class RemediesPage:
 
     def _start_gradient_experiment(self, experiment) -> None:
         work = self.fixes_work if experiment.key == "residual" else self.clip_work
-        if work.busy:
-            work.status = "Wait for the current runs to finish, then press the experiment again."
-            return
-        background_tasks.create(work.run(lambda: self._gradient_experiment(experiment)), name="remedies-gradients")
+        work.start_in_background(lambda: self._gradient_experiment(experiment))
 
     async def _gradient_experiment(self, experiment) -> None:
         setup = experiment.setup
@@ -285,8 +282,8 @@ class RemediesPage:
             return
         self.depth_input.value = setup["n_hidden"]
         work.status = f"Training {setup['n_hidden']} residual blocks for one epoch…"
-        watched = await run.io_bound(watch_training, data, setup["kind"], setup["n_hidden"], setup["lr"], None, 1,
-                                     WATCH_EXAMPLES, should_stop=lambda: self.closed)
+        watched = await run.io_bound(watch_training, data, setup["kind"], setup["n_hidden"], setup["lr"],
+                                     should_stop=lambda: self.closed)
         if self.closed:
             return
         self.fix_watch, self.drawn_watch = {"residual": watched}, {}
@@ -303,8 +300,9 @@ class RemediesPage:
             self.remedies_chart.show({_label(name): _steps_and_accuracy(setup, rows)
                                       for name, (setup, rows) in curves.items()})
         results = self.results
-        if results and len(results) != self.remedies_table.content.count("<tr data-remedy"):
-            self.remedies_table.content = remedies_table(results)
+        if results is not self.drawn_results:
+            self.drawn_results = results
+            self.remedies_table.content = remedies_table(results) if results else ""
         if self.fix_watch is not self.drawn_watch:
             self.drawn_watch = self.fix_watch
             self.fix_chart.show({FIXES[kind]: (watched.steps.tolist(), np.maximum(watched.norms[:, 0], 1e-12).tolist())
@@ -324,11 +322,7 @@ def _label(name: str) -> str:
     return REMEDIES[name][0] if name in REMEDIES else name
 
 
-def _rows(run) -> np.ndarray:
-    return np.column_stack([run.epochs, run.train_loss, run.train_accuracy, run.test_loss, run.test_accuracy])
-
-
 def _steps_and_accuracy(setup: OverfittingSetup, rows: np.ndarray) -> tuple[list, list]:
     """x: thousands of training steps after each scored epoch; y: the test accuracy then."""
-    steps_per_epoch = -(-setup.train_samples // setup.batch_size)
-    return ((rows[:, 0] + 1) * steps_per_epoch / 1000).tolist(), rows[:, 4].tolist()
+    steps = steps_per_epoch(setup.train_samples, setup.batch_size)
+    return ((rows[:, 0] + 1) * steps / 1000).tolist(), rows[:, 4].tolist()
