@@ -108,3 +108,15 @@ def test_the_wider_network_experiment_reads_its_own_sweep(mnist):
     flops = rows[1].training_flops / rows[0].training_flops
     assert f"{flops:.1f}× the operations per example" in text and 2 < flops < 4
     assert f"{rows[1].speed.seconds_per_step / rows[0].speed.seconds_per_step:.1f}× as long" in text
+
+
+def test_the_wider_network_sentence_reads_the_pace_it_measured():
+    from types import SimpleNamespace
+
+    def row(value, flops, seconds):
+        return SimpleNamespace(value=value, params=value, training_flops=flops, memory_bytes=value,
+                               speed=SimpleNamespace(seconds_per_step=seconds, gflops_per_second=flops / seconds))
+
+    busier = EXPERIMENTS["wider-network"].outcome([row(256, 100, 1.0), row(512, 260, 1.2)]).text
+    slower = EXPERIMENTS["wider-network"].outcome([row(256, 100, 1.0), row(512, 260, 3.5)]).text
+    assert "keep the cores busier" in busier and "slower per operation" in slower

@@ -81,7 +81,16 @@ def wider_network(rows: list) -> Outcome:
                    f"{wide.value}×{wide.value}: four times) and {wide.memory_bytes / narrow.memory_bytes:.1f}× the "
                    f"memory. A step took {wide.speed.seconds_per_step / narrow.speed.seconds_per_step:.1f}× as long "
                    f"here ({narrow.speed.gflops_per_second:.0f} then {wide.speed.gflops_per_second:.0f} GFLOP/s: "
-                   "bigger products keep the cores busier).")
+                   f"{_pace(wide.speed.gflops_per_second / narrow.speed.gflops_per_second)}).")
+
+
+def _pace(ratio: float) -> str:
+    """What a change in GFLOP/s says, read from its ratio (later over earlier)."""
+    if ratio > 1.1:
+        return "bigger products keep the cores busier"
+    if ratio < 0.9:
+        return "the larger matrices ran slower per operation on this machine"
+    return "the same pace per operation, so the time grew with the work"
 
 
 def weight_decay_gain(numbers: OverfittingComparison) -> Outcome:
