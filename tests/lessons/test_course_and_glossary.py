@@ -26,7 +26,7 @@ def test_each_chapter_links_to_its_section_or_is_marked_coming():
             assert page.startswith("/") and section == c.anchor
     assert [c.number for c in chapters_on("/step")] == [3, 5, 7]
     assert [c.number for c in chapters_on("/playground")] == [1, 4, 6, 9, 10]
-    assert {c.number for c in CHAPTERS if c.coming} == {2, 12}
+    assert {c.number for c in CHAPTERS if c.coming} == {12}
 
 
 def test_mark_terms_marks_each_words_first_appearance_and_keeps_the_text():

@@ -19,6 +19,8 @@ class Lesson:
 LESSONS = (
     Lesson("/playground", "Playground",
            "Train a small network on 2D points and watch the decision boundary, every neuron and every weight change."),
+    Lesson("/history", "History",
+           "Run the history: threshold neurons (1943), the perceptron and XOR (1958, 1969), backpropagation (1986)."),
     Lesson("/mnist", "MNIST",
            "Train on 60,000 real handwritten digits and watch loss, accuracy, gradients and first-layer weights live."),
     Lesson("/draw", "Draw",

@@ -40,11 +40,12 @@ CHAPTERS = (
             "to. Press Play and watch the weights (the lines) change and the decision boundary take shape."),
     Chapter(2, "History",
             "From the perceptron (1958) and the XOR problem to backpropagation, convolutional nets and deep learning.",
-            None,
-            "The perceptron (Rosenblatt, 1958) learned a single weighted sum; Minsky and Papert showed in 1969 "
-            "that it cannot learn XOR. Backpropagation (Rumelhart, Hinton and Williams, 1986) made hidden layers "
-            "trainable, convolutional networks read digits in the 1990s, and GPUs and big data brought deep "
-            "learning in 2012."),
+            "/history#chapter-2",
+            "McCulloch and Pitts (1943) described a neuron as a threshold unit that computes logic. Rosenblatt's "
+            "perceptron (1958) learned its weights from examples, one mistake at a time; Minsky and Papert showed in "
+            "1969 that one layer cannot learn XOR. Backpropagation (Rumelhart, Hinton and Williams, 1986) made "
+            "hidden layers trainable, convolutional networks read digits in the 1990s, and GPUs and big data "
+            "brought deep learning in 2012. Run each step of that story below."),
     Chapter(3, "Forward propagation",
             "How one example flows through the layers and becomes a prediction, number by number.",
             "/step#chapter-3",

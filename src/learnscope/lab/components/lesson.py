@@ -82,8 +82,10 @@ class TryThis:
     """"Try this" experiments. `cards(chapter)` puts a chapter's cards where it is called; `banner()` the line that
     follows the active experiment beside the live picture; `show(numbers, still_set_up)` updates both."""
 
-    def __init__(self, experiments: tuple[Experiment, ...], start: Callable[[Experiment], None]):
-        self.experiments, self.start = experiments, start
+    def __init__(self, experiments: tuple[Experiment, ...], start: Callable[[Experiment], None],
+                 scroll_to: str | None = None):
+        # scroll_to: the id of the element holding the live picture (None: the top of the page)
+        self.experiments, self.start, self.scroll_to = experiments, start, scroll_to
         self.active: Experiment | None = None
         self._outcomes: dict[str, ui.label] = {}
         self._banner = self._banner_title = self._banner_text = None
@@ -119,7 +121,10 @@ class TryThis:
         for key, label in self._outcomes.items():
             label.text = "" if key != experiment.key else "Running…"
         self.start(experiment)
-        ui.run_javascript("window.scrollTo({top: 0, behavior: 'smooth'})")     # to the live picture
+        if self.scroll_to is None:                                              # to the live picture
+            ui.run_javascript("window.scrollTo({top: 0, behavior: 'smooth'})")
+        else:
+            ui.run_javascript(f"document.getElementById('{self.scroll_to}').scrollIntoView({{behavior: 'smooth'}})")
 
     def show(self, numbers, still_set_up: bool) -> None:
         """numbers: what the page's outcomes read (a RunNumbers, a LearningStep, a DigitReading, or None)."""
