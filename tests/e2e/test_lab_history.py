@@ -37,6 +37,7 @@ def test_the_truth_table_lights_up_and_no_setting_gives_xor(lab_page):
         "rows => rows.map(r => r.dataset.fires)") == ["0", "1", "1", "1"]
     page.get_by_label("threshold θ").fill("")
     page.locator("[data-gate]").get_by_text("expect numbers").wait_for()
+    assert page.locator("[data-truth-table] tr[data-fires]").count() == 0        # no table for an unset unit
     page.get_by_role("button", name="Search for XOR").click()
     page.locator("[data-xor-search]").get_by_text("none computes XOR").wait_for()
     lab_page.screenshot_of("#mcculloch-pitts", "history-mcculloch-pitts")

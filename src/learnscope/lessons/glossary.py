@@ -77,6 +77,13 @@ GLOSSARY = {
     "perceptron": "Rosenblatt's 1958 single-layer network: one weighted sum and a threshold. It can only separate "
                   "classes with a straight line, so it cannot learn XOR.",
     "feature": "One number describing an example: a pixel, a position, or something a hidden layer computed.",
+    "threshold": "The value a neuron's weighted sum must reach for it to fire (output 1) in a threshold unit.",
+    "xor": "Exclusive or: 1 when exactly one of two inputs is 1. No single straight line separates its 1s from its "
+           "0s, so one perceptron cannot learn it; a hidden layer can.",
+    "linearly separable": "Two classes one straight line (a flat plane, in more dimensions) can split with every "
+                          "example on its own side. The perceptron learns exactly these.",
+    "margin": "How far the separating line stays from the nearest example; the wider, the sooner the perceptron "
+              "finds a line (Novikoff's bound, (R/γ)² mistakes at most).",
 }
 
 #: other spellings and forms -> the glossary's term
@@ -91,7 +98,7 @@ ALIASES = {
     "vanishing gradients": "vanishing gradient", "exploding gradients": "exploding gradient",
     "diverges": "divergence", "diverged": "divergence", "regularization": "regularisation",
     "batch norm": "batch normalisation", "batch normalization": "batch normalisation", "features": "feature",
-    "overfits": "overfitting", "underfits": "underfitting",
+    "overfits": "overfitting", "underfits": "underfitting", "separable": "linearly separable",
 }
 
 

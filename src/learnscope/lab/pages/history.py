@@ -183,6 +183,7 @@ class HistoryPage:
                                     f"{', '.join('empty' if v is None else f'{v:g}' for v in values)}. Type a number "
                                     "in each box.")
             self.gate_label.classes(replace="text-base font-bold text-red-700")
+            self.truth_table.content = ""                   # no table for a unit that is not set
             return
         w1, w2, theta = (float(v) for v in values)
         self.truth_table.content = truth_table_html((w1, w2), theta)
