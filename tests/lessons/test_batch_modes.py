@@ -82,7 +82,9 @@ def test_the_three_modes_on_real_digits_start_alike_and_count_what_each_step_cos
     for curve in curves.values():
         assert np.all(np.diff(curve.seconds) > 0) and curve.seconds[-1] >= 0.6
         assert curve.loss[-1] < curve.loss[0]                      # every mode learned something
-    assert stochastic.updates[-1] > mini.updates[-1] > batch.updates[-1]
+    # NOTE: only the full batch's steps are reliably slower (3,000 examples each); one example against 64 is a
+    # matter of overhead and load, close enough to swap places on a busy machine (2,991 against 2,999 once)
+    assert min(stochastic.updates[-1], mini.updates[-1]) > batch.updates[-1]
     text = mnist_modes_summary(curves, 3000)
     for mode, curve in curves.items():
         assert f"{mode} made {int(curve.updates[-1]):,} update" in text and f"{curve.loss[-1]:.3f}" in text
