@@ -1,0 +1,53 @@
+"""The sanity check of Adebayo et al.: re-drawing the weights from the top changes a gradient map beyond
+recognition, while maps multiplied by the input keep their look; rank correlation itself."""
+
+import numpy as np
+import pytest
+
+from learnscope.explain.sanity import cascading_randomization, randomized_from_top, rank_correlation
+
+
+def test_randomizing_the_weights_drops_the_gradient_maps_rank_correlation_below_half(trained_mlp, trained_cnn,
+                                                                                     mnist):
+    for model in (trained_mlp, trained_cnn):
+        for index in range(3):
+            x, target = mnist.x_test[index], int(mnist.y_test[index])
+            original, steps = cascading_randomization(model, x, target, "saliency")
+            assert steps[-1].lowest == min(i for i, layer in enumerate(model.layers) if layer.params)
+            assert abs(steps[-1].signed_correlation) < 0.5
+            assert rank_correlation(original, original) == pytest.approx(1.0)
+    _, mlp_steps = cascading_randomization(trained_mlp, mnist.x_test[0], int(mnist.y_test[0]), "saliency")
+    assert abs(mlp_steps[-1].correlation) < 0.5                 # an MLP's gradient sizes lose their pattern too
+
+
+def test_a_cnns_gradient_sizes_keep_the_shape_its_architecture_gives_them(trained_cnn, mnist):
+    """Adebayo et al.'s caution: a map's look can come from the architecture. A random CNN's |gradient| is still
+    largest where most filters overlap, so the sizes keep some rank correlation that the signs do not."""
+    _, steps = cascading_randomization(trained_cnn, mnist.x_test[0], int(mnist.y_test[0]), "saliency")
+    assert steps[-1].correlation > abs(steps[-1].signed_correlation) + 0.2
+
+
+def test_gradient_times_input_keeps_its_look_on_the_blank_background_but_not_on_the_ink(trained_mlp, mnist):
+    x, target = mnist.x_test[0], int(mnist.y_test[0])
+    _, steps = cascading_randomization(trained_mlp, x, target, "gradient × input")
+    assert steps[-1].correlation > 0.9                # both maps are 0 wherever the digit is blank
+    assert steps[-1].ink_correlation < steps[-1].correlation - 0.3
+
+
+def test_randomized_copies_leave_the_model_alone(trained_mlp):
+    before = [param.copy() for _, param, _ in trained_mlp.named_params()]
+    copies = randomized_from_top(trained_mlp)
+    assert [np.array_equal(a, param) for a, (_, param, _) in zip(before, trained_mlp.named_params())] == \
+        [True] * len(before)
+    last = copies[-1][1]
+    changed = [not np.array_equal(a, param) for a, (_, param, _) in zip(before, last.named_params())]
+    assert all(changed[i] for i, (name, _, _) in enumerate(last.named_params()) if name.endswith(".W"))
+
+
+def test_rank_correlation_reads_rankings_not_values():
+    values = np.arange(10.0)
+    assert rank_correlation(values, values ** 3) == pytest.approx(1.0)           # same order, other values
+    assert rank_correlation(values, -values, absolute=False) == pytest.approx(-1.0)
+    assert rank_correlation(values, np.ones(10)) == 0.0
+    with pytest.raises(ValueError, match="one shape"):
+        rank_correlation(values, values[:5])
