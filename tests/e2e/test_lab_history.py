@@ -5,7 +5,13 @@ Screenshots: test-artifacts/lab-history-*.png."""
 
 from urllib.parse import parse_qs, urlparse
 
-from learnscope.lessons.backprop_xor import describe_xor_network, read_xor_network, train_xor, xor_setup
+from learnscope.lessons.backprop_xor import (
+    describe_xor_network,
+    read_xor_network,
+    train_from_starts,
+    train_xor,
+    xor_setup,
+)
 from learnscope.lessons.history_lab import HISTORY_EXPERIMENTS, PERCEPTRON_EPOCHS, PerceptronComparison
 from learnscope.lessons.perceptron_rule import (
     PerceptronRun,
@@ -130,3 +136,23 @@ def test_the_timeline_opens_the_live_pieces(lab_page):
     lab_page.screenshot("history-full")
     page.locator("[data-timeline] [data-year='2012']").click()
     page.wait_for_url("**/remedies#chapter-10")
+
+
+def test_ten_random_starts_show_a_stuck_network_and_the_hidden_layer_can_be_chosen(lab_page):
+    page = lab_page.open("/history")
+    page.locator("[data-experiment='many-starts']").get_by_role("button").click()
+    outcome = page.locator("[data-outcome='many-starts']")
+    outcome.get_by_text("starts reached 100%").wait_for(timeout=60_000)
+    runs = train_from_starts(range(EXPERIMENTS["many-starts"].setup["starts"]))
+    assert outcome.inner_text() == EXPERIMENTS["many-starts"].outcome(runs).text
+    stuck = next(run for run in runs if run.accuracy < 1)
+    caption = page.locator("[data-xor-caption]")
+    caption.get_by_text(f"Showing random start {stuck.setup.seed}, one that got stuck").wait_for()
+    assert page.locator("[data-reading]").inner_text() == describe_xor_network(read_xor_network(stuck.model))
+    lab_page.screenshot_of("#backprop", "history-stuck")
+    page.locator("[data-hidden]").click()
+    page.get_by_role("option", name="3 hidden units").click()
+    caption.get_by_text("3 hidden units").wait_for()
+    assert page.locator("[data-xor-plane] line[data-line]").count() == 3
+    page.get_by_role("button", name="Train with backpropagation").click()
+    page.locator("[data-backprop-status]").get_by_text("100% of the corners right").wait_for(timeout=30_000)

@@ -93,6 +93,10 @@ def corners_table_html(reading) -> str:
             f"</tr>{rows}</table>")
 
 
+def hidden_units(n: int) -> str:
+    return f"{n} hidden unit{'s' if n != 1 else ''}"
+
+
 def section(anchor: str) -> ui.element:
     return ui.element("section").props(f'id="{anchor}"').classes("w-full flex flex-col gap-2 scroll-mt-16")
 
@@ -107,7 +111,8 @@ class HistoryPage:
         self.xor_snapshot = None            # the backprop run so far, set from the worker thread
         self.drawn_xor = None
         self.xor_caption = ""
-        self.seed, self.hidden = 1, 2
+        self.seed = 1
+        self.restart_asked = False          # the controls changed while a run was going: stop it, then start over
         perceptron = tuple(e for e in HISTORY_EXPERIMENTS if not {"hidden", "starts"} & set(e.setup))
         backprop = tuple(e for e in HISTORY_EXPERIMENTS if e not in perceptron)
         self.perceptron_try = TryThis(perceptron, self._start_perceptron_experiment, scroll_to="perceptron")
@@ -210,7 +215,7 @@ class HistoryPage:
                     .classes("w-44").props("data-gap")
                 self.lr_input = ui.input("Learning rate η", value="1").classes("w-32").props("data-lr")
                 self.lr_input.on("keydown.enter", self._change_points)
-                self.lr_input.on("blur", self._change_points)
+                self.lr_input.on("blur", self._lr_left)
             with ui.row().classes("w-full gap-2 items-center flex-wrap"):
                 ui.button("Step", icon="redo", on_click=lambda: self._advance("step")).props("no-caps data-step") \
                     .tooltip("Show the perceptron the next point.")
@@ -241,10 +246,19 @@ class HistoryPage:
         separable = separable_points(margin=self.gap)
         return flip_label(separable) if self.points_key == "flipped" else separable
 
+    def _lr_left(self) -> None:
+        if str(self.lr_input.value).strip() != f"{self.lr:g}":     # leaving the box unchanged keeps the run
+            self._change_points()
+
     def _change_points(self, *_) -> None:
-        """Read the controls and start over from w = 0."""
+        """The controls changed: start over now, or once the run going on has stopped."""
         if self.perceptron_work.busy:
-            return
+            self.restart_asked = True
+        else:
+            self._start_over()
+
+    def _start_over(self) -> None:
+        """Read the controls and start a new run from w = 0."""
         try:
             lr = float(str(self.lr_input.value).strip().replace(",", "."))
         except ValueError:
@@ -273,10 +287,14 @@ class HistoryPage:
     async def _run_to_end(self) -> None:
         self.perceptron_work.status = "Running…"
         before = self.run.epoch
-        await run.io_bound(self.run.run_epochs, PERCEPTRON_EPOCHS, True, lambda: self.closed)
+        await run.io_bound(self.run.run_epochs, PERCEPTRON_EPOCHS, True, lambda: self.closed or self.restart_asked)
         self.last_step = None
-        self._show_perceptron()
         self.perceptron_work.finish(f"Ran {self.run.epoch - before:,} epochs.")
+        if self.restart_asked:
+            self.restart_asked = False
+            self._start_over()
+        else:
+            self._show_perceptron()
 
     def _show_perceptron(self) -> None:
         run_ = self.run
@@ -356,11 +374,15 @@ class HistoryPage:
             explain("Rumelhart, Hinton and Williams showed that backpropagation trains hidden layers. Here: XOR's "
                     "four corners, two sigmoid hidden units and an output, trained by gradient descent. Each hidden "
                     "unit draws its own line; the output combines the two, which no single line could do.")
-            self.backprop_work = WorkRow([
-                Work("Train with backpropagation", "play_arrow", self._train, "Train the network on XOR's corners "
-                     "(2,000 epochs, a few seconds)."),
-                Work("Another random start", "casino", self._another_start, "Start from other random weights.",
-                     primary=False)], "backprop", "How far the training is")
+            with ui.row().classes("w-full items-center gap-3"):
+                self.hidden_select = ui.select({n: hidden_units(n) for n in (1, 2, 3)},
+                                               value=2, label="Hidden layer", on_change=self._hidden_changed) \
+                    .classes("w-40").props("data-hidden")
+                self.backprop_work = WorkRow([
+                    Work("Train with backpropagation", "play_arrow", self._train, "Train the network on XOR's "
+                         "corners (2,000 epochs, a few seconds)."),
+                    Work("Another random start", "casino", self._another_start, "Start from other random weights.",
+                         primary=False)], "backprop", "How far the training is")
             self.backprop_try.banner()
             with ui.row().classes("w-full gap-6 items-start flex-wrap"):
                 self.xor_plane = ui.html("", sanitize=False).props('aria-label="XOR and the hidden units\' lines"')
@@ -373,15 +395,18 @@ class HistoryPage:
                         .props("data-step-link")
             self.xor_caption_label = explain("").props("data-xor-caption")
 
+    def _hidden_changed(self) -> None:
+        if not self.backprop_work.busy:
+            self._show_start(xor_setup(seed=self.seed, hidden=self.hidden_select.value))
+
     def _show_start(self, setup) -> None:
         """The network at its starting weights (before training), and the One step link to it."""
-        self.xor_caption = f"{setup.hidden[0]} hidden unit{'s' if setup.hidden[0] != 1 else ''}, random start " \
-                           f"{setup.seed}, at its starting weights"
+        self.xor_caption = f"{hidden_units(setup.hidden[0])}, random start {setup.seed}, at its starting weights"
         self.step_link.props(f'href="/step?setup={quote(setup.to_query())}"')
         self.xor_snapshot = network_at_start(setup)
 
     async def _train(self) -> None:
-        await self._train_one(xor_setup(seed=self.seed, hidden=self.hidden))
+        await self._train_one(xor_setup(seed=self.seed, hidden=self.hidden_select.value))
 
     async def _another_start(self) -> None:
         self.seed += 1
@@ -394,8 +419,8 @@ class HistoryPage:
 
     async def _train_one(self, setup):
         work = self.backprop_work
-        self.hidden, self.seed = setup.hidden[0], setup.seed
-        self.xor_caption = f"{self.hidden} hidden unit{'s' if self.hidden != 1 else ''}, random start {self.seed}"
+        self.hidden_select.value, self.seed = setup.hidden[0], setup.seed
+        self.xor_caption = f"{hidden_units(setup.hidden[0])}, random start {setup.seed}"
         self.step_link.props(f'href="/step?setup={quote(setup.to_query())}"')
         work.status = "Training…"
         result = await run.io_bound(train_xor, setup, on_epoch=self._publish, should_stop=lambda: self.closed)
@@ -416,10 +441,10 @@ class HistoryPage:
             work.status = f"Training from {setup['starts']} random starts…"
             result = await run.io_bound(train_from_starts, range(setup["starts"]), should_stop=lambda: self.closed)
             shown = next((r for r in result if r.accuracy < 1), result[-1])   # a stuck one says the most
-            self.seed, self.hidden = shown.setup.seed, shown.setup.hidden[0]
+            self.hidden_select.value, self.seed = shown.setup.hidden[0], shown.setup.seed
             self.step_link.props(f'href="/step?setup={quote(shown.setup.to_query())}"')
             self.xor_caption = (f"Showing random start {shown.setup.seed}, " +
-                                ("one that got stuck." if shown.accuracy < 1 else "the last one."))
+                                ("one that got stuck" if shown.accuracy < 1 else "the last one"))
             self.xor_snapshot = shown
             work.finish(f"{sum(r.accuracy == 1 for r in result)} of {len(result)} starts solved XOR.")
         if not self.closed:
