@@ -122,3 +122,16 @@ def test_bad_targets_and_inputs_say_what_to_pass(trained_mlp):
         saliency_map("model", x, 0)
     with pytest.raises(ValueError, match="expected an image"):
         occlusion_map(trained_mlp, np.zeros(784, np.float32), 0)
+
+
+def test_the_completeness_sentence_carries_the_check(trained_mlp, mnist):
+    from learnscope.explain.attributions import describe_integrated_gradients
+
+    x, target = mnist.x_test[0], int(mnist.y_test[0])
+    fine = integrated_gradients(trained_mlp, x, target, n_steps=64)
+    text = describe_integrated_gradients(fine, str(target), "black")
+    assert f"add up to {fine.values.sum():.3f}" in text
+    assert f"a change of {fine.score - fine.baseline_score:.3f}" in text
+    assert "within 1%" in text
+    coarse = integrated_gradients(trained_mlp, x, target, n_steps=1)
+    assert coarse.relative_delta > 0.01 and "use more steps" in describe_integrated_gradients(coarse, "7", "black")

@@ -51,3 +51,30 @@ def test_rank_correlation_reads_rankings_not_values():
     assert rank_correlation(values, np.ones(10)) == 0.0
     with pytest.raises(ValueError, match="one shape"):
         rank_correlation(values, values[:5])
+
+
+def test_the_sanity_sentence_reads_the_fully_randomized_step(trained_mlp, mnist):
+    from learnscope.explain.sanity import describe_sanity
+
+    x, target = mnist.x_test[0], int(mnist.y_test[0])
+    _, saliency = cascading_randomization(trained_mlp, x, target, "saliency")
+    text = describe_sanity("saliency", saliency)
+    assert f"correlates {saliency[-1].correlation:.2f}" in text and "beyond recognition" in text
+    _, times_input = cascading_randomization(trained_mlp, x, target, "gradient × input")
+    text = describe_sanity("gradient × input", times_input)
+    assert f"the digit's ink alone: {times_input[-1].ink_correlation:.2f}" in text and "still looks alike" in text
+
+
+@pytest.mark.parametrize(("everywhere", "signed", "ink", "verdict"), [
+    (0.1, -0.2, 0.3, "beyond recognition"),
+    (0.99, 0.98, 0.3, "on the ink it does not"),
+    (0.99, 0.98, 0.6, "on the ink it only partly does"),
+    (0.99, 0.98, 0.9, "barely changed, even on the ink"),
+    (0.45, 0.7, 0.2, "on the ink it does not"),             # the signs kept their pattern: not a pass
+])
+def test_each_verdict_follows_its_correlations(everywhere, signed, ink, verdict):
+    from learnscope.explain.sanity import SanityStep, describe_sanity
+
+    step = SanityStep(2, "layers 3–5", np.zeros(3), everywhere, signed, ink)
+    assert verdict in describe_sanity("saliency", [step])
+    assert describe_sanity("saliency", []).startswith("The model has no parameters")

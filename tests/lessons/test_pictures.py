@@ -2,6 +2,7 @@ import base64
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from learnscope.lessons.pictures import (
@@ -59,3 +60,22 @@ def test_hex_color_writes_rgb_as_css():
     assert hex_color([245, 147, 34]) == "#f59322" and hex_color(np.array([8.4, 119.0, 189.0])) == "#0877bd"
     assert hex_color(diverging_colors([0.0])[0]) == "#ffffff"                  # zero is white on the sign scale
     assert hex_color(POSITIVE) != hex_color(NEGATIVE)
+
+
+def test_an_attribution_overlay_shows_the_map_where_strong_and_the_digit_where_weak():
+    from learnscope.lessons.pictures import NEGATIVE, POSITIVE, attribution_overlay
+
+    digit = np.zeros((4, 4), np.float32)
+    digit[1, 1] = 1.0
+    attribution = np.zeros((4, 4), np.float32)
+    attribution[0, 0], attribution[3, 3] = 2.0, -2.0
+    picture = attribution_overlay(digit, attribution)
+    assert picture.shape == (4, 4, 3)
+    assert picture[0, 0].tolist() == POSITIVE.astype(int).tolist()         # strongest for: orange
+    assert picture[3, 3].tolist() == NEGATIVE.astype(int).tolist()         # strongest against: blue
+    assert picture[1, 1].tolist() == [102, 102, 102]                        # ink under no map: grey
+    assert picture[2, 2].tolist() == [255, 255, 255]                        # nothing: white
+    sizes = attribution_overlay(digit, attribution, signed=False)
+    assert sizes[3, 3].tolist() == POSITIVE.astype(int).tolist()            # by size: against counts too
+    with pytest.raises(ValueError, match="digit's shape"):
+        attribution_overlay(digit, attribution[:2])

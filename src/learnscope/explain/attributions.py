@@ -168,3 +168,17 @@ def _starts(size: int, window: int, stride: int) -> list[int]:
     if starts[-1] != size - window:
         starts.append(size - window)
     return starts
+
+
+def describe_integrated_gradients(result: IntegratedGradients, class_name: str, baseline_name: str) -> str:
+    """The completeness check in words: what the attributions add up to, what they should, and how far off."""
+    change = result.score - result.baseline_score
+    text = (f"Integrated gradients for class {class_name} add up to {result.values.sum():.3f}; the score F went from "
+            f"{result.baseline_score:.3f} on the {baseline_name} baseline to {result.score:.3f} on the input, a change "
+            f"of {change:.3f}. Off by {abs(result.delta):.3f}")
+    if not change:
+        return text + "."
+    share = result.relative_delta
+    verdict = ("within 1%: the path was sampled finely enough" if share < 0.01 else
+               "more than 1%: use more steps, the path's gradient changes faster than they sample")
+    return text + f" ({share:.1%} of the change), {verdict} ({result.n_steps} steps)."

@@ -92,3 +92,27 @@ def cascading_randomization(model: Sequential, x, target: int, method: str = "sa
                                 rank_correlation(original, explained, absolute=False),
                                 rank_correlation(original[ink], explained[ink])))
     return original, steps
+
+
+#: below this rank correlation a randomized model's map counts as changed (Adebayo et al.'s figures: near 0);
+#: at or above ALIKE, as barely changed
+CHANGED, ALIKE = 0.5, 0.8
+
+
+def describe_sanity(method: str, steps: list[SanityStep]) -> str:
+    """What the check found for the fully randomized model: does the map depend on what the model learned?"""
+    if not steps:
+        return "The model has no parameters to re-draw, so there is nothing to check."
+    last = steps[-1]
+    numbers = (f"With every layer re-drawn, the {method} map's ranking of the pixels by size correlates "
+               f"{last.correlation:.2f} with the trained model's (signed values: {last.signed_correlation:.2f}; "
+               f"the digit's ink alone: {last.ink_correlation:.2f}).")
+    if abs(last.correlation) < CHANGED and abs(last.signed_correlation) < CHANGED:
+        return numbers + " It changed beyond recognition: this map shows what the model learned."
+    if abs(last.ink_correlation) >= ALIKE:
+        return numbers + (" It barely changed, even on the ink: this map would look the same for a model that "
+                          "learned nothing, so it shows the input more than the model.")
+    on_ink = "does not" if abs(last.ink_correlation) < CHANGED else "only partly does"
+    return numbers + (f" The whole map still looks alike, but on the ink it {on_ink}: the likeness comes from the "
+                      "input (a map multiplied by x is 0 wherever the digit is blank) or from the architecture, not "
+                      "from what the model learned. Judge this map on the ink.")

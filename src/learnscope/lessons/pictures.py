@@ -74,3 +74,18 @@ def png_bytes(pixels: np.ndarray, scale: int = 1) -> bytes:
 def png_data_uri(pixels: np.ndarray, scale: int = 1) -> str:
     """The PNG as a data: URI, which an <img> shows without another request to the server."""
     return "data:image/png;base64," + base64.b64encode(png_bytes(pixels, scale)).decode("ascii")
+
+
+def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, signed: bool = True) -> np.ndarray:
+    """(H, W) digit in [0, 1] and (H, W) attribution -> (H, W, 3) uint8: the map's colours (orange for, blue
+    against; or orange by size when not signed) over the digit, which shows through as grey where the map is
+    weak. Scaled to the map's largest |value|, so every map uses its full range."""
+    digit, attribution = np.asarray(digit, dtype=np.float32), np.asarray(attribution, dtype=np.float32)
+    if digit.shape != attribution.shape:
+        raise ValueError(f"attribution_overlay expected a map of the digit's shape {digit.shape}, got "
+                         f"{attribution.shape}.")
+    limit = float(np.abs(attribution).max()) or 1.0
+    colors = diverging_colors(attribution if signed else np.abs(attribution), limit=limit).astype(np.float32)
+    strength = np.clip(np.abs(attribution) / limit, 0, 1)[..., None]
+    ink = (1 - 0.6 * np.clip(digit, 0, 1))[..., None] * 255          # the digit in grey under a weak map
+    return np.rint(strength * colors + (1 - strength) * ink).astype(np.uint8)
