@@ -186,6 +186,19 @@ class WatchedPage:
             arg=[title, n_lines, n_points], timeout=timeout)
         return next(chart for chart in self.live_charts() if chart["title"] == title)
 
+    def draw_on_pad(self, points) -> None:
+        """One stroke on the Draw page's pad through `points` in pad pixels (0..280): press, move through them with
+        the button held (several events between each), release."""
+        pad = self.page.locator(".drawing-pad img")
+        pad.wait_for()
+        box = pad.bounding_box()
+        on_page = [(box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280) for x, y in points]
+        self.page.mouse.move(*on_page[0])
+        self.page.mouse.down()
+        for point in on_page[1:]:
+            self.page.mouse.move(*point, steps=4)
+        self.page.mouse.up()
+
     def horizontal_overflow(self) -> int:
         """How many pixels the page is wider than the viewport (0: nothing cut off at the side)."""
         return self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -14,15 +14,6 @@ def pad_box(page):
     return pad.bounding_box()
 
 
-def stroke(page, points):
-    """Press, move through the points with the button held (several events between each), release."""
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for point in points[1:]:
-        page.mouse.move(*point, steps=4)
-    page.mouse.up()
-
-
 def on_pad(box, x, y):
     """Pad pixels (0..280) -> page coordinates."""
     return box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280
@@ -39,8 +30,7 @@ def test_quick_model_reads_a_drawn_one_and_zero(lab_page):
     page.get_by_role("button", name="Train a quick model").click()
     page.get_by_text("Reading with: quick MLP, Draw page").wait_for(timeout=TRAINING_TIMEOUT_MS)
 
-    box = pad_box(page)
-    stroke(page, [on_pad(box, 146, 40), on_pad(box, 141, 140), on_pad(box, 136, 240)])
+    lab_page.draw_on_pad([(146, 40), (141, 140), (136, 240)])
     page.get_by_text("It reads: 1").wait_for(timeout=READ_TIMEOUT_MS)
     page.get_by_text("Hidden layer 1 (ReLU, 128 units)").wait_for()
     assert lab_page.horizontal_overflow() <= 0
@@ -51,9 +41,8 @@ def test_quick_model_reads_a_drawn_one_and_zero(lab_page):
 
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("Draw a digit", exact=True).wait_for(timeout=READ_TIMEOUT_MS)
-    ellipse = [on_pad(box, 140 + 60 * math.sin(a), 140 - 90 * math.cos(a))
-               for a in (2 * math.pi * k / 36 for k in range(37))]
-    stroke(page, ellipse)
+    lab_page.draw_on_pad([(140 + 60 * math.sin(a), 140 - 90 * math.cos(a))
+                          for a in (2 * math.pi * k / 36 for k in range(37))])
     page.get_by_text("It reads: 0").wait_for(timeout=READ_TIMEOUT_MS)
     move_away(page)
     page.wait_for_timeout(300)
@@ -70,8 +59,7 @@ def test_a_file_that_is_not_a_model_gives_an_inline_message(lab_page, lab_server
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert "not a readable model file" in alert.inner_text()
-    box = pad_box(page)                                         # the page keeps working: draw, see the picture
-    stroke(page, [on_pad(box, 140, 40), on_pad(box, 140, 240)])
+    lab_page.draw_on_pad([(140, 40), (140, 240)])                # the page keeps working: draw, see the picture
     page.get_by_text("No model to read with yet").wait_for(timeout=READ_TIMEOUT_MS)
     move_away(page)
     page.wait_for_timeout(300)

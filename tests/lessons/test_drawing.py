@@ -9,7 +9,7 @@ from PIL import Image
 from learnscope.architectures import build_mlp
 from learnscope.data.images import to_mnist_format
 from learnscope.data.sources import DatasetUnavailable
-from learnscope.layers import Dense, Softmax
+from learnscope.layers import Conv2D, Dense, Softmax
 from learnscope.lessons.drawing import (
     CANVAS_SIZE,
     PEN_WIDTH,
@@ -237,3 +237,9 @@ def test_quick_training_can_be_stopped(shared_data_dir):
 def test_quick_training_reports_missing_data_as_dataset_unavailable(tmp_path):
     with pytest.raises(DatasetUnavailable, match="learnscope data fetch mnist"):
         train_quick_digit_model(tmp_path)
+
+
+def test_the_quick_cnn_is_a_convolutional_network_that_reads_digits(shared_data_dir):
+    quick = train_quick_digit_model(shared_data_dir, seed=0, model="cnn")
+    assert any(isinstance(layer, Conv2D) for layer in quick.model.layers)
+    assert quick.test_accuracy > 0.97

@@ -77,5 +77,9 @@ def test_an_attribution_overlay_shows_the_map_where_strong_and_the_digit_where_w
     assert picture[2, 2].tolist() == [255, 255, 255]                        # nothing: white
     sizes = attribution_overlay(digit, attribution, signed=False)
     assert sizes[3, 3].tolist() == POSITIVE.astype(int).tolist()            # by size: against counts too
+    spiky = np.linspace(0, 1, 400).reshape(20, 20).astype(np.float32)
+    spiky[0, 0] = 100.0                                                     # one extreme pixel saturates
+    pale = attribution_overlay(np.zeros((20, 20), np.float32), spiky)
+    assert pale[19, 19].tolist() == POSITIVE.astype(int).tolist()           # the rest still reaches full colour
     with pytest.raises(ValueError, match="digit's shape"):
         attribution_overlay(digit, attribution[:2])

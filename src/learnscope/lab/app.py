@@ -3,10 +3,21 @@
 from nicegui import app, ui
 
 from learnscope.lab.guard import LabGuard, allowed_hosts
-from learnscope.lab.pages import descent, draw, going_wrong, history, home, mnist, one_step, playground, remedies
+from learnscope.lab.pages import (
+    descent,
+    draw,
+    going_wrong,
+    history,
+    home,
+    inside,
+    mnist,
+    one_step,
+    playground,
+    remedies,
+)
 from learnscope.lab.state import LabConfig, LabState
 
-PAGES = (home, playground, history, mnist, draw, one_step, descent, going_wrong, remedies)
+PAGES = (home, playground, history, mnist, draw, one_step, descent, going_wrong, remedies, inside)
 #: Seconds a tab may be out of touch before its page state is dropped (see run_lab)
 RECONNECT_TIMEOUT = 20.0
 

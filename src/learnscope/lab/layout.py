@@ -33,6 +33,8 @@ LESSONS = (
            "A network memorising 1,000 digits, gradients vanishing layer by layer, and what training costs."),
     Lesson("/remedies", "Remedies",
            "Each remedy alone, before and after: L2, dropout, batch norm, augmentation, residual blocks, clipping."),
+    Lesson("/inside", "Inside",
+           "Which pixels a prediction rests on, four ways, and whether each map shows the model or only the digit."),
 )
 
 PAGE_WIDTH = "max-width: 1240px"

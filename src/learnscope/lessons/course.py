@@ -99,9 +99,12 @@ CHAPTERS = (
             "went wrong and watch the numbers change.", also=("/playground",)),
     Chapter(11, "Inside the network",
             "What the hidden layers compute: deep features and which pixels a prediction rests on.",
-            "/draw#chapter-11",
-            "The hidden layers compute features of their own: first-layer neurons respond to strokes, later ones "
-            "to parts of digits. Draw, and watch which neurons of each layer light up for your digit."),
+            "/inside#chapter-11",
+            "The hidden layers compute features of their own, and a prediction rests on some pixels more than "
+            "others. Attribution maps show which: the gradient of the class score, the gradient times the input, "
+            "integrated gradients and occlusion. Ask why the model chose its answer, or why not another class, and "
+            "check each map: one that barely changes when the weights are re-drawn at random shows the digit, not "
+            "what the model learned.", also=("/draw",)),
     Chapter(12, "Beyond: transfer learning and neuro-symbolic AI",
             "Reusing what a network learned on one task for another, and joining learning with logic.",
             None,

@@ -31,6 +31,8 @@ DIGIT_CLASS_NAMES = [str(digit) for digit in range(10)]
 #: The quick model: the MNIST recipe with smaller hidden layers; about 2 s of training here, ~97.5% on the test set
 QUICK_HIDDEN = (128, 64)
 QUICK_EPOCHS = 2
+#: The quick CNN: the CNN recipe for one epoch on all 60,000 training images (98.7% in about 10 s here)
+QUICK_CNN_IMAGES = 60_000
 
 
 # -- strokes to a picture ----------------------------------------------------------------------------------------
@@ -257,8 +259,9 @@ class QuickModel:
 
 
 def train_quick_digit_model(data_dir=None, seed: int = 0, download: bool = False, progress=None,
-                            should_stop=None) -> QuickModel:
-    """A small MNIST MLP (the MNIST recipe with hidden layers of 128 and 64, 2 epochs) in a few seconds.
+                            should_stop=None, model: str = "mlp") -> QuickModel:
+    """A small MNIST MLP (the MNIST recipe with hidden layers of 128 and 64, 2 epochs) in a few seconds, or with
+    model="cnn" the CNN recipe for one epoch on QUICK_CNN_IMAGES images.
     progress(fraction) is called after each step; should_stop() -> True ends training early.
     Raises DatasetUnavailable (where it looked, how to fetch MNIST) when MNIST is not found or data_dir lacks it:
     8×8 digits blown up to 28×28 look nothing like a drawing, so they are no stand-in here."""
@@ -272,7 +275,10 @@ def train_quick_digit_model(data_dir=None, seed: int = 0, download: bool = False
     except (DatasetUnavailable, FileNotFoundError) as err:
         raise DatasetUnavailable(f"{err} The quick model needs MNIST: run 'learnscope data fetch mnist' in a "
                                  "terminal, or start the lab without --no-download.") from None
-    recipe = default_recipe("mnist").with_options(hidden=QUICK_HIDDEN, epochs=QUICK_EPOCHS, seed=seed)
+    if model == "cnn":
+        recipe = default_recipe("mnist", "cnn").with_options(epochs=1, train_samples=QUICK_CNN_IMAGES, seed=seed)
+    else:
+        recipe = default_recipe("mnist").with_options(hidden=QUICK_HIDDEN, epochs=QUICK_EPOCHS, seed=seed)
 
     class Report(Callback):
         def on_batch_end(self, step, logs):

@@ -79,12 +79,13 @@ def png_data_uri(pixels: np.ndarray, scale: int = 1) -> str:
 def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, signed: bool = True) -> np.ndarray:
     """(H, W) digit in [0, 1] and (H, W) attribution -> (H, W, 3) uint8: the map's colours (orange for, blue
     against; or orange by size when not signed) over the digit, which shows through as grey where the map is
-    weak. Scaled to the map's largest |value|, so every map uses its full range."""
+    weak. Scaled to the 99th percentile of |value| (larger ones saturate), so a few extreme pixels do not leave
+    the rest of the map too pale to see."""
     digit, attribution = np.asarray(digit, dtype=np.float32), np.asarray(attribution, dtype=np.float32)
     if digit.shape != attribution.shape:
         raise ValueError(f"attribution_overlay expected a map of the digit's shape {digit.shape}, got "
                          f"{attribution.shape}.")
-    limit = float(np.abs(attribution).max()) or 1.0
+    limit = float(np.percentile(np.abs(attribution), 99)) or float(np.abs(attribution).max()) or 1.0
     colors = diverging_colors(attribution if signed else np.abs(attribution), limit=limit).astype(np.float32)
     strength = np.clip(np.abs(attribution) / limit, 0, 1)[..., None]
     ink = (1 - 0.6 * np.clip(digit, 0, 1))[..., None] * 255          # the digit in grey under a weak map

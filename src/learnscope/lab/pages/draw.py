@@ -79,6 +79,8 @@ class DrawPage:
             with chapter_section(chapter(11)):
                 self.layers_hint = explain("Draw a digit to see each layer's outputs.")
                 self.layers_row = ui.row().classes("w-full gap-4 items-start").mark("draw-layers")
+                ui.link("Why did it say that? The pixels your digit's answer rests on →", "/inside?source=drawing") \
+                    .props("data-why-link")
                 self.try_this.cards(11)
         self._refresh_model_options(initial=True)
         ui.timer(TICK_SECONDS, self._tick)

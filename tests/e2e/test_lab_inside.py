@@ -1,0 +1,77 @@
+"""The Inside page (chapter 11) in Chromium: every attribution map appears for a test digit and for a digit drawn
+on the Draw page, with the model's own numbers; another class can be asked about; the sanity check re-draws the
+weights and its experiment reads the maps it made. Screenshots: test-artifacts/lab-inside-*.png."""
+
+import pytest
+
+from learnscope.explain.attributions import describe_integrated_gradients, integrated_gradients
+from learnscope.lessons.drawing import train_quick_digit_model
+
+MAPS = ("input", "saliency", "gradient", "gradient × input", "integrated gradients", "occlusion")
+TRAINING_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def quick_mlp(shared_data_dir):
+    return train_quick_digit_model(shared_data_dir, seed=0)           # what the page's button trains
+
+
+def with_quick_model(lab_page):
+    page = lab_page.open("/inside")
+    page.get_by_role("button", name="Train a quick MLP").click()
+    page.locator("[data-inside-model-status]").get_by_text("Done in").wait_for(timeout=TRAINING_TIMEOUT_MS)
+    page.locator("[data-model]").get_by_text("quick MLP trained here").wait_for()
+    page.locator("[data-map='occlusion']").wait_for()
+    return page
+
+
+def test_every_map_appears_for_a_test_digit_with_the_models_numbers(lab_page, quick_mlp, mnist):
+    page = with_quick_model(lab_page)
+    for name in MAPS:
+        assert page.locator(f"[data-map='{name}'] img").evaluate("img => img.naturalWidth") == 140
+    expected = integrated_gradients(quick_mlp.model, mnist.x_test[0], int(mnist.y_test[0]), n_steps=64)
+    text = describe_integrated_gradients(expected, str(mnist.y_test[0]), "black")
+    page.locator("[data-ig-text]").get_by_text(text, exact=True).wait_for()
+    assert page.locator("[data-prediction]").inner_text().startswith(f"The model says {mnist.y_test[0]} (")
+    lab_page.screenshot_of("[data-maps]", "inside-maps")
+    assert lab_page.horizontal_overflow() <= 0
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    lab_page.screenshot_of("[data-maps]", "inside-maps-1920")
+
+    page.locator("[data-class]").click()
+    page.get_by_role("option", name="3", exact=True).click()
+    page.locator("[data-prediction]").get_by_text("The maps explain class 3").wait_for()
+    why_not = integrated_gradients(quick_mlp.model, mnist.x_test[0], 3, n_steps=64)
+    page.locator("[data-ig-text]").get_by_text(describe_integrated_gradients(why_not, "3", "black"),
+                                               exact=True).wait_for()
+
+
+def test_the_sanity_check_re_draws_every_layer_and_its_experiment_reads_it(lab_page, quick_mlp):
+    page = with_quick_model(lab_page)
+    page.locator("[data-experiment='randomize-saliency']").get_by_role("button").click()
+    outcome = page.locator("[data-outcome='randomize-saliency']")
+    outcome.get_by_text("beyond recognition").wait_for(timeout=30_000)
+    text = page.locator("[data-sanity-text]").inner_text()
+    assert "It changed beyond recognition" in text
+    layers_with_weights = sum(bool(layer.params) for layer in quick_mlp.model.layers)
+    assert page.locator("[data-sanity] img").count() == 1 + layers_with_weights     # trained, then each re-drawn
+    lab_page.screenshot_of("[data-sanity]", "inside-sanity")
+
+    page.locator("[data-experiment='randomize-times-input']").get_by_role("button").click()
+    page.locator("[data-outcome='randomize-times-input']").get_by_text("hardly looks different").wait_for(
+        timeout=30_000)
+    assert "Judge this map on the ink" in page.locator("[data-sanity-text]").inner_text()
+
+
+def test_a_drawn_digit_is_explained_from_the_draw_pages_link(lab_page):
+    page = with_quick_model(lab_page)
+    page.goto(page.url.replace("/inside", "/draw"))
+    lab_page.draw_on_pad([(146, 40), (141, 140), (136, 240)])
+    page.get_by_text("It reads: 1").wait_for(timeout=10_000)
+    page.locator("[data-why-link]").click()
+    page.wait_for_url("**/inside?source=drawing")
+    page.get_by_text("Explaining your drawing.").wait_for(timeout=30_000)
+    for name in MAPS:
+        page.locator(f"[data-map='{name}']").wait_for()
+    assert page.locator("[data-prediction]").inner_text().startswith("The model says 1 (")
+    lab_page.screenshot_of("[data-maps]", "inside-drawing")
