@@ -2,6 +2,7 @@
 on the Draw page, with the model's own numbers; another class can be asked about; the sanity check re-draws the
 weights and its experiment reads the maps it made. Screenshots: test-artifacts/lab-inside-*.png."""
 
+import numpy as np
 import pytest
 
 from learnscope.explain.attributions import describe_integrated_gradients, integrated_gradients
@@ -75,3 +76,47 @@ def test_a_drawn_digit_is_explained_from_the_draw_pages_link(lab_page):
         page.locator(f"[data-map='{name}']").wait_for()
     assert page.locator("[data-prediction]").inner_text().startswith("The model says 1 (")
     lab_page.screenshot_of("[data-maps]", "inside-drawing")
+
+
+def test_deep_features_and_the_layers_arrangement_of_the_digits(lab_page, quick_mlp, mnist):
+    from learnscope.explain.embeddings import describe_embedding, embed, neighbour_agreement
+    from learnscope.explain.features import layer_representation, top_activating
+    from learnscope.lessons.drawing import shown_layers
+
+    page = with_quick_model(lab_page)
+    first_hidden = shown_layers(quick_mlp.model)[0]
+    top = top_activating(quick_mlp.model, first_hidden, mnist.x_test[:2000], 9)
+    responses = ", ".join(f"{value:.2f}" for value in top.responses[0])
+    page.locator("[data-top-caption]").get_by_text(f"mean outputs {responses}.").wait_for(timeout=30_000)
+    assert page.locator("[data-layer-picture] img").evaluate("img => img.naturalWidth") > 0
+    page.get_by_label("Unit or filter").fill("5")
+    page.get_by_label("Unit or filter").press("Enter")
+    responses = ", ".join(f"{value:.2f}" for value in top.responses[5])
+    page.locator("[data-top-caption]").get_by_text(f"Unit 5 of {len(top.indices)}").wait_for()
+    assert page.locator("[data-top-caption]").inner_text().endswith(f"mean outputs {responses}.")
+    lab_page.screenshot_of("[data-top-picture]", "inside-features")
+
+    page.get_by_role("button", name="Project 2,000 test digits").click()
+    text = page.locator("[data-embed-text]")
+    text.get_by_text("have a nearest neighbour of their own class").wait_for(timeout=60_000)
+    layer = shown_layers(quick_mlp.model)[-2]                         # the last hidden layer, chosen at first
+    points = embed(layer_representation(quick_mlp.model, mnist.x_test[:2000], layer), "pca", seed=0)
+    agreement = neighbour_agreement(points, mnist.y_test[:2000])
+    assert text.inner_text().endswith(describe_embedding("x", "pca", agreement, 10).split(":", 1)[1])
+    # click the point drawn last (the top one: class 9's last digit) where the chart drew it
+    page.locator("[data-embedding]").scroll_into_view_if_needed()
+    where = page.evaluate("""() => {
+        const element = document.querySelector('[data-embedding]');
+        const chart = getElement(element.id.slice(1)).chart;
+        const series = chart.getOption().series;
+        const last = series[9].data[series[9].data.length - 1];
+        const [x, y] = chart.convertToPixel({seriesIndex: 9}, last);
+        const box = element.getBoundingClientRect();
+        return [box.left + x, box.top + y];
+    }""")
+    page.mouse.click(*where)
+    last_nine = int(np.flatnonzero(mnist.y_test[:2000] == 9)[-1])
+    page.locator("[data-clicked]").get_by_text(f"Test image {last_nine}: a written 9.").wait_for()
+    lab_page.screenshot_of("[data-embedding]", "inside-embedding")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    lab_page.screenshot_of("[data-embedding]", "inside-embedding-1920")

@@ -83,3 +83,18 @@ def test_embed_refuses_what_it_cannot_do():
         embed(np.zeros((MAX_TSNE_POINTS + 1, 2)), "tsne")
     with pytest.raises(ValueError, match="at least 3"):
         embed(np.zeros((2, 3)), "pca")
+
+
+def test_neighbour_agreement_tells_apart_from_mixed():
+    from learnscope.explain.embeddings import describe_embedding, neighbour_agreement
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 300)
+    apart = np.array([[10, 0], [0, 10], [-10, 0], [0, -10]])[labels] + rng.normal(size=(1200, 2))
+    assert neighbour_agreement(apart, labels) == 1.0
+    mixed = rng.normal(size=(1200, 2))
+    assert abs(neighbour_agreement(mixed, labels) - 0.25) < 0.05
+    assert describe_embedding("layer 3", "tsne", 0.93, 10).endswith(
+        "93% of the digits have a nearest neighbour of their own class (mixed-up classes would give about 10%).")
+    with pytest.raises(ValueError, match="one label per point"):
+        neighbour_agreement(apart, labels[:5])

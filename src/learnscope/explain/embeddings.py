@@ -28,3 +28,27 @@ def embed(features, method: str = "pca", seed: int = 0, perplexity: float = 30.0
     # perplexity must stay below the number of points; PCA initialisation makes runs stable (sklearn's default)
     tsne = TSNE(n_components=2, perplexity=min(perplexity, (n - 1) / 3), init="pca", random_state=seed)
     return tsne.fit_transform(features).astype(np.float32)
+
+
+def neighbour_agreement(points, labels) -> float:
+    """The share of points whose nearest other point (in the 2-D picture) has the same class: near 1 when the
+    classes sit apart, about 1/classes when they are mixed."""
+    points = check_array(points, "points", "neighbour_agreement", ndim=2, dtype=np.float64)
+    labels = np.asarray(labels)
+    if len(labels) != len(points) or len(points) < 2:
+        raise ValueError(f"neighbour_agreement expected one label per point (at least 2), got {len(points)} points "
+                         f"and {len(labels)} labels.")
+    nearest = np.empty(len(points), dtype=np.int64)
+    for start in range(0, len(points), 1000):                # 1,000 rows of distances at a time
+        block = points[start:start + 1000]
+        distances = ((block[:, None, :] - points[None]) ** 2).sum(axis=2)
+        distances[np.arange(len(block)), np.arange(start, start + len(block))] = np.inf
+        nearest[start:start + len(block)] = distances.argmin(axis=1)
+    return float((labels[nearest] == labels).mean())
+
+
+def describe_embedding(layer: str, method: str, agreement: float, n_classes: int) -> str:
+    """The picture in one sentence: how well the classes sit apart, against what mixed classes would give."""
+    method_name = {"pca": "PCA", "tsne": "t-SNE"}.get(method, method)
+    return (f"{layer}, projected by {method_name}: {agreement:.0%} of the digits have a nearest neighbour of their own "
+            f"class (mixed-up classes would give about {1 / n_classes:.0%}).")

@@ -96,3 +96,4 @@ def top_activating(model: Sequential, index: int, x, k: int = 9) -> TopExamples:
     per_unit = np.concatenate(responses).T                         # (units, N)
     strongest = np.argsort(-per_unit, axis=1, kind="stable")[:, :k]
     return TopExamples(index, strongest, np.take_along_axis(per_unit, strongest, axis=1))
+

@@ -8,6 +8,8 @@ off the event loop. The model is the lab's latest digit model, else the newest s
 or CNN trained here (and published to the lab, so Draw and One step use it too).
 """
 
+import copy
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +27,7 @@ from learnscope.explain.sanity import cascading_randomization, describe_sanity
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.components.work_row import Work, WorkRow, load_mnist
 from learnscope.lab.layout import explain, page_frame
+from learnscope.lab.pages.inside_features import FeaturesPanel
 from learnscope.lab.state import LabState, TrainedModel
 from learnscope.lessons.course import chapter
 from learnscope.lessons.drawing import DIGIT_CLASS_NAMES, newest_digit_model, softmax, train_quick_digit_model
@@ -87,6 +90,10 @@ class InsidePage:
     def __init__(self, state: LabState, source: str, digit: int):
         self.state = state
         self.trained: TrainedModel | None = state.trained_model
+        # NOTE: a model caches each forward pass for its backward, so two threads must never run one model at once;
+        # this page works on its own copy (the lab's model is also read by other tabs), one computation at a time
+        self.model = None
+        self.model_lock = threading.Lock()
         self.data = None
         self.predictions = None                 # (model, predicted class of each test image), for "A mistake"
         self.source = "drawing" if source == "drawing" and state.drawn_digit is not None else "test"
@@ -105,6 +112,7 @@ class InsidePage:
             self.ig_text = explain("").props("data-ig-text")
             self._sanity_panel()
             self.try_this.cards(11)
+            self.features = FeaturesPanel(lambda: self.model, lambda: self.data, self._input, self.compute)
             ui.link("← Draw a digit, then come back with 'Your drawing'", "/draw")
         self._show_model()
         ui.timer(TICK_SECONDS, self._tick)
@@ -113,6 +121,13 @@ class InsidePage:
     @property
     def closed(self) -> bool:
         return self.maps_row.is_deleted
+
+    async def compute(self, function, *args):
+        """function(*args) off the event loop, alone with the page's model."""
+        def locked():
+            with self.model_lock:
+                return function(*args)
+        return await run.io_bound(locked)
 
     # ---- the model ----
     def _model_row(self) -> None:
@@ -149,7 +164,9 @@ class InsidePage:
 
     async def _use_model(self, trained: TrainedModel) -> None:
         self.trained, self.predictions = trained, None
+        self.model = await self.compute(copy.deepcopy, trained.model)
         self._show_model()
+        await self.features.use_model(self.model)
         await self._explain()
 
     async def _first_look(self) -> None:
@@ -162,8 +179,8 @@ class InsidePage:
                 accuracy = metadata.get("test_accuracy")
                 self.trained = TrainedModel(model, f"saved file {path.name}", list(DIGIT_CLASS_NAMES),
                                             accuracy if isinstance(accuracy, (int, float)) else None)
-                self._show_model()
-        await self._explain()
+        if self.trained is not None:
+            await self._use_model(self.trained)
 
     # ---- the input ----
     def _input_row(self) -> None:
@@ -218,9 +235,9 @@ class InsidePage:
     async def _next_mistake(self) -> None:
         if self.trained is None or self.data is None:
             return
-        model = self.trained.model
+        model = self.model
         if self.predictions is None or self.predictions[0] is not model:
-            predicted = await run.io_bound(lambda: model.predict(self.data.x_test).argmax(axis=1))
+            predicted = await self.compute(lambda: model.predict(self.data.x_test).argmax(axis=1))
             self.predictions = (model, predicted)
         wrong = np.flatnonzero(self.predictions[1] != self.data.y_test)
         later = wrong[wrong > self.index]
@@ -237,7 +254,7 @@ class InsidePage:
 
     # ---- the maps ----
     async def _explain(self) -> Explained | None:
-        if self.trained is None:
+        if self.model is None:
             return None
         if self.data is None and self.source == "test":
             self.data = await load_mnist(self.model_work, self.state.config)
@@ -248,12 +265,13 @@ class InsidePage:
             return None
         x, what = found
         self.input_note.text = f"Explaining {what}."
-        explained = await run.io_bound(explain_input, self.trained.model, x, self.target,
-                                       self.baseline_select.value, self.steps_select.value, self.window_select.value)
+        explained = await self.compute(explain_input, self.model, x, self.target, self.baseline_select.value,
+                                       self.steps_select.value, self.window_select.value)
         if self.closed:
             return None
         self.explained = explained
         self._show_maps(x, explained)
+        await self.features.show_features()            # the layers' pictures are this input's
         return explained
 
     def _show_maps(self, x: np.ndarray, explained: Explained) -> None:
@@ -294,7 +312,7 @@ class InsidePage:
         self.sanity_text = ui.label("").classes("text-sm").props('data-sanity-text aria-live="polite"')
 
     async def _sanity(self):
-        if self.trained is None or self.explained is None:
+        if self.model is None or self.explained is None:
             self.sanity_work.status = "Pick a model and an input first."
             return None
         found = self._input()
@@ -303,7 +321,7 @@ class InsidePage:
         x, _ = found
         method, target = self.sanity_select.value, self.explained.target
         self.sanity_work.status = "Re-drawing the weights…"
-        original, steps = await run.io_bound(cascading_randomization, self.trained.model, x, target, method)
+        original, steps = await self.compute(cascading_randomization, self.model, x, target, method)
         if self.closed:
             return None
         signed = method != "saliency"
@@ -334,17 +352,17 @@ class InsidePage:
             numbers = await self._sanity()
         elif "steps" in setup:
             found = self._input()
-            if self.trained is not None and self.explained is not None and found is not None:
-                x, target, model = found[0], self.explained.target, self.trained.model
-                coarse, fine = await run.io_bound(lambda: [integrated_gradients(model, x, target, n_steps=n)
+            if self.model is not None and self.explained is not None and found is not None:
+                x, target, model = found[0], self.explained.target, self.model
+                coarse, fine = await self.compute(lambda: [integrated_gradients(model, x, target, n_steps=n)
                                                            for n in (setup["steps"], 64)])
                 self.steps_select.value = setup["steps"]      # its handler redraws the maps with 2 steps
                 numbers = StepsComparison(coarse, fine)
-        elif self.explained is not None and self.trained is not None:
+        elif self.explained is not None and self.model is not None:
             ranked = np.argsort(-self.explained.probabilities)
             answer, runner = int(ranked[0]), int(ranked[1])
-            x, model = self._input()[0], self.trained.model
-            maps = await run.io_bound(lambda: [integrated_gradients(model, x, k) for k in (answer, runner)])
+            x, model = self._input()[0], self.model
+            maps = await self.compute(lambda: [integrated_gradients(model, x, k) for k in (answer, runner)])
             self.class_select.value = runner                   # its handler redraws the maps for the runner-up
             numbers = SecondChoice(answer, runner, self.explained.probabilities, *maps, x)
         if numbers is None:
@@ -359,6 +377,4 @@ class InsidePage:
         latest = self.state.trained_model
         if latest is not None and latest is not self.trained and not self.model_work.busy:
             self.trained = latest                       # trained in another tab or on the MNIST page
-            self.predictions = None
-            self._show_model()
-            ui.timer(0.01, self._explain, once=True)
+            ui.timer(0.01, lambda: self._use_model(latest), once=True)
