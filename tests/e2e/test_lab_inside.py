@@ -58,6 +58,12 @@ def test_the_sanity_check_re_draws_every_layer_and_its_experiment_reads_it(lab_p
     assert page.locator("[data-sanity] img").count() == 1 + layers_with_weights     # trained, then each re-drawn
     lab_page.screenshot_of("[data-sanity]", "inside-sanity")
 
+    page.get_by_role("button", name="Train it on shuffled labels").click()
+    page.locator("[data-sanity-text]").get_by_text("Trained on shuffled labels, the saliency map").wait_for(
+        timeout=60_000)
+    assert page.locator("[data-sanity] img").count() == 2                 # trained, and trained on noise
+    lab_page.screenshot_of("[data-sanity]", "inside-shuffled")
+
     page.locator("[data-experiment='randomize-times-input']").get_by_role("button").click()
     page.locator("[data-outcome='randomize-times-input']").get_by_text("hardly looks different").wait_for(
         timeout=30_000)

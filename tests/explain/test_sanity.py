@@ -78,3 +78,19 @@ def test_each_verdict_follows_its_correlations(everywhere, signed, ink, verdict)
     step = SanityStep(2, "layers 3–5", np.zeros(3), everywhere, signed, ink)
     assert verdict in describe_sanity("saliency", [step])
     assert describe_sanity("saliency", []).startswith("The model has no parameters")
+
+
+def test_a_model_trained_on_shuffled_labels_has_other_gradient_maps(trained_mlp, mnist):
+    from learnscope.explain.attributions import saliency_map
+    from learnscope.explain.sanity import compare_maps, describe_sanity, trained_on_shuffled_labels
+
+    noise = trained_on_shuffled_labels(trained_mlp, mnist.x_train[:5000], mnist.y_train[:5000], epochs=3)
+    assert (noise.predict(mnist.x_test[:2000]).argmax(axis=1) == mnist.y_test[:2000]).mean() < 0.2   # learned no digits
+    assert [np.array_equal(a, b) for (_, a, _), (_, b, _) in zip(noise.named_params(), trained_mlp.named_params())] \
+        == [False] * len(noise.named_params())                   # its own weights; the trained model kept its own
+    x, target = mnist.x_test[1], int(mnist.y_test[1])
+    original, step = compare_maps(trained_mlp, noise, x, target, "saliency", "trained on shuffled labels")
+    assert np.array_equal(original, saliency_map(trained_mlp, x, target, signed=True))
+    assert abs(step.signed_correlation) < 0.5 and abs(step.correlation) < 0.5
+    assert describe_sanity("saliency", [step], what="Trained on shuffled labels").startswith(
+        "Trained on shuffled labels, the saliency map's ranking")

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from learnscope.core.rng import make_rng
-from learnscope.core.validation import check_choice
+from learnscope.core.validation import check_choice, check_int
 from learnscope.explain.attributions import (
     gradient_times_input,
     integrated_gradients,
@@ -94,17 +94,44 @@ def cascading_randomization(model: Sequential, x, target: int, method: str = "sa
     return original, steps
 
 
+def compare_maps(model: Sequential, other: Sequential, x, target: int, method: str,
+                 description: str) -> tuple[np.ndarray, SanityStep]:
+    """The trained model's map and the other model's, compared as cascading_randomization compares them."""
+    method = check_choice(method, "method", "compare_maps", tuple(METHODS))
+    original, explained = METHODS[method](model, x, target), METHODS[method](other, x, target)
+    ink = np.asarray(x) != 0
+    return original, SanityStep(0, description, explained, rank_correlation(original, explained),
+                                rank_correlation(original, explained, absolute=False),
+                                rank_correlation(original[ink], explained[ink]))
+
+
+def trained_on_shuffled_labels(model: Sequential, x, y, epochs: int = 5, seed=0) -> Sequential:
+    """Adebayo et al.'s data randomization test: the same network, its weights re-drawn, trained on the same
+    images with their labels shuffled (nothing to learn but noise). Adam, lr 1e-3, batches of 128."""
+    from learnscope.losses import SoftmaxCrossEntropy
+    from learnscope.optim import Adam
+    from learnscope.train import fit
+
+    epochs = check_int(epochs, "epochs", "trained_on_shuffled_labels", minimum=1, maximum=100)
+    other = copy.deepcopy(model)
+    other.reset(seed)
+    shuffled = make_rng(seed).permutation(np.asarray(y))
+    fit(other, SoftmaxCrossEntropy(), Adam(1e-3), x, shuffled, epochs=epochs, batch_size=128, seed=seed)
+    return other
+
+
 #: below this rank correlation a randomized model's map counts as changed (Adebayo et al.'s figures: near 0);
 #: at or above ALIKE, as barely changed
 CHANGED, ALIKE = 0.5, 0.8
 
 
-def describe_sanity(method: str, steps: list[SanityStep]) -> str:
-    """What the check found for the fully randomized model: does the map depend on what the model learned?"""
+def describe_sanity(method: str, steps: list[SanityStep], what: str = "With every layer re-drawn") -> str:
+    """What the check found for the fully randomized model (or, with `what`, another model compared the same way):
+    does the map depend on what the model learned?"""
     if not steps:
         return "The model has no parameters to re-draw, so there is nothing to check."
     last = steps[-1]
-    numbers = (f"With every layer re-drawn, the {method} map's ranking of the pixels by size correlates "
+    numbers = (f"{what}, the {method} map's ranking of the pixels by size correlates "
                f"{last.correlation:.2f} with the trained model's (signed values: {last.signed_correlation:.2f}; "
                f"the digit's ink alone: {last.ink_correlation:.2f}).")
     if abs(last.correlation) < CHANGED and abs(last.signed_correlation) < CHANGED:

@@ -23,7 +23,12 @@ from learnscope.explain.attributions import (
     occlusion_map,
     saliency_map,
 )
-from learnscope.explain.sanity import cascading_randomization, describe_sanity
+from learnscope.explain.sanity import (
+    cascading_randomization,
+    compare_maps,
+    describe_sanity,
+    trained_on_shuffled_labels,
+)
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.components.work_row import Work, WorkRow, load_mnist
 from learnscope.lab.layout import explain, page_frame
@@ -41,6 +46,8 @@ BASELINES = {"black": "black", "blur": "blurred digit", "noise": "noise"}
 STEPS = (2, 8, 64, 256)
 WINDOWS = (2, 4, 8)
 SANITY_METHODS = ("saliency", "gradient × input", "integrated gradients", "occlusion")
+#: the data randomization test: the same network trained this long on this many images with shuffled labels
+SHUFFLED_IMAGES, SHUFFLED_EPOCHS = 5000, 3
 #: each map: (title, what it shows, whether its sign means something)
 MAP_TITLES = {
     "saliency": ("Saliency |∂F/∂x|", "how much each pixel moves the score, whichever way", False),
@@ -305,9 +312,13 @@ class InsidePage:
         with ui.row().classes("items-center gap-3"):
             self.sanity_select = ui.select({m: m for m in SANITY_METHODS}, value="saliency", label="Map") \
                 .classes("w-48").props("data-sanity-method")
-            self.sanity_work = WorkRow([Work("Re-draw the weights, top layer first", "casino", self._sanity,
-                                             "Re-draw each layer's weights in turn and recompute the map.")],
-                                       "sanity", "How far the sanity check is")
+            self.sanity_work = WorkRow([
+                Work("Re-draw the weights, top layer first", "casino", self._sanity,
+                     "Re-draw each layer's weights in turn and recompute the map."),
+                Work("Train it on shuffled labels", "shuffle", self._shuffled,
+                     f"Train the same network, from fresh weights, on {SHUFFLED_IMAGES:,} digits with their labels "
+                     "shuffled (it can learn nothing real), and compare its map.", primary=False)],
+                "sanity", "How far the sanity check is")
         self.sanity_row = ui.row().classes("w-full gap-2 items-start flex-wrap").props("data-sanity")
         self.sanity_text = ui.label("").classes("text-sm").props('data-sanity-text aria-live="polite"')
 
@@ -324,21 +335,50 @@ class InsidePage:
         original, steps = await self.compute(cascading_randomization, self.model, x, target, method)
         if self.closed:
             return None
+        self._show_sanity(x, method, original, [(step.layers.split(" (")[0] + " re-drawn", step) for step in steps])
+        self.sanity_text.text = describe_sanity(method, steps)
+        self.sanity_work.finish("")
+        return steps
+
+    async def _shuffled(self) -> None:
+        if self.model is None or self.explained is None:
+            self.sanity_work.status = "Pick a model and an input first."
+            return
+        if self.data is None:
+            self.data = await load_mnist(self.sanity_work, self.state.config)
+        found = self._input()
+        if self.data is None or found is None:
+            return
+        x, model, data = found[0], self.model, self.data
+        method, target = self.sanity_select.value, self.explained.target
+        self.sanity_work.status = "Training the same network on shuffled labels…"
+
+        def compare():
+            noise = trained_on_shuffled_labels(model, data.x_train[:SHUFFLED_IMAGES], data.y_train[:SHUFFLED_IMAGES],
+                                               epochs=SHUFFLED_EPOCHS)
+            return compare_maps(model, noise, x, target, method, "trained on shuffled labels")
+
+        original, step = await self.compute(compare)
+        if self.closed:
+            return
+        self._show_sanity(x, method, original, [("trained on shuffled labels", step)])
+        self.sanity_text.text = describe_sanity(method, [step], what="Trained on shuffled labels")
+        self.sanity_work.finish("")
+
+    def _show_sanity(self, x, method: str, original, compared) -> None:
+        """The trained model's map, then each compared model's with its rank correlations."""
         signed = method != "saliency"
         self.sanity_row.clear()
         with self.sanity_row:
             shown = [("trained", original, "")] + [
-                (step.layers.split(" (")[0] + " re-drawn", step.map, f"ρ {step.correlation:.2f} · signed "
-                 f"{step.signed_correlation:.2f} · ink {step.ink_correlation:.2f}") for step in steps]
+                (title, step.map, f"ρ {step.correlation:.2f} · signed {step.signed_correlation:.2f} · ink "
+                 f"{step.ink_correlation:.2f}") for title, step in compared]
             for title, values, note in shown:
                 with ui.column().classes("gap-0 w-32"):
                     ui.image(map_picture(x, values if signed else np.abs(values), signed, SANITY_SCALE)) \
                         .classes("w-[84px] border").props("no-transition no-spinner")
                     ui.label(title).classes("text-xs font-bold")
                     ui.label(note).classes("text-xs text-slate-600")
-        self.sanity_text.text = describe_sanity(method, steps)
-        self.sanity_work.finish("")
-        return steps
 
     # ---- Try this ----
     def _start_experiment(self, experiment) -> None:
