@@ -126,3 +126,14 @@ def test_deep_features_and_the_layers_arrangement_of_the_digits(lab_page, quick_
     lab_page.screenshot_of("[data-embedding]", "inside-embedding")
     page.set_viewport_size({"width": 1920, "height": 1080})
     lab_page.screenshot_of("[data-embedding]", "inside-embedding-1920")
+
+
+def test_a_cnns_first_filters_are_shown_beside_its_feature_maps(lab_page):
+    page = lab_page.open("/inside")
+    page.get_by_role("button", name="Train a quick CNN").click()
+    page.locator("[data-inside-model-status]").get_by_text("Done in").wait_for(timeout=TRAINING_TIMEOUT_MS)
+    caption = page.get_by_text("The 16 filters of the first convolution (5×5 weights")
+    caption.wait_for(timeout=30_000)
+    assert page.locator("[data-filters] img").evaluate("img => img.naturalWidth") > 0
+    assert "16 feature maps" in page.locator("[data-feature-layer]").inner_text()
+    lab_page.screenshot_of("[data-filters]", "inside-cnn-filters")

@@ -10,11 +10,11 @@ import numpy as np
 from nicegui import ui
 
 from learnscope.explain.embeddings import describe_embedding, embed, neighbour_agreement
-from learnscope.explain.features import layer_representation, top_activating
+from learnscope.explain.features import conv_filters, layer_representation, top_activating
 from learnscope.lab.components.work_row import Work, WorkRow
 from learnscope.lab.layout import explain
 from learnscope.lessons.drawing import activation_pictures, read_digit
-from learnscope.lessons.pictures import grayscale, png_data_uri, tile_images
+from learnscope.lessons.pictures import diverging_colors, grayscale, png_data_uri, tile_images
 from learnscope.lessons.playground import class_color_hex
 
 #: test digits searched for each unit's strongest responses, and embedded
@@ -48,6 +48,11 @@ class FeaturesPanel:
                 self.layer_picture = ui.image("").classes("w-[320px] border").props("no-transition no-spinner "
                                                                                      "data-layer-picture")
                 self.layer_caption = ui.label("").classes("text-xs text-slate-600 w-80")
+            with ui.column().classes("gap-1") as self.filters_box:
+                self.filters_picture = ui.image("").classes("w-[200px] border").props("no-transition no-spinner "
+                                                                                       "data-filters")
+                self.filters_caption = ui.label("").classes("text-xs text-slate-600 w-52")
+            self.filters_box.set_visibility(False)
             with ui.column().classes("gap-1"):
                 self.top_picture = ui.image("").classes("w-[470px] border").props("no-transition no-spinner "
                                                                                    "data-top-picture")
@@ -97,6 +102,7 @@ class FeaturesPanel:
             return
         self.layer_picture.set_source(png_data_uri(shown.pixels, scale=max(1, 320 // shown.pixels.shape[1])))
         self.layer_caption.text = f"{shown.title}, for the input above. {shown.caption}"
+        self._show_filters(model, index)
         if data is None:
             return
         key = (id(model), index)
@@ -115,6 +121,22 @@ class FeaturesPanel:
         responses = ", ".join(f"{value:.2f}" for value in top.responses[unit])
         self.top_caption.text = (f"Unit {unit} of {n_units}: the {TOP} test digits (of {FEATURE_EXAMPLES:,}) it "
                                  f"responds to most, mean outputs {responses}.")
+
+    def _show_filters(self, model, index: int) -> None:
+        """The weights of the convolution that feeds the chosen layer, when it reads the pixels themselves."""
+        filters = [(at, weights) for at, weights in conv_filters(model) if at < index]
+        first = filters[0] if filters and len(filters) == 1 and filters[0][1].shape[1] == 1 else None
+        self.filters_box.set_visibility(first is not None)
+        if first is None:
+            return
+        weights = first[1][:, 0]                                     # (filters, kh, kw): one input channel
+        limit = float(np.abs(weights).max()) or 1.0
+        tiles = np.stack([diverging_colors(kernel, limit) for kernel in weights])
+        grid = tile_images(tiles, columns=4, gap=1, background=200)
+        self.filters_picture.set_source(png_data_uri(grid, scale=max(1, 200 // grid.shape[1])))
+        self.filters_caption.text = (f"The {len(weights)} filters of the first convolution ({weights.shape[1]}×"
+                                     f"{weights.shape[2]} weights; orange +, blue −). Each slides over the digit; "
+                                     "the maps on the left show where each one matched.")
 
     # ---- the embedding ----
     async def show_embedding(self) -> None:
