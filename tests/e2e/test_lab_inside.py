@@ -2,6 +2,8 @@
 on the Draw page, with the model's own numbers; another class can be asked about; the sanity check re-draws the
 weights and its experiment reads the maps it made. Screenshots: test-artifacts/lab-inside-*.png."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -108,7 +110,8 @@ def test_deep_features_and_the_layers_arrangement_of_the_digits(lab_page, quick_
     layer = shown_layers(quick_mlp.model)[-2]                         # the last hidden layer, chosen at first
     points = embed(layer_representation(quick_mlp.model, mnist.x_test[:2000], layer), "pca", seed=0)
     agreement = neighbour_agreement(points, mnist.y_test[:2000])
-    assert text.inner_text().endswith(describe_embedding("x", "pca", agreement, 10).split(":", 1)[1])
+    assert text.inner_text() == describe_embedding(f"Hidden layer {len(shown_layers(quick_mlp.model)) - 1} (ReLU, 64 "
+                                                   "units)", "pca", agreement, 10)
     # click the point drawn last (the top one: class 9's last digit) where the chart drew it
     page.locator("[data-embedding]").scroll_into_view_if_needed()
     where = page.evaluate("""() => {
@@ -126,6 +129,19 @@ def test_deep_features_and_the_layers_arrangement_of_the_digits(lab_page, quick_
     lab_page.screenshot_of("[data-embedding]", "inside-embedding")
     page.set_viewport_size({"width": 1920, "height": 1080})
     lab_page.screenshot_of("[data-embedding]", "inside-embedding-1920")
+
+    page.get_by_role("button", name="Train a fresh copy and watch").click()
+    watch = page.locator("[data-watch-text]")
+    watch.get_by_text("of the digits have a nearest neighbour of their own class").wait_for(timeout=60_000)
+    at_end = watch.inner_text()
+    assert at_end.startswith("After 157 steps")                       # 20,000 digits in batches of 128
+    now, start, end = (int(share) for share in re.findall(r"(\d+)%", at_end))
+    assert now == end > start + 20                                     # the classes came apart while it learned
+    page.locator("[data-watch-slider]").scroll_into_view_if_needed()
+    box = page.locator("[data-watch-slider]").bounding_box()
+    page.mouse.click(box["x"] + 1, box["y"] + box["height"] / 2)       # the slider's left end: the start
+    watch.get_by_text(f"After 0 steps: {start}%").wait_for()
+    lab_page.screenshot_of("[data-watch-chart]", "inside-watch-start")
 
 
 def test_a_cnns_first_filters_are_shown_beside_its_feature_maps(lab_page):

@@ -98,3 +98,18 @@ def test_neighbour_agreement_tells_apart_from_mixed():
         "93% of the digits have a nearest neighbour of their own class (mixed-up classes would give about 10%).")
     with pytest.raises(ValueError, match="one label per point"):
         neighbour_agreement(apart, labels[:5])
+
+
+def test_the_classes_separate_while_a_fresh_copy_learns(trained_mlp, mnist):
+    from learnscope.explain.embeddings import embedding_while_training
+    from learnscope.lessons.drawing import shown_layers
+
+    before = [param.copy() for _, param, _ in trained_mlp.named_params()]
+    layer = shown_layers(trained_mlp)[-2]
+    result = embedding_while_training(trained_mlp, mnist.x_train[:5000], mnist.y_train[:5000], mnist.x_test[:500],
+                                      mnist.y_test[:500], layer, n_snapshots=5)
+    assert result.points.shape == (5, 500, 2) and result.steps[0] == 0 and result.steps[-1] == 40   # 5,000 / 128
+    assert result.agreements[-1] > result.agreements[0] + 0.2          # random weights mix the classes; training sorts
+    assert np.all(np.diff(result.steps) > 0)
+    assert [np.array_equal(a, param) for a, (_, param, _) in zip(before, trained_mlp.named_params())] == \
+        [True] * len(before)                                            # the page's model is left alone

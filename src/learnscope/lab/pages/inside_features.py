@@ -9,7 +9,13 @@ from collections.abc import Callable
 import numpy as np
 from nicegui import ui
 
-from learnscope.explain.embeddings import describe_embedding, embed, neighbour_agreement
+from learnscope.explain.embeddings import (
+    describe_embedding,
+    describe_training_embedding,
+    embed,
+    embedding_while_training,
+    neighbour_agreement,
+)
 from learnscope.explain.features import conv_filters, layer_representation, top_activating
 from learnscope.lab.components.work_row import Work, WorkRow
 from learnscope.lab.layout import explain
@@ -20,6 +26,8 @@ from learnscope.lessons.playground import class_color_hex
 #: test digits searched for each unit's strongest responses, and embedded
 FEATURE_EXAMPLES = 2000
 TOP = 9
+#: the fresh copy that is watched while it learns: this many training digits, one epoch
+WATCH_IMAGES = 20_000
 INPUT_LAYER = -1                            # the embedding's "layer" of the raw pixels
 #: ten distinct class colours for the scatter (the playground's five, then five more)
 CLASS_HEX = [class_color_hex(k) for k in range(5)] + ["#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -77,6 +85,20 @@ class FeaturesPanel:
                 self.clicked_picture.set_visibility(False)          # until a point is clicked
                 self.clicked_label = ui.label("").classes("text-sm").props("data-clicked")
         self.embed_text = ui.label("").classes("text-sm font-bold").props('data-embed-text aria-live="polite"')
+
+        ui.label("Watch the classes separate while it learns").classes("text-lg font-bold mt-2")
+        explain(f"A fresh copy of the network (the same layers, new random weights) trains for one epoch on "
+                f"{WATCH_IMAGES:,} digits; the chosen layer's picture of the 2,000 test digits is taken twelve times "
+                "on the way, all on the same axes. Slide through them.")
+        self.watch_work = WorkRow([Work("Train a fresh copy and watch", "play_arrow", self.watch_training,
+                                        "One epoch of training, a picture every few steps (a few seconds).")],
+                                  "watch", "How far the fresh copy has trained")
+        self.watch_chart = ui.echart(self._scatter_options([])).style("height: 380px; width: 560px") \
+            .props("data-watch-chart")
+        self.watch_slider = ui.slider(min=0, max=1, value=0, on_change=self._show_moment).classes("w-[560px]") \
+            .props("data-watch-slider label")
+        self.watch_text = ui.label("").classes("text-sm font-bold").props('data-watch-text aria-live="polite"')
+        self.watched = None
 
     # ---- the model changed ----
     async def use_model(self, model) -> None:
@@ -158,9 +180,36 @@ class FeaturesPanel:
         self.embedded = labels
         self.chart.options.update(self._scatter_options([(points[labels == k], k) for k in range(10)]))
         self.chart.update()
-        self.embed_text.text = describe_embedding(self.embed_layer.options[layer].capitalize(), method, agreement,
-                                                  10)
+        name = self.embed_layer.options[layer]
+        self.embed_text.text = describe_embedding(name[0].upper() + name[1:], method, agreement, 10)
         work.finish("")
+
+    async def watch_training(self) -> None:
+        model, data = self.model(), self.data()
+        work = self.watch_work
+        if model is None or data is None:
+            work.status = "Pick a model first (and wait for the digits to load)."
+            return
+        layer = self.embed_layer.value if self.embed_layer.value not in (None, INPUT_LAYER) else len(model.layers) - 1
+        work.status = "Training a fresh copy…"
+        x, labels = data.x_test[:FEATURE_EXAMPLES], data.y_test[:FEATURE_EXAMPLES]
+        self.watched = (await self.compute(embedding_while_training, model, data.x_train[:WATCH_IMAGES],
+                                           data.y_train[:WATCH_IMAGES], x, labels, layer), labels)
+        moments = len(self.watched[0].steps)
+        self.watch_slider.props(f"max={moments - 1}")
+        self.watch_slider.value = moments - 1
+        self._show_moment()
+        work.finish("")
+
+    def _show_moment(self, *_) -> None:
+        if self.watched is None:
+            return
+        result, labels = self.watched
+        moment = int(min(self.watch_slider.value or 0, len(result.steps) - 1))
+        points = result.points[moment]
+        self.watch_chart.options.update(self._scatter_options([(points[labels == k], k) for k in range(10)]))
+        self.watch_chart.update()
+        self.watch_text.text = describe_training_embedding(result, moment)
 
     def _scatter_options(self, groups) -> dict:
         return {
