@@ -66,6 +66,10 @@ def test_the_sanity_check_re_draws_every_layer_and_its_experiment_reads_it(lab_p
     assert page.locator("[data-sanity] img").count() == 2                 # trained, and trained on noise
     lab_page.screenshot_of("[data-sanity]", "inside-shuffled")
 
+    page.locator("[data-check='integrated gradients']").click()
+    page.locator("[data-sanity-text]").get_by_text("With every layer re-drawn, the integrated gradients map").wait_for(
+        timeout=30_000)
+
     page.locator("[data-experiment='randomize-times-input']").get_by_role("button").click()
     page.locator("[data-outcome='randomize-times-input']").get_by_text("hardly looks different").wait_for(
         timeout=30_000)
@@ -112,7 +116,7 @@ def test_deep_features_and_the_layers_arrangement_of_the_digits(lab_page, quick_
     agreement = neighbour_agreement(points, mnist.y_test[:2000])
     assert text.inner_text() == describe_embedding(f"Hidden layer {len(shown_layers(quick_mlp.model)) - 1} (ReLU, 64 "
                                                    "units)", "pca", agreement, 10)
-    # click the point drawn last (the top one: class 9's last digit) where the chart drew it
+    # point at the dot drawn last (the top one: class 9's last digit) where the chart drew it
     page.locator("[data-embedding]").scroll_into_view_if_needed()
     where = page.evaluate("""() => {
         const element = document.querySelector('[data-embedding]');
@@ -123,7 +127,7 @@ def test_deep_features_and_the_layers_arrangement_of_the_digits(lab_page, quick_
         const box = element.getBoundingClientRect();
         return [box.left + x, box.top + y];
     }""")
-    page.mouse.click(*where)
+    page.mouse.move(*where)
     last_nine = int(np.flatnonzero(mnist.y_test[:2000] == 9)[-1])
     page.locator("[data-clicked]").get_by_text(f"Test image {last_nine}: a written 9.").wait_for()
     lab_page.screenshot_of("[data-embedding]", "inside-embedding")

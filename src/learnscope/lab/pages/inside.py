@@ -46,6 +46,9 @@ BASELINES = {"black": "black", "blur": "blurred digit", "noise": "noise"}
 STEPS = (2, 8, 64, 256)
 WINDOWS = (2, 4, 8)
 SANITY_METHODS = ("saliency", "gradient × input", "integrated gradients", "occlusion")
+#: each map's sanity check (the signed gradient is checked with saliency, whose signed correlation it is)
+SANITY_OF_MAP = {"saliency": "saliency", "gradient": "saliency", "gradient × input": "gradient × input",
+                 "integrated gradients": "integrated gradients", "occlusion": "occlusion"}
 #: the data randomization test: the same network trained this long on this many images with shuffled labels
 SHUFFLED_IMAGES, SHUFFLED_EPOCHS = 5000, 3
 #: each map: (title, what it shows, whether its sign means something)
@@ -297,6 +300,9 @@ class InsidePage:
                         .props(f'no-transition no-spinner data-map="{name}"')
                     ui.label(title).classes("text-sm font-bold")
                     ui.label(caption).classes("text-xs text-slate-600")
+                    ui.button("Sanity check", icon="fact_check", on_click=lambda _, n=name: self._check(n)) \
+                        .props(f'flat dense no-caps size=sm data-check="{name}"').classes("self-start") \
+                        .tooltip("Re-draw the weights layer by layer and see whether this map changes.")
         asked = "its answer" if target == answer else f"class {target} ({probabilities[target]:.1%})"
         self.prediction_text.text = (f"The model says {answer} ({probabilities[answer]:.1%}). The maps explain "
                                      f"{asked}: F is the model's score for it.")
@@ -321,6 +327,12 @@ class InsidePage:
                 "sanity", "How far the sanity check is")
         self.sanity_row = ui.row().classes("w-full gap-2 items-start flex-wrap").props("data-sanity")
         self.sanity_text = ui.label("").classes("text-sm").props('data-sanity-text aria-live="polite"')
+
+    def _check(self, map_name: str) -> None:
+        """A map's own sanity check button: the check below, for that map (the signed gradient's is saliency's)."""
+        self.sanity_select.value = SANITY_OF_MAP[map_name]
+        if self.sanity_work.start_in_background(self._sanity):
+            ui.run_javascript("document.querySelector('[data-sanity]').scrollIntoView({behavior: 'smooth'})")
 
     async def _sanity(self):
         if self.model is None or self.explained is None:

@@ -69,7 +69,7 @@ class FeaturesPanel:
         ui.label("How the layers arrange the digits").classes("text-lg font-bold mt-2")
         explain("Each layer turns a digit into a list of numbers. Projected to two dimensions (PCA: the two "
                 "directions of greatest spread; t-SNE: neighbours kept together), 2,000 test digits show how far "
-                "apart the classes sit at that layer. Click a point to see its digit.")
+                "apart the classes sit at that layer. Point at a dot to see its digit.")
         with ui.row().classes("items-center gap-3"):
             self.embed_layer = ui.select({}, label="Layer").classes("w-80").props("data-embed-layer")
             self.method = ui.toggle({"pca": "PCA", "tsne": "t-SNE"}, value="pca").props("no-caps data-method")
@@ -80,6 +80,7 @@ class FeaturesPanel:
         with ui.row().classes("w-full gap-4 items-start flex-wrap"):
             self.chart = ui.echart(self._scatter_options([]), on_point_click=self._clicked) \
                 .style("height: 420px; width: 560px").props("data-embedding")
+            self.chart.on("chart:mouseover", self._hovered, ["seriesName", "dataIndex"], throttle=0.1)
             with ui.column().classes("gap-1"):
                 self.clicked_picture = ui.image("").classes("w-[112px] border").props("no-transition no-spinner")
                 self.clicked_picture.set_visibility(False)          # until a point is clicked
@@ -216,7 +217,7 @@ class FeaturesPanel:
             "animation": False,
             "legend": {"top": 0, "itemWidth": 10, "itemHeight": 10},
             "grid": {"left": 30, "right": 10, "top": 40, "bottom": 20},
-            "tooltip": {"trigger": "item", "formatter": "a written {a}: click to see it"},
+            "tooltip": {"trigger": "item", "formatter": "a written {a}"},
             "xAxis": {"type": "value", "axisLabel": {"show": False}, "splitLine": {"show": False}, "scale": True},
             "yAxis": {"type": "value", "axisLabel": {"show": False}, "splitLine": {"show": False}, "scale": True},
             "series": [{"type": "scatter", "name": str(k), "symbolSize": 5, "itemStyle": {"color": CLASS_HEX[k]},
@@ -224,11 +225,18 @@ class FeaturesPanel:
         }
 
     def _clicked(self, event) -> None:
-        if self.embedded is None:
+        self._show_digit(event.series_name, event.data_index)
+
+    def _hovered(self, event) -> None:
+        self._show_digit(event.args.get("seriesName"), event.args.get("dataIndex"))
+
+    def _show_digit(self, series_name, position) -> None:
+        """The digit under the pointer: series k holds class k's digits in the order they were embedded."""
+        if self.embedded is None or series_name is None or position is None:
             return
         labels = self.embedded
-        k, position = int(event.series_name), event.data_index
-        index = int(np.flatnonzero(labels == k)[position])
+        k = int(series_name)
+        index = int(np.flatnonzero(labels == k)[int(position)])
         data = self.data()
         self.clicked_picture.set_source(png_data_uri(grayscale(data.x_test[index][0], 0, 1), scale=4))
         self.clicked_picture.set_visibility(True)
