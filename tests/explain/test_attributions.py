@@ -27,7 +27,8 @@ def test_saliency_equals_finite_differences_of_the_class_score(kind, request, mn
     # NOTE: on the ink. Over blank background a CNN's conv outputs are all equal, so every max-pool window there
     # is a tie: a kink at nearly every background pixel, where no derivative exists to compare with
     ink = np.flatnonzero(x.ravel() > 0.1)
-    pixels = list(rng.choice(ink, 30, replace=False)) + list(np.argsort(np.abs(signed).ravel())[-10:])
+    strongest = ink[np.argsort(np.abs(signed).ravel()[ink])[-10:]]            # the ink's largest gradients
+    pixels = list(rng.choice(ink, 30, replace=False)) + list(strongest)
     eps, kinks = 1e-6, 0
     here = score(model, x, target)
     for flat in pixels:
@@ -47,18 +48,13 @@ def test_saliency_equals_finite_differences_of_the_class_score(kind, request, mn
 def test_integrated_gradients_add_up_to_the_score_change_within_1_percent_at_64_steps(trained_mlp, trained_cnn,
                                                                                        mnist):
     for model in (trained_mlp, trained_cnn):
-        shares = []
         for index in range(20):
             x, target = mnist.x_test[index], int(mnist.y_test[index])
             result = integrated_gradients(model, x, target, baseline="black", n_steps=64)
             change = score(model, x, target) - score(model, np.zeros_like(x), target)
             assert result.score - result.baseline_score == pytest.approx(change, rel=1e-5)
             assert result.delta == pytest.approx(result.values.sum() - change, abs=1e-5)
-            shares.append(abs(result.values.sum() - change) / abs(change))
-        assert np.median(shares) < 0.01
-        # NOTE: a ReLU network's gradient jumps along the path; on the CNN a digit or two in 20 may land at 1–2%
-        assert sum(share < 0.01 for share in shares) >= (20 if model is trained_mlp else 18)
-        assert max(shares) < 0.03
+            assert abs(result.values.sum() - change) < 0.01 * abs(change), index
 
 
 def test_integrated_gradients_is_the_path_integral_of_the_gradient(trained_mlp, mnist):

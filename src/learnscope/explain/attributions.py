@@ -119,8 +119,9 @@ def integrated_gradients(model: Sequential, x, target: int, baseline="black", n_
     """Integrated gradients (Sundararajan et al., 2017): (x − x')·∫₀¹ ∂F/∂x(x' + α(x − x')) dα, the integral taken by
     the midpoint rule at n_steps points (Captum's 'riemann_middle'), all in a few batches.
     NOTE: not Gauss–Legendre (Captum's default): a ReLU network's gradient jumps wherever a unit switches on or off
-    along the path, and evenly spaced points handle those jumps better. Over 60 test digits at 64 steps the
-    midpoint rule left |delta| above 1% of F(x) − F(x') on 2 for a CNN and 0 for an MLP, Gauss–Legendre on 5 and 1."""
+    along the path, and evenly spaced points handle those jumps better. Over 60 test digits at 64 steps, for a CNN
+    trained one epoch on 10,000 digits, the midpoint rule left |delta| above 1% of F(x) − F(x') on 2 and
+    Gauss–Legendre on 5. For the CNN recipe trained in full: none of 100 (largest 0.55%)."""
     x, target = _one_input(model, x, target, "integrated_gradients")
     n_steps = check_int(n_steps, "n_steps", "integrated_gradients", minimum=1, maximum=MAX_STEPS)
     reference = baseline_input(x, baseline, seed)
