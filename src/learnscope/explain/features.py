@@ -49,12 +49,18 @@ def layer_outputs(model: Sequential, x) -> list[tuple[int, str, np.ndarray]]:
 def layer_representation(model: Sequential, x, index: int) -> np.ndarray:
     """(N, ...) examples -> (N, D): the output of layer `index` for each, flattened, computed in batches."""
     index = _check_layer(model, index, "layer_representation")
-    x = check_array(x, "x", "layer_representation", dtype=model.dtype)
+    return _per_example(model, x, index, lambda output: output.reshape(len(output), -1).copy(),
+                        "layer_representation")
+
+
+def _per_example(model: Sequential, x, index: int, summary, owner: str) -> np.ndarray:
+    """summary(layer `index`'s output for a batch) for every batch of x, stacked: one row per example."""
+    x = check_array(x, "x", owner, dtype=model.dtype)
     caught = []
 
     def catch(at, _layer, _inputs, output):
         if at == index:
-            caught.append(output.reshape(len(output), -1).copy())
+            caught.append(summary(output))
 
     handle = model.register_hook("forward", catch)
     try:
@@ -78,21 +84,13 @@ class TopExamples:
 def top_activating(model: Sequential, index: int, x, k: int = 9) -> TopExamples:
     """Each unit's k strongest examples among x: a filter's response is its mean over the feature map."""
     k = check_int(k, "k", "top_activating", minimum=1, maximum=len(x))
-    x = check_array(x, "x", "top_activating", dtype=model.dtype)
     index = _check_layer(model, index, "top_activating")
-    responses = []
 
-    def catch(at, _layer, _inputs, output):
-        if at == index:
-            responses.append(output.reshape(*output.shape[:2], -1).mean(axis=2) if output.ndim == 4 else
-                             output.reshape(len(output), -1).copy())
+    def response(output):                                          # a filter's mean over its feature map
+        return output.reshape(*output.shape[:2], -1).mean(axis=2) if output.ndim == 4 else \
+            output.reshape(len(output), -1).copy()
 
-    handle = model.register_hook("forward", catch)
-    try:
-        for start in range(0, len(x), BATCH):
-            model.forward(x[start:start + BATCH], train=False)
-    finally:
-        handle.remove()
+    responses = [_per_example(model, x, index, response, "top_activating")]
     per_unit = np.concatenate(responses).T                         # (units, N)
     strongest = np.argsort(-per_unit, axis=1, kind="stable")[:, :k]
     return TopExamples(index, strongest, np.take_along_axis(per_unit, strongest, axis=1))

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from learnscope.lessons.drawing import DIGIT_CLASS_NAMES
 from learnscope.model import Sequential
 
 #: Uploaded files larger than this are refused before they are parsed (a CSV of 2D points is a few kB)
@@ -43,6 +44,16 @@ class TrainedModel:
     name: str                       # e.g. "MLP trained on the MNIST page (97.9% test accuracy)"
     class_names: list[str]
     test_accuracy: float | None = None
+
+
+def trained_model_from_file(found) -> TrainedModel | None:
+    """lessons.drawing.newest_digit_model's (path, model, metadata), or None, as a TrainedModel."""
+    if found is None:
+        return None
+    path, model, metadata = found
+    accuracy = metadata.get("test_accuracy")
+    return TrainedModel(model, f"saved file {path.name}", list(DIGIT_CLASS_NAMES),
+                        accuracy if isinstance(accuracy, (int, float)) else None)
 
 
 @dataclass

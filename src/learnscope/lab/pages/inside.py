@@ -33,7 +33,7 @@ from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.components.work_row import Work, WorkRow, load_mnist
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.pages.inside_features import FeaturesPanel
-from learnscope.lab.state import LabState, TrainedModel
+from learnscope.lab.state import LabState, TrainedModel, trained_model_from_file
 from learnscope.lessons.course import chapter
 from learnscope.lessons.drawing import DIGIT_CLASS_NAMES, newest_digit_model, softmax, train_quick_digit_model
 from learnscope.lessons.inside_lab import INSIDE_EXPERIMENTS, SecondChoice, StepsComparison
@@ -184,11 +184,7 @@ class InsidePage:
         if self.trained is None and not self.files_checked:
             found = await run.io_bound(newest_digit_model, self.state.config.models_path())
             self.files_checked = True
-            if found is not None:
-                path, model, metadata = found
-                accuracy = metadata.get("test_accuracy")
-                self.trained = TrainedModel(model, f"saved file {path.name}", list(DIGIT_CLASS_NAMES),
-                                            accuracy if isinstance(accuracy, (int, float)) else None)
+            self.trained = trained_model_from_file(found)
         if self.trained is not None:
             await self._use_model(self.trained)
 

@@ -17,10 +17,10 @@ from learnscope.lab.components.maths import formula
 from learnscope.lab.components.step_diagram import FLOW_CSS, step_diagram_svg
 from learnscope.lab.components.tensor_view import tensor_view
 from learnscope.lab.layout import explain, page_frame, show_error
-from learnscope.lab.state import LabState, TrainedModel
+from learnscope.lab.state import LabState, TrainedModel, trained_model_from_file
 from learnscope.layers import Dense, Tanh
 from learnscope.lessons.course import chapter
-from learnscope.lessons.drawing import DIGIT_CLASS_NAMES, newest_digit_model
+from learnscope.lessons.drawing import newest_digit_model
 from learnscope.lessons.experiments import STEP_EXPERIMENTS
 from learnscope.lessons.five_steps import five_steps as tell_five_steps
 from learnscope.lessons.five_steps import format_number, loss_change_sentence, nearest_point, shared_limit
@@ -175,11 +175,8 @@ class OneStepPage:
         if self.state.trained_model is None and not self.files_checked:
             found = await run.io_bound(newest_digit_model, config.models_path())
             self.files_checked = True
-            if found is not None:
-                path, model, metadata = found
-                accuracy = metadata.get("test_accuracy")
-                self.file_model = TrainedModel(model, f"saved file {path.name}", list(DIGIT_CLASS_NAMES),
-                                               accuracy if isinstance(accuracy, (int, float)) else None)
+            self.file_model = trained_model_from_file(found)
+            if self.file_model is not None:
                 self._start_over()
         if self._digit_model() is None:                 # nothing to step with: say how to get a model
             self.loading = False
