@@ -126,6 +126,9 @@ def test_flipping_a_class_reads_its_outcome_from_the_runs(lab_page):
     assert chart["series"][0]["xs"][-1] > PERCEPTRON_EPOCHS - 5           # thinned: a few epochs averaged
     assert min(chart["series"][0]["ys"]) > 0                          # never an epoch without a mistake
     lab_page.screenshot_of("[data-banner]", "history-not-separable")
+    # the experiment changed the controls itself: the next run must not stop at once to "start over"
+    page.locator("[data-run-xor]").click()
+    page.locator("[data-cycle]").get_by_text("A cycle:").wait_for(timeout=10_000)
 
 
 def test_the_timeline_opens_the_live_pieces(lab_page):

@@ -319,6 +319,7 @@ class HistoryPage:
         self.gap_select.value = setup.get("gap", DEFAULT_GAP)
         self.lr_input.value = f"{setup.get('lr', 1.0):g}"
         self.points_key, self.gap, self.lr = setup["points"], setup.get("gap", DEFAULT_GAP), setup.get("lr", 1.0)
+        self.restart_asked = False                          # the controls changed for this run: nothing to redo
         self.gap_select.set_visibility(self.points_key != "xor")
         self.run, self.last_step = PerceptronRun(self._points(), self.lr), None
         self.margin = best_margin(self.run.points)
