@@ -5,6 +5,7 @@ Screenshots: test-artifacts/lab-wrong-*.png."""
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from learnscope.lessons.cost import network_cost, sweep_network
 from learnscope.lessons.going_wrong_lab import GOING_WRONG_EXPERIMENTS, OverfittingComparison
@@ -44,7 +45,8 @@ def test_the_overfitting_run_draws_live_and_names_what_happened(lab_page, mnist)
     assert lab_page.horizontal_overflow() <= 0
     # the finding's fix fills in the L2 field
     finding.get_by_role("button", name="Set L2 to 0.001").click()
-    assert page.get_by_role("spinbutton", name="L2 weight decay").input_value() == "0.001"
+    # NOTE: the server sets the field on the click's round trip: wait for it (reading at once failed CI once)
+    expect(page.get_by_role("spinbutton", name="L2 weight decay")).to_have_value("0.001")
 
 
 def test_the_five_sigmoid_layers_experiment_reads_its_own_measurement(lab_page, mnist):
