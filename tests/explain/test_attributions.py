@@ -131,3 +131,12 @@ def test_the_completeness_sentence_carries_the_check(trained_mlp, mnist):
     assert "within 1%" in text
     coarse = integrated_gradients(trained_mlp, x, target, n_steps=1)
     assert coarse.relative_delta > 0.01 and "use more steps" in describe_integrated_gradients(coarse, "7", "black")
+
+
+def test_the_prediction_sentence_names_the_answer_and_the_class_explained():
+    from learnscope.explain.attributions import describe_prediction
+
+    probabilities = np.array([0.01, 0.9, 0.09])
+    assert describe_prediction(probabilities, 1) == ("The model says 1 (90.0%). The maps explain its answer: F is "
+                                                     "the model's score for it.")
+    assert "The maps explain class 2 (9.0%)" in describe_prediction(probabilities, 2)

@@ -94,3 +94,12 @@ def test_a_model_trained_on_shuffled_labels_has_other_gradient_maps(trained_mlp,
     assert abs(step.signed_correlation) < 0.5 and abs(step.correlation) < 0.5
     assert describe_sanity("saliency", [step], what="Trained on shuffled labels").startswith(
         "Trained on shuffled labels, the saliency map's ranking")
+
+
+def test_a_step_counts_as_changed_only_when_sizes_and_signs_both_lost_their_ranking():
+    from learnscope.explain.sanity import SanityStep
+
+    assert SanityStep(0, "", np.zeros(1), 0.1, -0.2, 0.9).changed
+    assert not SanityStep(0, "", np.zeros(1), 0.1, 0.7, 0.1).changed
+    assert SanityStep(0, "", np.zeros(1), 0.1, 0.7, 0.1).sizes_changed
+    assert not SanityStep(0, "", np.zeros(1), -0.6, 0.0, 0.1).sizes_changed

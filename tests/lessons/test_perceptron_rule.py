@@ -134,3 +134,15 @@ def test_bad_settings_are_refused_with_the_fix():
         separable_points(margin=0.9)
     with pytest.raises(ValueError, match="n_points"):
         separable_points(n_points=101)
+
+
+def test_the_weight_paths_caption_says_why_there_is_no_cycle():
+    from learnscope.lessons.perceptron_rule import describe_cycle
+
+    fresh = PerceptronRun(xor_points())
+    assert describe_cycle(fresh).startswith("No cycle found yet")
+    fresh.run_epochs(10)
+    assert describe_cycle(fresh) == describe_run(fresh) and describe_cycle(fresh).startswith("A cycle:")
+    converged = PerceptronRun(separable_points())
+    converged.run_epochs(100)
+    assert describe_cycle(converged) == "No cycle: it converged, so its weights stopped moving."

@@ -65,3 +65,9 @@ def test_bad_inputs_say_what_was_expected():
         mcculloch_pitts([[0, 1]], [1, 1, 1], 1)
     with pytest.raises(ValueError, match="four 0/1 answers"):
         gate_name((0, 1, 1))
+
+
+def test_truth_table_rows_carry_each_weighted_sum():
+    from learnscope.lessons.threshold_logic import truth_table_rows
+
+    assert truth_table_rows((2, -1), 1) == [(0, 0, 0.0, 0), (0, 1, -1.0, 0), (1, 0, 2.0, 1), (1, 1, 1.0, 1)]

@@ -183,3 +183,12 @@ def describe_integrated_gradients(result: IntegratedGradients, class_name: str, 
     verdict = ("within 1%: the path was sampled finely enough" if share < 0.01 else
                "more than 1%: use more steps, the path's gradient changes faster than they sample")
     return text + f" ({share:.1%} of the change), {verdict} ({result.n_steps} steps)."
+
+
+def describe_prediction(probabilities, target: int) -> str:
+    """The model's answer and which class the maps explain (its answer, or the class asked about)."""
+    probabilities = np.asarray(probabilities)
+    answer = int(np.argmax(probabilities))
+    asked = "its answer" if target == answer else f"class {target} ({probabilities[target]:.1%})"
+    return (f"The model says {answer} ({probabilities[answer]:.1%}). The maps explain {asked}: F is the model's score "
+            "for it.")

@@ -22,6 +22,11 @@ from learnscope.explain.attributions import (
 )
 from learnscope.model import Sequential
 
+#: below this rank correlation a randomized model's map counts as changed (Adebayo et al.'s figures: near 0);
+#: at or above ALIKE, as barely changed
+CHANGED, ALIKE = 0.5, 0.8
+
+
 #: the maps a sanity check can compare, signed: name -> (model, x, target) -> map
 METHODS = {
     "saliency": lambda model, x, target: saliency_map(model, x, target, signed=True),
@@ -70,6 +75,16 @@ class SanityStep:
     correlation: float          # of the maps' sizes, every input (Adebayo et al.'s "absolute value")
     signed_correlation: float   # of the signed maps
     ink_correlation: float      # of the sizes over the inputs that are not 0: where x itself cannot decide the map
+
+    @property
+    def sizes_changed(self) -> bool:
+        """The sizes over the whole picture no longer keep the trained map's ranking (correlation below CHANGED)."""
+        return abs(self.correlation) < CHANGED
+
+    @property
+    def changed(self) -> bool:
+        """Neither the sizes nor the signs keep the trained map's ranking (both correlations below CHANGED)."""
+        return self.sizes_changed and abs(self.signed_correlation) < CHANGED
 
 
 def cascading_randomization(model: Sequential, x, target: int, method: str = "saliency",
@@ -120,11 +135,6 @@ def trained_on_shuffled_labels(model: Sequential, x, y, epochs: int = 5, seed=0)
     return other
 
 
-#: below this rank correlation a randomized model's map counts as changed (Adebayo et al.'s figures: near 0);
-#: at or above ALIKE, as barely changed
-CHANGED, ALIKE = 0.5, 0.8
-
-
 def describe_sanity(method: str, steps: list[SanityStep], what: str = "With every layer re-drawn") -> str:
     """What the check found for the fully randomized model (or, with `what`, another model compared the same way):
     does the map depend on what the model learned?"""
@@ -134,7 +144,7 @@ def describe_sanity(method: str, steps: list[SanityStep], what: str = "With ever
     numbers = (f"{what}, the {method} map's ranking of the pixels by size correlates "
                f"{last.correlation:.2f} with the trained model's (signed values: {last.signed_correlation:.2f}; "
                f"the digit's ink alone: {last.ink_correlation:.2f}).")
-    if abs(last.correlation) < CHANGED and abs(last.signed_correlation) < CHANGED:
+    if last.changed:
         return numbers + " It changed beyond recognition: this map shows what the model learned."
     if abs(last.ink_correlation) >= ALIKE:
         return numbers + (" It barely changed, even on the ink: this map would look the same for a model that "

@@ -2,7 +2,7 @@
 maps the learner just computed.
 
 The numbers are learnscope.explain's own objects (this module reads their fields and imports nothing from there):
-a sanity check's steps (SanityStep: correlation, signed_correlation, ink_correlation), a pair of
+a sanity check's steps (SanityStep: its correlations, changed, sizes_changed), a pair of
 IntegratedGradients (values, delta, score, baseline_score, n_steps), or a SecondChoice.
 """
 
@@ -12,10 +12,6 @@ import numpy as np
 
 from learnscope.lessons.experiments import Experiment, Outcome
 
-#: below this rank correlation a map counts as changed by randomizing the model (explain.sanity.CHANGED)
-CHANGED = 0.5
-
-
 NO_WEIGHTS = Outcome("This model has no weights to re-draw.")
 
 
@@ -23,7 +19,7 @@ def saliency_after_randomizing(steps) -> Outcome:
     if not steps:
         return NO_WEIGHTS
     last = steps[-1]
-    if abs(last.correlation) < CHANGED and abs(last.signed_correlation) < CHANGED:
+    if last.changed:
         return Outcome(f"Yes, beyond recognition: with every layer re-drawn the saliency map's pixel ranking "
                        f"correlates only {last.correlation:.2f} with the trained model's (signs: "
                        f"{last.signed_correlation:.2f}). A gradient map depends on the weights, so it shows what "
@@ -37,7 +33,7 @@ def times_input_after_randomizing(steps) -> Outcome:
     if not steps:
         return NO_WEIGHTS
     last = steps[-1]
-    if abs(last.correlation) < CHANGED:
+    if last.sizes_changed:
         return Outcome(f"It changed: {last.correlation:.2f} over the whole picture, {last.ink_correlation:.2f} on "
                        "the ink.")
     return Outcome(f"It hardly looks different: {last.correlation:.2f} over the whole picture, although the model "

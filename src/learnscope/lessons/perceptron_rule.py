@@ -322,6 +322,15 @@ def describe_run(run: PerceptronRun) -> str:
             f"so far{last}.")
 
 
+def describe_cycle(run: PerceptronRun) -> str:
+    """The weight path's caption: the cycle found, or why there is none (yet)."""
+    if run.cycle is not None:
+        return describe_run(run)
+    if run.converged_epoch is not None:
+        return "No cycle: it converged, so its weights stopped moving."
+    return "No cycle found yet: an epoch has not yet started with the weights of an earlier one."
+
+
 def line_across_square(w, b: float, limit: float) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """The two ends of the line w·x + b = 0 inside the square [-limit, limit]², or None where it misses it
     (or w = 0: no line at all)."""

@@ -51,6 +51,13 @@ def truth_table(weights, threshold: float) -> tuple[int, ...]:
     return tuple(int(fired) for fired in mcculloch_pitts(INPUT_PAIRS, weights, threshold))
 
 
+def truth_table_rows(weights, threshold: float) -> list[tuple[int, int, float, int]]:
+    """Each input pair with the unit's weighted sum and whether it fires: (x₁, x₂, w₁x₁ + w₂x₂, 0 or 1)."""
+    fired = truth_table(weights, threshold)
+    return [(int(x1), int(x2), float(weights[0] * x1 + weights[1] * x2), answer)
+            for (x1, x2), answer in zip(INPUT_PAIRS, fired)]
+
+
 def gate_name(outputs, a: str = "x₁", b: str = "x₂") -> str:
     """The name of the function of two inputs with this truth table, e.g. (0, 0, 0, 1) -> 'x₁ AND x₂'."""
     key = tuple(int(value) for value in outputs)

@@ -34,6 +34,7 @@ from learnscope.lessons.perceptron_rule import (
     PerceptronRun,
     best_margin,
     describe_bound,
+    describe_cycle,
     describe_run,
     describe_step,
     describe_weights,
@@ -45,7 +46,7 @@ from learnscope.lessons.perceptron_rule import (
 )
 from learnscope.lessons.pictures import png_data_uri
 from learnscope.lessons.playground import PLANE_LIMIT
-from learnscope.lessons.threshold_logic import INPUT_PAIRS, PRESETS, describe_search, gate_name, truth_table
+from learnscope.lessons.threshold_logic import PRESETS, describe_search, gate_name, truth_table, truth_table_rows
 
 TICK_SECONDS = 0.25
 POINT_SETS = {"separable": "Separable points", "flipped": "One class flipped", "xor": "XOR"}
@@ -71,8 +72,7 @@ def register(state: LabState) -> None:
 def truth_table_html(weights, threshold: float) -> str:
     """The unit's truth table, each row's weighted sum beside it, the rows where it fires lit."""
     rows = ""
-    for (x1, x2), fired in zip(INPUT_PAIRS, truth_table(weights, threshold)):
-        total = weights[0] * x1 + weights[1] * x2
+    for x1, x2, total, fired in truth_table_rows(weights, threshold):
         lit = ' style="background: #fed7aa; font-weight: bold"' if fired else ""
         rows += (f'<tr data-fires="{fired}"><td align=center>{x1}</td><td align=center>{x2}</td>'
                  f"<td align=right>{total:g}</td><td align=center{lit}>{fired}</td></tr>")
@@ -97,8 +97,14 @@ def hidden_units(n: int) -> str:
     return f"{n} hidden unit{'s' if n != 1 else ''}"
 
 
-def section(anchor: str) -> ui.element:
-    return ui.element("section").props(f'id="{anchor}"').classes("w-full flex flex-col gap-2 scroll-mt-16")
+def section(anchor: str, title: str, explanation: str) -> ui.element:
+    """`with section(...)`: one piece of the story (id `anchor`, where the timeline links), its heading and a plain
+    explanation, then whatever the page adds."""
+    element = ui.element("section").props(f'id="{anchor}"').classes("w-full flex flex-col gap-2 scroll-mt-16")
+    with element:
+        ui.label(title).classes("text-lg font-bold mt-2")
+        explain(explanation)
+    return element
 
 
 class HistoryPage:
@@ -148,11 +154,10 @@ class HistoryPage:
 
     # ---- 1943: McCulloch and Pitts ----
     def _mcculloch_pitts(self) -> None:
-        with section("mcculloch-pitts"):
-            ui.label("1943 · McCulloch and Pitts: a neuron that computes logic").classes("text-lg font-bold mt-2")
-            explain("A McCulloch–Pitts neuron multiplies each input (0 or 1) by a fixed weight, adds them up, and "
-                    "fires (outputs 1) when the sum reaches its threshold θ. Nothing is learned: the weights are set "
-                    "by hand. Set them and watch the truth table; which logic gate is it?")
+        with section("mcculloch-pitts", "1943 · McCulloch and Pitts: a neuron that computes logic",
+                     "A McCulloch–Pitts neuron multiplies each input (0 or 1) by a fixed weight, adds them up, and "
+                     "fires (outputs 1) when the sum reaches its threshold θ. Nothing is learned: the weights are set "
+                     "by hand. Set them and watch the truth table; which logic gate is it?"):
             with ui.row().classes("w-full gap-8 items-start flex-wrap"):
                 with ui.column().classes("gap-2"):
                     with ui.row().classes("gap-2 items-end"):
@@ -200,13 +205,12 @@ class HistoryPage:
 
     # ---- 1958: the perceptron ----
     def _perceptron(self) -> None:
-        with section("perceptron"):
-            ui.label("1958 · Rosenblatt's perceptron learns its line").classes("text-lg font-bold mt-2")
-            explain("The perceptron is a threshold neuron that learns. It starts from w = 0 and looks at the points "
-                    "one at a time. When it is right nothing changes; on a mistake it moves its weights towards the "
-                    "point (or away from it): w ← w + η·(y − ŷ)·x and b ← b + η·(y − ŷ), where y is the right class "
-                    "and ŷ its answer. Textbooks write the same rule w ← w + η·y·x with classes ±1. Step through it "
-                    "and watch the line.")
+        with section("perceptron", "1958 · Rosenblatt's perceptron learns its line",
+                     "The perceptron is a threshold neuron that learns. It starts from w = 0 and looks at the points "
+                     "one at a time. When it is right nothing changes; on a mistake it moves its weights towards the "
+                     "point (or away from it): w ← w + η·(y − ŷ)·x and b ← b + η·(y − ŷ), where y is the right class "
+                     "and ŷ its answer. Textbooks write the same rule w ← w + η·y·x with classes ±1. Step through it "
+                     "and watch the line."):
             with ui.row().classes("w-full gap-3 items-end flex-wrap"):
                 self.points_toggle = ui.toggle(POINT_SETS, value="separable", on_change=self._change_points) \
                     .props("no-caps data-points")
@@ -315,14 +319,12 @@ class HistoryPage:
 
     async def _perceptron_experiment(self, experiment) -> None:
         setup = experiment.setup
-        self.points_toggle.value = setup["points"]          # its handler starts over (with the controls' values)
-        self.gap_select.value = setup.get("gap", DEFAULT_GAP)
+        # the controls show the experiment's settings; changed while busy, their handlers only ask for a restart,
+        # which the run started here makes unnecessary
+        self.points_toggle.value, self.gap_select.value = setup["points"], setup.get("gap", DEFAULT_GAP)
         self.lr_input.value = f"{setup.get('lr', 1.0):g}"
-        self.points_key, self.gap, self.lr = setup["points"], setup.get("gap", DEFAULT_GAP), setup.get("lr", 1.0)
-        self.restart_asked = False                          # the controls changed for this run: nothing to redo
-        self.gap_select.set_visibility(self.points_key != "xor")
-        self.run, self.last_step = PerceptronRun(self._points(), self.lr), None
-        self.margin = best_margin(self.run.points)
+        self.restart_asked = False
+        self._start_over()
         baseline = PerceptronRun(separable_points(margin=DEFAULT_GAP))
         self.perceptron_work.status = f"Running up to {PERCEPTRON_EPOCHS:,} epochs…"
         for each in (self.run, baseline):
@@ -336,13 +338,12 @@ class HistoryPage:
 
     # ---- 1969: XOR ----
     def _xor(self) -> None:
-        with section("xor"):
-            ui.label("1969 · Minsky and Papert: what one line cannot do").classes("text-lg font-bold mt-2")
-            explain("Minsky and Papert's book Perceptrons (1969) proved what a single layer of threshold units "
-                    "cannot compute: XOR, or whether a figure is connected. It was widely read as a verdict on "
-                    "neural networks as a whole, and interest and money turned away from them for more than a "
-                    "decade, part of what is now called the first AI winter. Run the perceptron on XOR and watch "
-                    "its weights.")
+        with section("xor", "1969 · Minsky and Papert: what one line cannot do",
+                     "Minsky and Papert's book Perceptrons (1969) proved what a single layer of threshold units "
+                     "cannot compute: XOR, or whether a figure is connected. It was widely read as a verdict on "
+                     "neural networks as a whole, and interest and money turned away from them for more than a "
+                     "decade, part of what is now called the first AI winter. Run the perceptron on XOR and watch "
+                     "its weights."):
             ui.button("Run the perceptron on XOR", icon="play_arrow", on_click=self._xor_cycle) \
                 .props("no-caps data-run-xor").classes("self-start")
             with ui.row().classes("w-full gap-6 items-start flex-wrap"):
@@ -364,24 +365,21 @@ class HistoryPage:
         run_ = self.run
         cycle = run_.cycle.states if run_.cycle is not None else ()
         self.path_picture.content = weight_path_svg(run_.path[-PATH_STATES:], cycle)
-        self.cycle_text.text = describe_run(run_) if run_.cycle is not None else (
-            "No cycle: it converged, so its weights stopped moving." if run_.converged_epoch is not None else
-            "No cycle found yet: an epoch has not yet started with the weights of an earlier one.")
+        self.cycle_text.text = describe_cycle(run_)
 
     # ---- 1986: backpropagation ----
     def _backprop(self) -> None:
-        with section("backprop"):
-            ui.label("1986 · Backpropagation: a hidden layer learns XOR").classes("text-lg font-bold mt-2")
-            explain("Rumelhart, Hinton and Williams showed that backpropagation trains hidden layers. Here: XOR's "
-                    "four corners, two sigmoid hidden units and an output, trained by gradient descent. Each hidden "
-                    "unit draws its own line; the output combines the two, which no single line could do.")
+        with section("backprop", "1986 · Backpropagation: a hidden layer learns XOR",
+                     "Rumelhart, Hinton and Williams showed that backpropagation trains hidden layers. Here: XOR's "
+                     "four corners, two sigmoid hidden units and an output, trained by gradient descent. Each hidden "
+                     "unit draws its own line; the output combines the two, which no single line could do."):
             with ui.row().classes("w-full items-center gap-3"):
                 self.hidden_select = ui.select({n: hidden_units(n) for n in (1, 2, 3)},
                                                value=2, label="Hidden layer", on_change=self._hidden_changed) \
                     .classes("w-40").props("data-hidden")
                 self.backprop_work = WorkRow([
                     Work("Train with backpropagation", "play_arrow", self._train, "Train the network on XOR's "
-                         "corners (2,000 epochs, a few seconds)."),
+                     "corners (2,000 epochs, a few seconds)."),
                     Work("Another random start", "casino", self._another_start, "Start from other random weights.",
                          primary=False)], "backprop", "How far the training is")
             self.backprop_try.banner()

@@ -18,6 +18,7 @@ from nicegui import run, ui
 from learnscope.data.sources import DatasetUnavailable
 from learnscope.explain.attributions import (
     describe_integrated_gradients,
+    describe_prediction,
     gradient_times_input,
     integrated_gradients,
     occlusion_map,
@@ -282,7 +283,6 @@ class InsidePage:
 
     def _show_maps(self, x: np.ndarray, explained: Explained) -> None:
         probabilities, target = explained.probabilities, explained.target
-        answer = int(np.argmax(probabilities))
         self.maps_row.clear()
         with self.maps_row:
             with ui.column().classes("gap-1 w-40"):
@@ -299,9 +299,7 @@ class InsidePage:
                     ui.button("Sanity check", icon="fact_check", on_click=lambda _, n=name: self._check(n)) \
                         .props(f'flat dense no-caps size=sm data-check="{name}"').classes("self-start") \
                         .tooltip("Re-draw the weights layer by layer and see whether this map changes.")
-        asked = "its answer" if target == answer else f"class {target} ({probabilities[target]:.1%})"
-        self.prediction_text.text = (f"The model says {answer} ({probabilities[answer]:.1%}). The maps explain "
-                                     f"{asked}: F is the model's score for it.")
+        self.prediction_text.text = describe_prediction(probabilities, target)
         self.ig_text.text = describe_integrated_gradients(explained.integrated, str(target),
                                                           BASELINES[explained.baseline])
 
