@@ -1,6 +1,7 @@
 """Sequential: layers applied one after another. The only loop over layers, and so the only place
 hooks fire: layers never know they are being watched."""
 
+import copy
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from learnscope.core.dtype import resolve_dtype
 from learnscope.core.rng import make_rng
 from learnscope.core.validation import check_array, check_finite, check_int, describe
 from learnscope.layers.base import Flops, Layer
+from learnscope.layers.dense import Dense
 from learnscope.model_io import fill_model, read_model_file, save_model
 
 HOOK_KINDS = ("forward", "backward")
@@ -58,16 +60,16 @@ class Sequential:
 
     # -- the passes ----------------------------------------------------------------------------
     def forward(self, x, train: bool = False) -> np.ndarray:
-        """Output of the whole network. `train=True` turns on dropout and batch statistics."""
+        """Output of the whole network. `train=True` turns on dropout and batch statistics (not in frozen layers)."""
         x = check_array(x, "x", "Sequential.forward", dtype=self.dtype)
         check_finite(x, "x", "Sequential.forward", hint="Remove or impute the missing values in the input.")
         hooks = self._hooks["forward"]
         if not hooks:                                   # fast path: nobody is watching
             for layer in self.layers:
-                x = layer.forward(x, train)
+                x = layer.forward(x, train and not layer.frozen)
             return x
         for index, layer in enumerate(self.layers):
-            out = layer.forward(x, train)
+            out = layer.forward(x, train and not layer.frozen)
             for hook in list(hooks):
                 hook(index, layer, x, out)
             x = out
@@ -105,16 +107,60 @@ class Sequential:
     # -- parameters ----------------------------------------------------------------------------
     @property
     def _first_trainable(self) -> int:
-        """Index of the first layer with parameters (the last layer if none has any)."""
-        return next((i for i, layer in enumerate(self.layers) if layer.params), len(self.layers) - 1)
+        """Index of the first layer with parameters that are not frozen (the last layer if there is none)."""
+        return next((i for i, layer in enumerate(self.layers) if layer.params and not layer.frozen),
+                    len(self.layers) - 1)
 
     def named_params(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
-        """[("0.dense.W", W, dW), ...]: what optimizers walk and the recorder samples."""
+        """[("0.dense.W", W, dW), ...]: every parameter, frozen or not: what model files hold and the recorder
+        samples."""
         return [
             (f"{index}.{type(layer).__name__.lower()}.{key}", param, layer.grads[key])
             for index, layer in enumerate(self.layers)
             for key, param in layer.params.items()
         ]
+
+    def trainable_params(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """named_params() without the frozen layers': what the optimizer walks."""
+        return [(name, param, grad) for name, param, grad in self.named_params()
+                if not self.layers[int(name.split(".", 1)[0])].frozen]
+
+    # -- transfer learning -----------------------------------------------------------------------
+    def freeze(self, n_layers: int) -> "Sequential":
+        """Freeze the first n_layers layers (the rest learn): training leaves their weights bit for bit as they are
+        and runs them in eval mode (no dropout; batch norm keeps its running statistics), so they compute the
+        same features for an example every time. Backpropagation stops below the first layer that learns."""
+        n_layers = check_int(n_layers, "n_layers", "Sequential.freeze", minimum=0, maximum=len(self.layers),
+                             fix=f"Pass how many layers from the input to freeze, 0 to {len(self.layers)}.")
+        for index, layer in enumerate(self.layers):
+            layer.frozen = index < n_layers
+        return self
+
+    def unfreeze(self) -> "Sequential":
+        """Let every layer learn again (fine-tuning)."""
+        return self.freeze(0)
+
+    @property
+    def n_frozen(self) -> int:
+        """How many layers from the input are frozen."""
+        return next((i for i, layer in enumerate(self.layers) if not layer.frozen), len(self.layers))
+
+    def replace_head(self, n_outputs: int, seed=None) -> "Sequential":
+        """A new model: a copy of this one's layers up to its last Dense (the body: its features), then a fresh
+        Dense(n_in, n_outputs) drawn from `seed` (the head) for a new task. This model is left untouched.
+        (N, ...) -> (N, n_outputs)"""
+        n_outputs = check_int(n_outputs, "n_outputs", "Sequential.replace_head", minimum=1,
+                              fix="Pass the number of classes of the new task, e.g. 10.")
+        last = next((i for i in range(len(self.layers) - 1, -1, -1) if isinstance(self.layers[i], Dense)), None)
+        if last is None:
+            raise ValueError(f"Sequential.replace_head expected a model ending in a Dense layer (its head), got "
+                             f"{self!r}. Build the model with a Dense output layer.")
+        old = self.layers[last]
+        head = Dense(old.n_in, n_outputs, init=old.init.config(), bias_init=old.bias_init.config(), rng=make_rng(seed), dtype=self.dtype)
+        body = copy.deepcopy(self.layers[:last])
+        for layer in body:
+            layer.frozen = False
+        return Sequential([*body, head])
 
     def named_buffers(self) -> list[tuple[str, np.ndarray]]:
         """Non-trained state saved with the model, e.g. ("2.batchnorm.running_mean", array)."""

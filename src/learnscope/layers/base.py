@@ -35,6 +35,9 @@ class Layer:
     differentiable = True
     #: the fewest examples a training batch may hold (batch norm needs 2: one example has no spread)
     min_batch_size = 1
+    #: True: training leaves this layer as it is (Sequential.freeze): the optimizer skips its params and it runs
+    #: in eval mode, so batch norm's running statistics stay put too
+    frozen = False
 
     def __init__(self, dtype=None):
         self.dtype = resolve_dtype(dtype)

@@ -3,7 +3,7 @@
     output = model.forward(x, train=True)          1. predict
     value = loss.forward(output, y)                2. measure the error
     model.backward(loss.backward())                3. every weight's share of the blame
-    optimizer.step(model.named_params())           4. nudge every weight downhill
+    optimizer.step(model.trainable_params())       4. nudge every weight downhill (frozen layers stay put)
 
 fit(), the playground, step_through and the tests all call train_step; nothing else runs these four lines.
 """
@@ -45,5 +45,5 @@ def train_step(model, loss, optimizer, x, y, *, train: bool = True, need_input_g
         if not value <= loss_limit:                 # NaN compares False: one test for NaN, inf and a blow-up
             return StepOutcome(value, output, "exploded" if math.isfinite(value) else "loss")
         model.backward(loss.backward(), need_input_grad=need_input_grad)
-        optimizer.step(model.named_params())
+        optimizer.step(model.trainable_params())
     return StepOutcome(value, output)
