@@ -156,7 +156,8 @@ class Sequential:
             raise ValueError(f"Sequential.replace_head expected a model ending in a Dense layer (its head), got "
                              f"{self!r}. Build the model with a Dense output layer.")
         old = self.layers[last]
-        head = Dense(old.n_in, n_outputs, init=old.init.config(), bias_init=old.bias_init.config(), rng=make_rng(seed), dtype=self.dtype)
+        head = Dense(old.n_in, n_outputs, init=old.init.config(), bias_init=old.bias_init.config(),
+                     rng=make_rng(seed), dtype=self.dtype)
         body = copy.deepcopy(self.layers[:last])
         for layer in body:
             layer.frozen = False
