@@ -12,6 +12,7 @@ from learnscope.layers import (
     BatchNorm,
     Conv2D,
     Dense,
+    DigitSum,
     Dropout,
     Flatten,
     Identity,
@@ -23,6 +24,7 @@ from learnscope.layers import (
     Softmax,
     Standardize,
     Tanh,
+    Unstack,
 )
 from learnscope.losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
 
@@ -57,6 +59,9 @@ LAYER_CASES = [
     ("identity", Identity, (4, 6), True),
     ("relu_4d", ReLU, (2, 3, 4, 4), True),
     ("flatten", Flatten, (2, 3, 4, 4), True),
+    ("unstack", lambda: Unstack(2), (3, 2, 1, 4, 4), True),
+    ("digit_sum_1", lambda: DigitSum(1), (6, 10), True),
+    ("digit_sum_2", lambda: DigitSum(2), (8, 10), True),
     ("conv_basic", lambda: Conv2D(2, 3, 3), (2, 2, 6, 6), True),
     ("conv_stride2_pad1", lambda: Conv2D(2, 3, 3, stride=2, padding=1), (2, 2, 7, 7), True),
     ("conv_rect_kernel_pad2", lambda: Conv2D(3, 2, (2, 3), stride=(1, 2), padding=2), (2, 3, 5, 6), True),

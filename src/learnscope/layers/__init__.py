@@ -5,8 +5,9 @@ from learnscope.layers.base import Layer
 from learnscope.layers.batchnorm import BatchNorm
 from learnscope.layers.conv import Conv2D
 from learnscope.layers.dense import Dense
+from learnscope.layers.digit_sum import DigitSum
 from learnscope.layers.dropout import Dropout
-from learnscope.layers.flatten import Flatten
+from learnscope.layers.flatten import Flatten, Unstack
 from learnscope.layers.perceptron import Perceptron, Step
 from learnscope.layers.pool import AvgPool2D, MaxPool2D
 from learnscope.layers.residual import Residual
@@ -17,6 +18,7 @@ __all__ = [
     "BatchNorm",
     "Conv2D",
     "Dense",
+    "DigitSum",
     "Dropout",
     "Flatten",
     "Identity",
@@ -31,6 +33,7 @@ __all__ = [
     "Standardize",
     "Step",
     "Tanh",
+    "Unstack",
 ]
 
 #: Every layer type by class name: how model files name the layers they hold.
