@@ -67,6 +67,27 @@ def test_mnist_train_evaluate_and_predict_a_drawn_digit(capsys, tmp_path, shared
     assert f"accuracy {metadata['test_accuracy']:.2%}" in out
 
 
+def test_mnist_addition_learns_digits_from_sums_and_saves_a_model_that_reads_them(capsys, tmp_path,
+                                                                                  shared_data_dir):
+    from learnscope.data.mnist import load_mnist
+    from learnscope.lessons.mnist_addition import digit_classifier
+
+    path = tmp_path / "addition.safetensors"
+    code, out, err = run(capsys, "train", "mnist-addition", "--digits", "1", "--model", "mlp", "--epochs", "3",
+                         "--train-samples", "3000", "--baseline", "--data-dir", shared_data_dir, "-o", path)
+    assert code == 0, err
+    assert "3,000 training sums" in out and "never saw a digit label" in out and "without the rule" in out
+    model, metadata = load_model_with_metadata(path)
+    assert metadata["dataset"] == "mnist-addition" and metadata["n_digits"] == 1
+    mnist = load_mnist(shared_data_dir, download=False, progress=False)
+    read = digit_classifier(model).predict(mnist.x_test).argmax(axis=1)
+    assert (read == mnist.y_test).mean() == pytest.approx(metadata["test_digit_accuracy"])
+    assert metadata["test_digit_accuracy"] > 0.85
+    assert f"{metadata['test_digit_accuracy']:.2%}" in out
+    code, out, _ = run(capsys, "runs", "list")
+    assert "mnist-addition" in out and f"{metadata['test_sum_accuracy']:.2%}" in out
+
+
 def test_the_overfitting_and_remedy_options_reach_the_training(capsys, tmp_path, shared_data_dir):
     path = tmp_path / "few.safetensors"
     code, out, err = run(capsys, "train", "mnist", "--data-dir", shared_data_dir, "--epochs", "2", "--train-samples",
@@ -101,6 +122,9 @@ def test_data_fetch_finds_local_files(capsys, shared_data_dir):
     (["train", "xor", "--optimizer", "adamm"], "Did you mean 'adam'"),
     (["train", "--csv", "missing.csv", "--label", "y"], "missing.csv"),
     (["train", "--csv", "x.csv"], "--label"),
+    (["train", "mnist-addition", "--digits", "3"], "--digits expected 1 or 2"),
+    (["train", "mnist-addition", "--hidden", "8"], "--hidden do not apply"),
+    (["train", "xor", "--digits", "1"], "belong to mnist-addition"),
     (["evaluate", "nothing.safetensors"], "no model file"),
     (["predict", "nothing.safetensors", "x.png"], "no model file"),
 ])

@@ -28,7 +28,7 @@ from learnscope.layers.digit_sum import MAX_DIGITS
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential
 from learnscope.recipes import Recipe, optimizer_from_recipe
-from learnscope.train import Callback, History, evaluate, fit
+from learnscope.train import Callback, History, Recorder, evaluate, fit, log_test_confusion
 
 #: Chosen by experiment (benchmarks/mnist_addition.py): Adam with warm-up and cosine decay. Plain SGD with
 #: momentum, the MNIST CNN recipe's optimizer, can settle on a wrong reading of the digits that sums still half fit.
@@ -182,7 +182,8 @@ class DigitProbe(Callback):
 
 def train_mnist_addition(data: AdditionData, recipe: Recipe | None = None, *, model: str | None = None,
                          callbacks=(), probe_every: int | None = None, on_point=None) -> AdditionResult:
-    """Train an addition model on `data`'s sums (never its digits) and score it.
+    """Train an addition model on `data`'s sums (never its digits) and score it. A Recorder among the callbacks
+    records the run, with the test sums' confusion matrix.
     recipe: ADDITION_RECIPES[n_digits] by default; model: "cnn" or "mlp" overrides the recipe's network.
     probe_every: also score sums and digits every so many steps (result.curve; on_point(point) sees each)."""
     if not isinstance(data, AdditionData):
@@ -203,6 +204,9 @@ def train_mnist_addition(data: AdditionData, recipe: Recipe | None = None, *, mo
         return AdditionResult(data.n_digits, network, history, seconds, float("nan"), None, None,
                               probe.points if probe else [])
     sums = evaluate(network, SoftmaxCrossEntropy(), data.x_test, data.sums_test)
+    recorder = next((callback for callback in callbacks if isinstance(callback, Recorder)), None)
+    if recorder is not None and recorder.run_id is not None:      # `learnscope runs` shows the test sums' accuracy
+        log_test_confusion(recorder.store.path, recorder.run_id, history, sums.confusion)
     digits = evaluate(digit_classifier(network), SoftmaxCrossEntropy(), data.test_images, data.test_labels)
     return AdditionResult(data.n_digits, network, history, seconds, sums.accuracy, digits.accuracy,
                           digits.confusion, probe.points if probe else [])
@@ -263,12 +267,13 @@ def describe_addition(result: AdditionResult, baseline: AdditionResult | None = 
     n_sums = 2 * 10 ** result.n_digits - 1
     if result.status == "diverged":
         return f"Training diverged: {result.history.message}"
-    text = (f"After {result.seconds:.0f} s of training on sums only, the network gets {result.sum_accuracy:.1%} of "
+    seconds = f"{result.seconds:.0f}" if result.seconds >= 10 else f"{result.seconds:.1f}"
+    text = (f"After {seconds} s of training on sums only, the network gets {result.sum_accuracy:.1%} of "
             f"the test sums right and reads {result.digit_accuracy:.1%} of MNIST's test digits correctly, "
             "although it never saw a digit label.")
     reference = sum_accuracy_reference(result.n_digits)
     text += f" (Reading every digit 99% right would give {reference:.1%} of sums.)"
     if baseline is not None:
-        text += (f" The same network without the rule, learning the {n_sums} sums as {n_sums} unrelated classes, "
-                 f"gets {baseline.sum_accuracy:.1%}.")
+        text += (f" A CNN without the rule, learning the {n_sums} sums from the same examples as {n_sums} unrelated "
+                 f"classes, gets {baseline.sum_accuracy:.1%}.")
     return text
