@@ -79,7 +79,7 @@ def test_the_probe_sees_digits_emerge_and_the_baseline_learns_the_same_sums_with
 
 
 def test_the_digit_classifier_shares_the_addition_models_layers():
-    model = addition_model(2, "mlp", seed=0)
+    model = addition_model(2, "mlp", seed=0, even_start=False)
     classifier = digit_classifier(model)
     assert classifier.layers == model.layers[1:-1]
     x = np.random.default_rng(0).random((3, 4, 1, 28, 28)).astype(np.float32)
@@ -89,11 +89,20 @@ def test_the_digit_classifier_shares_the_addition_models_layers():
     np.testing.assert_allclose(sums.sum(axis=1), 1, rtol=1e-5)
     # the most probable sum, when every digit is read with its top score, is that reading's sum
     reading = scores.argmax(axis=2)
-    confident = addition_model(2, "mlp", seed=0)
+    confident = addition_model(2, "mlp", seed=0, even_start=False)
     confident.layers[-2].params["W"] *= 1000                       # sharpen every digit's probabilities
     sharp = digit_classifier(confident).predict(x.reshape(12, 1, 28, 28)).argmax(1).reshape(3, 4)
     np.testing.assert_array_equal(sharp, reading)
     np.testing.assert_array_equal(confident.predict(x).argmax(1), sum_of_numbers(sharp, 2))
+
+
+def test_an_even_start_gives_every_digit_one_chance_in_ten_so_sums_start_as_counts_of_ways():
+    x = np.random.default_rng(0).random((3, 2, 1, 28, 28)).astype(np.float32)
+    sums = np.exp(addition_model(1, "cnn", seed=0).predict(x))
+    ways = np.array([min(s, 18 - s) + 1 for s in range(19)])      # 0 + 0 one way, 9 = 0 + 9 = ... ten ways
+    np.testing.assert_allclose(sums, np.tile(ways / 100, (3, 1)), rtol=1e-5)
+    random_start = np.exp(addition_model(1, "cnn", seed=0, even_start=False).predict(x))
+    assert not np.allclose(random_start, ways / 100, rtol=1e-3)
 
 
 def test_the_posterior_is_what_the_rule_infers_from_a_sum():

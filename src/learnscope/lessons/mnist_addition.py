@@ -107,14 +107,22 @@ def addition_data(mnist, n_digits: int = 1, n_train: int | None = None, n_test: 
 
 
 # -- the two networks -----------------------------------------------------------------------------------------------
-def addition_model(n_digits: int = 1, model: str = "cnn", input_stats=None, seed=0) -> Sequential:
+def addition_model(n_digits: int = 1, model: str = "cnn", input_stats=None, seed=0,
+                   even_start: bool = True) -> Sequential:
     """Unstack → a digit classifier (10 scores per image) → DigitSum.   (N, 2·n_digits, 1, 28, 28) -> (N, n_sums)
-    The classifier is the engine's CNN or MLP; the rule adds nothing to learn."""
+    The classifier is the engine's CNN or MLP; the rule adds nothing to learn.
+    even_start: the classifier's last layer starts at zero, so every image starts at p = 1/10 for every digit and the
+    first gradients are exactly the rule's soft labels (a sum of 0 says "0 and 0", a sum of 1 "0 or 1", ...).
+    NOTE: from random last-layer weights, some seeds lock into reading digits one off (0 as 1, 9 as 8, the middle
+    digits split between their neighbours): a wrong reading the sums still half fit, that training never leaves."""
     model = check_choice(model, "model", "addition_model", ("cnn", "mlp"))
     builder = build_cnn if model == "cnn" else build_mlp
     classifier = builder(DIGIT_SHAPE, 10, input_stats=input_stats)
     network = Sequential([Unstack(2 * n_digits), *classifier.layers, DigitSum(n_digits)])
     network.reset(seed)
+    if even_start:
+        for param in network.layers[-2].params.values():
+            param.fill(0)
     return network
 
 
@@ -181,10 +189,12 @@ class DigitProbe(Callback):
 
 
 def train_mnist_addition(data: AdditionData, recipe: Recipe | None = None, *, model: str | None = None,
-                         callbacks=(), probe_every: int | None = None, on_point=None) -> AdditionResult:
+                         even_start: bool = True, callbacks=(), probe_every: int | None = None,
+                         on_point=None) -> AdditionResult:
     """Train an addition model on `data`'s sums (never its digits) and score it. A Recorder among the callbacks
     records the run, with the test sums' confusion matrix.
-    recipe: ADDITION_RECIPES[n_digits] by default; model: "cnn" or "mlp" overrides the recipe's network.
+    recipe: ADDITION_RECIPES[n_digits] by default; model: "cnn" or "mlp" overrides the recipe's network;
+    even_start: see addition_model.
     probe_every: also score sums and digits every so many steps (result.curve; on_point(point) sees each)."""
     if not isinstance(data, AdditionData):
         raise TypeError(f"train_mnist_addition expected AdditionData (from addition_data(load_mnist())), got "
@@ -193,7 +203,7 @@ def train_mnist_addition(data: AdditionData, recipe: Recipe | None = None, *, mo
     if model is not None:
         recipe = recipe.with_options(model=check_choice(model, "model", "train_mnist_addition", ("cnn", "mlp")))
     network = addition_model(data.n_digits, recipe.model, data.input_stats if recipe.standardize else None,
-                             recipe.seed)
+                             recipe.seed, even_start)
     callbacks = list(callbacks)
     probe = None
     if probe_every is not None:
