@@ -604,6 +604,80 @@ def demo(seed: Annotated[int, typer.Option(help="Same seed, same run.")] = 0):
                   f"trained on), in {time.perf_counter() - start:.1f} s.")
 
 
+# -- transfer ----------------------------------------------------------------------------------------
+@app.command()
+def transfer(
+    task: Annotated[str, typer.Argument(help="near: MNIST digits 0-4 -> digits 5-9; far: MNIST -> Fashion-MNIST.")],
+    per_class: Annotated[str, typer.Option(help="Label budgets: examples per class, comma-separated; 'all' for "
+                                           "every one.")] = "10,100,1000,all",
+    seeds: Annotated[int, typer.Option(help="Runs per budget and method, seeds 0, 1, ...", min=1, max=20)] = 3,
+    steps: Annotated[int, typer.Option(help="Optimizer steps of every run on the target task.", min=1,
+                                       max=100_000)] = 300,
+    pretrained: Annotated[Path | None, typer.Option(help="far only: start from this MNIST model (e.g. from "
+                                                    "'learnscope train mnist --model cnn') instead of pretraining "
+                                                    "one.")] = None,
+    data_dir: DataDir = None,
+    download: Annotated[bool, typer.Option(help="Download the datasets if they are not found locally.")] = True,
+):
+    """Transfer learning: from scratch vs frozen pretrained features vs fine-tuning, at several label budgets."""
+    from learnscope.data.mnist import load_fashion_mnist, load_mnist
+    from learnscope.lessons.transfer import (
+        METHOD_LABELS,
+        TASK_NAMES,
+        budget_words,
+        describe_budget,
+        pretrain,
+        summarize,
+        transfer_table,
+        transfer_task,
+    )
+    from learnscope.model import load_model
+
+    if task not in TASK_NAMES:
+        _fail(f"unknown transfer task {task!r}; use near (digits 0-4 -> 5-9) or far (MNIST -> Fashion-MNIST).")
+    budgets = [_parse_budget(text) for text in per_class.split(",")]
+    if pretrained is not None and task == "near":
+        _fail("--pretrained works with far only: a model trained on all of MNIST has already seen digits 5-9, "
+              "which the near task is meant to learn from few labels.")
+    mnist = load_mnist(data_dir, download=download)
+    fashion = load_fashion_mnist(data_dir, download=download) if task == "far" else None
+    chosen = transfer_task(task, mnist, fashion)
+    start = time.perf_counter()
+    if pretrained is not None:
+        source_model = load_model(pretrained)
+        source = f"{pretrained}"
+    else:
+        source_model = pretrain(chosen)
+        source = f"pretrained here in {time.perf_counter() - start:.0f} s"
+    console.print(f"[bold]{chosen.description}[/] (the source network: {source}); {steps} steps per run, "
+                  f"seeds 0-{seeds - 1}")
+
+    def said(run):
+        console.print(f"  {budget_words(run.per_class):>16s}  {run.method:9s}  seed {run.seed}  "
+                      f"{run.accuracy:.2%}  {run.seconds:.1f} s", highlight=False)
+
+    runs = transfer_table(chosen, source_model, budgets, range(seeds), n_steps=steps, on_run=said)
+    rows = summarize(runs)
+    table = Table(title=f"{chosen.description}: test accuracy (mean ± spread over {seeds} seed(s)) and seconds")
+    for column in ("labels", "start", "accuracy", "seconds"):
+        table.add_column(column, justify="left" if column in ("labels", "start") else "right")
+    for row in rows:
+        table.add_row(budget_words(row.per_class), METHOD_LABELS[row.method], f"{row.mean:.2%} ± {row.spread:.2%}",
+                      f"{row.mean_seconds:.1f}")
+    console.print(table)
+    for per_class_budget in budgets:
+        console.print(describe_budget(rows, per_class_budget), markup=False, highlight=False, soft_wrap=True)
+
+
+def _parse_budget(text: str) -> int | None:
+    text = text.strip().lower()
+    if text == "all":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        _fail(f"--per-class expected whole numbers of examples per class or 'all', such as 10,100,all; got {text!r}.")
+    return int(text)
+
+
 # -- lab -------------------------------------------------------------------------------------------
 @app.command()
 def lab(

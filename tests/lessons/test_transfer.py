@@ -111,7 +111,7 @@ def test_the_table_averages_seeds_and_says_what_wins():
     assert rows[0].mean == pytest.approx(0.82) and rows[0].spread == pytest.approx(0.02)
     text = describe_budget(rows, 10)
     assert "With 10 per class, from scratch reaches 82.0%" in text
-    assert "fine-tuned (all layers, from pretrained) 89.0% (+7.0% points, 3.0 s against 3.1 s)" in text
+    assert "fine-tuned (all layers, from pretrained) 89.0% (+7.0 points, 3.0 s against 3.1 s)" in text
     assert text.endswith("Best: fine-tuned (all layers, from pretrained).")
     assert "do not help" in describe_budget(rows, None)
     with pytest.raises(ValueError, match="needs 'scratch'"):

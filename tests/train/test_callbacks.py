@@ -8,7 +8,7 @@ from learnscope.layers import Dense, ReLU
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential, load_model_with_metadata
 from learnscope.optim import SGD, StepDecay
-from learnscope.train import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint, fit
+from learnscope.train import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint, StopWhen, fit
 
 
 def model(seed=0):
@@ -161,3 +161,19 @@ def test_callbacks_refuse_bad_settings(spiral):
             callbacks=[EarlyStopping(monitor="accuracy")])
     with pytest.raises(KeyError, match="not logged"):
         fit(model(), SoftmaxCrossEntropy(), SGD(), x, y, callbacks=[EarlyStopping(monitor="los")])
+
+
+def test_stop_when_ends_training_after_the_step_its_condition_turns_true(spiral):
+    x, y = spiral
+    calls = []
+
+    def closed():
+        calls.append(1)
+        return len(calls) >= 7
+
+    history = fit(model(), SoftmaxCrossEntropy(), SGD(lr=0.1), x, y, epochs=50, batch_size=10, seed=0,
+                  callbacks=[StopWhen(closed, "The tab closed.")])
+    assert history.status == "stopped" and history.message == "The tab closed."
+    assert history.outcome["steps_completed"] == 7
+    with pytest.raises(TypeError, match="StopWhen expected a function"):
+        StopWhen(True)

@@ -154,6 +154,7 @@ class AdditionResult:
     digit_accuracy: float | None            # MNIST test digits read right, each alone (None for the baseline)
     digit_confusion: np.ndarray | None      # (10, 10): [true digit, read as]
     curve: list = field(default_factory=list)   # DigitProbe's (step, sum accuracy, digit accuracy) points
+    n_train: int = 0                        # training sums
 
     @property
     def status(self) -> str:
@@ -212,14 +213,14 @@ def train_mnist_addition(data: AdditionData, recipe: Recipe | None = None, *, mo
     history, seconds = _fit(network, recipe, data.x_train, data.sums_train, callbacks)
     if history.status == "diverged":
         return AdditionResult(data.n_digits, network, history, seconds, float("nan"), None, None,
-                              probe.points if probe else [])
+                              probe.points if probe else [], len(data.x_train))
     sums = evaluate(network, SoftmaxCrossEntropy(), data.x_test, data.sums_test)
     recorder = next((callback for callback in callbacks if isinstance(callback, Recorder)), None)
     if recorder is not None and recorder.run_id is not None:      # `learnscope runs` shows the test sums' accuracy
         log_test_confusion(recorder.store.path, recorder.run_id, history, sums.confusion)
     digits = evaluate(digit_classifier(network), SoftmaxCrossEntropy(), data.test_images, data.test_labels)
     return AdditionResult(data.n_digits, network, history, seconds, sums.accuracy, digits.accuracy,
-                          digits.confusion, probe.points if probe else [])
+                          digits.confusion, probe.points if probe else [], len(data.x_train))
 
 
 def train_neural_baseline(data: AdditionData, recipe: Recipe | None = None, *, callbacks=()) -> AdditionResult:
@@ -232,7 +233,7 @@ def train_neural_baseline(data: AdditionData, recipe: Recipe | None = None, *, c
     accuracy = float("nan")
     if history.status != "diverged":
         accuracy = evaluate(network, SoftmaxCrossEntropy(), _as_channels(data.x_test), data.sums_test).accuracy
-    return AdditionResult(data.n_digits, network, history, seconds, accuracy, None, None)
+    return AdditionResult(data.n_digits, network, history, seconds, accuracy, None, None, n_train=len(data.x_train))
 
 
 def _as_channels(x: np.ndarray) -> np.ndarray:

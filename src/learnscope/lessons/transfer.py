@@ -34,6 +34,7 @@ from learnscope.train import Callback, evaluate, fit
 
 TASK_NAMES = ("near", "far")
 METHODS = ("scratch", "frozen", "fine-tune")
+METHOD_LABELS = {"scratch": "from scratch", "frozen": "frozen features", "fine-tune": "fine-tuned"}
 METHOD_WORDS = {"scratch": "from scratch", "frozen": "frozen pretrained features (head only)",
                 "fine-tune": "fine-tuned (all layers, from pretrained)"}
 #: Labelled examples per class; None: every training example of the target task
@@ -301,7 +302,7 @@ def describe_budget(rows: list[TableRow], per_class: int | None) -> str:
     for method in ("frozen", "fine-tune"):
         if method in chosen:
             row = chosen[method]
-            parts.append(f"{METHOD_WORDS[method]} {row.mean:.1%} ({row.mean - scratch.mean:+.1%} points, "
+            parts.append(f"{METHOD_WORDS[method]} {row.mean:.1%} ({100 * (row.mean - scratch.mean):+.1f} points, "
                          f"{row.mean_seconds:.1f} s against {scratch.mean_seconds:.1f} s)")
     text = "; ".join(parts) + "."
     if best.method == "scratch":
@@ -315,4 +316,22 @@ def steps_to_reach(curve: list, accuracy: float) -> int | None:
     """The first step at which a curve reaches `accuracy`, or None if it never does: how "reducing training
     time" is read off the curves."""
     return next((step for step, value in curve if value >= accuracy), None)
+
+
+def scratch_final(runs) -> float:
+    """The from-scratch runs' mean accuracy at their curves' last point (the curves' own test examples)."""
+    finals = [run.curve[-1][1] for run in runs if run.method == "scratch"]
+    if not finals:
+        raise ValueError("scratch_final needs at least one from-scratch run to compare with.")
+    return statistics.fmean(finals)
+
+
+def steps_to_catch_up(runs, method: str) -> int | None:
+    """The median step at which `method`'s runs first reach scratch_final(runs), on the same curve examples; None
+    when any of them never does."""
+    target = scratch_final(runs)
+    steps = [steps_to_reach(run.curve, target) for run in runs if run.method == method]
+    if not steps or any(step is None for step in steps):
+        return None
+    return int(statistics.median(steps))
 

@@ -8,6 +8,7 @@ from learnscope.train.callbacks import (
     History,
     LearningRateScheduler,
     ModelCheckpoint,
+    StopWhen,
 )
 from learnscope.train.diagnostics import Diagnosis, diagnose
 from learnscope.train.evaluate import Evaluation, evaluate
@@ -27,6 +28,7 @@ __all__ = [
     "ModelCheckpoint",
     "Recorder",
     "StepOutcome",
+    "StopWhen",
     "TrainedRecipe",
     "Trainer",
     "diagnose",

@@ -247,6 +247,20 @@ class LearningRateScheduler(Callback):
             optimizer.lr = self.schedule(epoch, optimizer.lr)   # the optimizer's setter validates it
 
 
+class StopWhen(Callback):
+    """Stop fit() after the step at which condition() first returns True (a lab tab closed, a Stop button)."""
+
+    def __init__(self, condition: "Callable[[], bool]", message: str = "Stopped on request."):
+        if not callable(condition):
+            raise TypeError(f"StopWhen expected a function returning True when training should stop, got "
+                            f"{describe(condition)}.")
+        self.condition, self.message = condition, message
+
+    def on_batch_end(self, step, logs) -> None:
+        if self.condition():
+            self.trainer.stop(self.message)
+
+
 # -- divergence ---------------------------------------------------------------------------------------------------
 #: The loss level the explosion test compares to is at least this, so a run that starts at a loss of ~0
 #: (fine-tuning a model that already fits) is not stopped for ordinary noise.
