@@ -6,12 +6,14 @@ import pytest
 from learnscope.lessons.mnist_addition import (
     ADDITION_RECIPES,
     AdditionData,
+    ReadExample,
     addition_data,
     addition_model,
     describe_addition,
     digit_classifier,
     digit_posterior,
     make_addition_examples,
+    read_examples,
     sum_accuracy_reference,
     sum_of_numbers,
     train_mnist_addition,
@@ -76,6 +78,23 @@ def test_the_probe_sees_digits_emerge_and_the_baseline_learns_the_same_sums_with
     text = describe_addition(result, baseline)
     assert f"{result.digit_accuracy:.1%}" in text and f"{baseline.sum_accuracy:.1%}" in text
     assert "never saw a digit label" in text
+
+
+def test_read_examples_show_each_pair_side_by_side_with_the_digits_read_and_the_sum(mnist):
+    data = addition_data(mnist, 2, n_train=1500, n_test=20)
+    result = train_mnist_addition(data, ADDITION_RECIPES[2].with_options(model="mlp", epochs=4))
+    examples = read_examples(result.model, data.x_test, data.sums_test, count=6)
+    assert len(examples) == 6
+    first = examples[0]
+    assert first.picture.shape == (28, 112) and first.picture.dtype == np.uint8
+    np.testing.assert_array_equal(first.picture[:, 28:56], np.rint(data.x_test[0, 1, 0] * 255))   # the second image
+    classifier = digit_classifier(result.model)
+    assert first.digits == tuple(classifier.predict(data.x_test[0]).argmax(axis=1))
+    assert first.predicted_sum == int(result.model.predict(data.x_test[:1]).argmax())
+    assert first.true_sum == data.sums_test[0]
+    right = ReadExample(first.picture, (1, 2, 3, 0), 42, 42)
+    assert right.caption() == "read 12 + 30 → 42 ✓"
+    assert ReadExample(first.picture, (3, 5), 8, 9).caption() == "read 3 + 5 → 8 ✗ (is 9)"
 
 
 def test_the_digit_classifier_shares_the_addition_models_layers():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from learnscope.lessons.transfer import (
-    CURVE_POINTS,
     TableRow,
     cached_features,
+    curve_steps,
     describe_budget,
     per_class_examples,
     pretrain,
@@ -99,8 +99,7 @@ def test_each_method_starts_where_it_says_and_the_pretrained_network_is_never_to
     assert np.abs(tuned_body[0] - body[0]).max() < np.abs(scratch_body[0] - body[0]).max()   # ... not far
     for run in runs.values():
         assert run.status == "finished" and run.n_examples == 50
-        steps = [step for step, _ in run.curve]
-        assert steps[0] == 0 and steps[-1] == 60 and len(steps) == CURVE_POINTS + 1
+        assert [step for step, _ in run.curve] == curve_steps(60)
         assert run.curve[-1][1] > run.curve[0][1] + 0.3 and run.accuracy > 0.5
 
 
@@ -122,6 +121,12 @@ def test_summarize_groups_runs_by_budget_and_method(near, pretrained):
     runs = [train_on_target(near, "frozen", 10, pretrained, seed=seed, n_steps=20, recipe=QUICK) for seed in (0, 1)]
     (row,) = summarize(runs)
     assert (row.per_class, row.method) == (10, "frozen") and row.accuracies == [run.accuracy for run in runs]
+
+
+def test_curves_are_measured_densely_at_the_start():
+    steps = curve_steps(300, 16)
+    assert steps[:4] == [0, 1, 2, 3] and steps[-1] == 300 and steps == sorted(set(steps))
+    assert 14 <= len(steps) <= 17 and sum(step <= 30 for step in steps) >= len(steps) // 2
 
 
 def test_steps_to_reach_reads_the_first_step_at_an_accuracy():

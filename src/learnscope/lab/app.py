@@ -11,13 +11,16 @@ from learnscope.lab.pages import (
     home,
     inside,
     mnist,
+    neurosymbolic,
     one_step,
     playground,
     remedies,
+    transfer,
 )
 from learnscope.lab.state import LabConfig, LabState
 
-PAGES = (home, playground, history, mnist, draw, one_step, descent, going_wrong, remedies, inside)
+PAGES = (home, playground, history, mnist, draw, one_step, descent, going_wrong, remedies, inside, transfer,
+         neurosymbolic)
 #: Seconds a tab may be out of touch before its page state is dropped (see run_lab)
 RECONNECT_TIMEOUT = 20.0
 

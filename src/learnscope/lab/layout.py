@@ -35,6 +35,10 @@ LESSONS = (
            "Each remedy alone, before and after: L2, dropout, batch norm, augmentation, residual blocks, clipping."),
     Lesson("/inside", "Inside",
            "Which pixels a prediction rests on, four ways, and whether each map shows the model or only the digit."),
+    Lesson("/transfer", "Transfer",
+           "Start a new task from a network trained on another: from scratch, frozen features or fine-tuning."),
+    Lesson("/neurosymbolic", "Neuro-symbolic",
+           "Learn to read digits from sums alone, through a layer that knows the rule of addition."),
 )
 
 PAGE_WIDTH = "max-width: 1240px"

@@ -65,6 +65,16 @@ class LabState:
     drawn_digit: object = None                          # the last (28, 28) digit drawn on the draw page, for 'One step'
     _trained: TrainedModel | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _pretrained: dict = field(default_factory=dict, repr=False)
+    _pretraining: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def pretrained(self, key: str, build):
+        """The network pretrained for `key` (a transfer task), built by build() the first time any tab asks: one
+        pretraining per lab, never two at once. Call from a worker thread. Pages train copies, never this one."""
+        with self._pretraining:
+            if key not in self._pretrained:
+                self._pretrained[key] = build()
+            return self._pretrained[key]
 
     @property
     def trained_model(self) -> TrainedModel | None:

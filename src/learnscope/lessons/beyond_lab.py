@@ -8,6 +8,7 @@ import numpy as np
 from learnscope.lessons.experiments import Experiment, Outcome
 from learnscope.lessons.mnist_addition import AdditionResult, sum_accuracy_reference
 from learnscope.lessons.transfer import (
+    CURVE_TEST_EXAMPLES,
     METHOD_WORDS,
     budget_words,
     describe_budget,
@@ -119,14 +120,20 @@ def faster_by(numbers: TransferComparison, method: str) -> str:
     target = scratch_final(numbers.runs)
     step = steps_to_catch_up(numbers.runs, method)
     n_steps = max(step for run in numbers.runs for step, _ in run.curve)
+    where = f"on the curves' {CURVE_TEST_EXAMPLES:,} test images"
     if step is None:
-        return f"{METHOD_WORDS[method]} never reached from-scratch's final {target:.1%} in {n_steps} steps"
-    return f"{METHOD_WORDS[method]} reached from-scratch's final {target:.1%} after {step} of {n_steps} steps"
+        return f"{METHOD_WORDS[method]} never reached from-scratch's final {target:.1%} in {n_steps} steps ({where})"
+    return f"{METHOD_WORDS[method]} reached from-scratch's final {target:.1%} after {step} of {n_steps} steps ({where})"
+
+
+def describe_comparison(numbers: TransferComparison) -> str:
+    """The budget's reading (describe_budget), then when fine-tuning caught up with from scratch."""
+    caught_up = faster_by(numbers, "fine-tune")
+    return f"{describe_budget(numbers.rows, numbers.per_class)} {caught_up[0].upper()}{caught_up[1:]}."
 
 
 def few_labels(numbers: TransferComparison) -> Outcome:
-    return Outcome(f"{describe_budget(numbers.rows, numbers.per_class)} {faster_by(numbers, 'fine-tune')[0].upper()}"
-                   f"{faster_by(numbers, 'fine-tune')[1:]}: what the network learned about strokes on digits 0–4 "
+    return Outcome(f"{describe_comparison(numbers)[:-1]}: what the network learned about strokes on digits 0–4 "
                    "gives 5–9 a head start.")
 
 

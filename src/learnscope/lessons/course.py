@@ -107,9 +107,11 @@ CHAPTERS = (
             "what the model learned.", also=("/draw",)),
     Chapter(12, "Beyond: transfer learning and neuro-symbolic AI",
             "Reusing what a network learned on one task for another, and joining learning with logic.",
-            None,
-            "A network trained on one task can start another: transfer learning reuses its layers. Neuro-symbolic "
-            "AI joins learned perception with explicit rules and logic."),
+            "/transfer#chapter-12",
+            "A network trained on one task can start another: transfer learning reuses its layers, frozen or "
+            "fine-tuned, and needs far fewer labels when the tasks are near. Neuro-symbolic AI joins learned "
+            "perception with explicit rules: given the rule of addition, a network learns to read digits from sums "
+            "alone, with no digit label at all.", also=("/neurosymbolic",)),
 )
 
 

@@ -25,6 +25,7 @@ from learnscope.core.validation import check_choice, check_int, describe
 from learnscope.data.batches import steps_per_epoch
 from learnscope.layers import DigitSum, Unstack
 from learnscope.layers.digit_sum import MAX_DIGITS
+from learnscope.lessons.pictures import grayscale
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.model import Sequential
 from learnscope.recipes import Recipe, optimizer_from_recipe
@@ -271,6 +272,37 @@ def digit_posterior(digit_probabilities, total: int) -> np.ndarray:
     if mass == 0:
         raise ValueError(f"digit_posterior: the two images' probabilities give the sum {total} no chance at all.")
     return joint / mass
+
+
+@dataclass(frozen=True)
+class ReadExample:
+    """One test example as the network reads it: its images side by side, each digit as read, the most probable
+    sum (the rule's answer, which need not be the sum of the digits read) and the true sum."""
+
+    picture: np.ndarray             # (28, 28 · 2·n_digits) uint8, white ink on black
+    digits: tuple[int, ...]
+    predicted_sum: int
+    true_sum: int
+
+    def caption(self) -> str:
+        """ "read 3 + 5 → 8 ✓" (numbers of several digits read as such: "read 12 + 30 → 42")."""
+        half = len(self.digits) // 2
+        a, b = ("".join(map(str, part)) for part in (self.digits[:half], self.digits[half:]))
+        verdict = "✓" if self.predicted_sum == self.true_sum else f"✗ (is {self.true_sum})"
+        return f"read {a} + {b} → {self.predicted_sum} {verdict}"
+
+
+def read_examples(model: Sequential, x, sums, count: int = 8) -> list[ReadExample]:
+    """The first `count` examples of (x, sums) as `model` (an addition model) reads them."""
+    count = check_int(count, "count", "read_examples", minimum=1, maximum=len(x))
+    x, sums = x[:count], np.asarray(sums)[:count]
+    per_example = x.shape[1]
+    digits = digit_classifier(model).predict(x.reshape(count * per_example, *x.shape[2:])).argmax(axis=1)
+    predicted = model.predict(x).argmax(axis=1)
+    pictures = grayscale(x[:, :, 0].transpose(0, 2, 1, 3).reshape(count * x.shape[3], per_example * x.shape[4]),
+                         0.0, 1.0).reshape(count, x.shape[3], per_example * x.shape[4])
+    return [ReadExample(pictures[i], tuple(int(d) for d in digits[i * per_example:(i + 1) * per_example]),
+                        int(predicted[i]), int(sums[i])) for i in range(count)]
 
 
 def describe_addition(result: AdditionResult, baseline: AdditionResult | None = None) -> str:

@@ -46,8 +46,8 @@ TARGET_STEPS = 300
 TRANSFER_RECIPE = default_recipe("mnist", "cnn").with_options(lr=0.05, epochs=2)
 #: The test examples each point of a curve is measured on (the final accuracy uses the whole test set)
 CURVE_TEST_EXAMPLES = 2000
-#: Points per curve
-CURVE_POINTS = 12
+#: Points per curve (besides step 0), spaced on a log scale
+CURVE_POINTS = 16
 
 
 @dataclass
@@ -152,11 +152,19 @@ class TransferRun:
     model: Sequential | None = field(default=None, repr=False)
 
 
-class _CurvePoints(Callback):
-    """Test accuracy on a few thousand examples every `every` steps (and at step 0): the run's curve."""
+def curve_steps(n_steps: int, n_points: int = CURVE_POINTS) -> list[int]:
+    """The steps a curve is measured at: 0, then about n_points steps spaced evenly on a log scale up to n_steps,
+    dense at the start, where the starts differ most (10 labels per class are learned within tens of steps)."""
+    spaced = np.geomspace(1, n_steps, n_points)
+    return [0, *sorted({int(np.rint(step)) for step in spaced} | {n_steps})]
 
-    def __init__(self, x_test, y_test, every: int, on_point=None):
-        self.x_test, self.y_test, self.every, self.on_point = x_test, y_test, every, on_point
+
+class _CurvePoints(Callback):
+    """Test accuracy on a few thousand examples at the curve_steps: the run's curve."""
+
+    def __init__(self, x_test, y_test, n_steps: int, on_point=None):
+        self.x_test, self.y_test, self.on_point = x_test, y_test, on_point
+        self.at = set(curve_steps(n_steps))
         self.points = []
         self.seconds = 0.0                          # spent measuring
 
@@ -164,7 +172,7 @@ class _CurvePoints(Callback):
         self._measure(trainer.model, 0)
 
     def on_batch_end(self, step, logs):
-        if (step + 1) % self.every == 0:
+        if step + 1 in self.at:
             self._measure(self.trainer.model, step + 1)
 
     def _measure(self, model, step):
@@ -202,7 +210,7 @@ def train_on_target(task: TransferTask, method: str, per_class: int | None, pret
     else:
         trained = model
     epochs = _epochs_for(n_steps, len(x), recipe.batch_size, trained.min_batch_size)
-    points = _CurvePoints(x_curve, y_curve, max(1, n_steps // CURVE_POINTS), on_point)
+    points = _CurvePoints(x_curve, y_curve, n_steps, on_point)
     history = _train(trained, recipe, x, y, epochs, [points, *callbacks, _StopAfter(n_steps)], n_steps)
     seconds = time.perf_counter() - start - points.seconds     # the curve's measurements are not training
     accuracy = math.nan
