@@ -57,7 +57,8 @@ def main() -> int:
                 print(f"  {budget_words(per_class):>16s}  {METHOD_LABELS[method]:15s}  "
                       f"{row.mean:>15.2%} ± {row.spread:5.2%}  {row.mean_seconds:7.2f}  "
                       f"{row.mean_seconds / scratch.mean_seconds:9.2f}  "
-                      f"{'not reached' if caught_up is None else caught_up}", flush=True)
+                      f"{'—' if method == 'scratch' else 'not reached' if caught_up is None else caught_up}",
+                      flush=True)
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
     return 0
 

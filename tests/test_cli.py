@@ -86,6 +86,29 @@ def test_mnist_addition_learns_digits_from_sums_and_saves_a_model_that_reads_the
     assert f"{metadata['test_digit_accuracy']:.2%}" in out
     code, out, _ = run(capsys, "runs", "list")
     assert "mnist-addition" in out and f"{metadata['test_sum_accuracy']:.2%}" in out
+    Image.new("L", (28, 28)).save(tmp_path / "blank.png")
+    for args in (("predict", path, tmp_path / "blank.png"), ("evaluate", path)):
+        code, _, err = run(capsys, *args)
+        assert code == 1 and "is an MNIST-addition model: it reads pairs of digit images" in err
+
+
+def test_transfer_races_the_three_starts_from_a_model_the_user_trained(capsys, tmp_path, shared_data_dir):
+    path = tmp_path / "mnist.safetensors"
+    code, _, err = run(capsys, "train", "mnist", "--hidden", "32", "--epochs", "1", "--no-record",
+                       "--data-dir", shared_data_dir, "-o", path)
+    assert code == 0, err
+    code, out, err = run(capsys, "transfer", "far", "--per-class", "10", "--seeds", "2", "--steps", "30",
+                         "--pretrained", path, "--data-dir", shared_data_dir)
+    assert code == 0, err
+    assert "Pretrained on MNIST digits, learning Fashion-MNIST clothes" in out and str(path) in out
+    runs = re.findall(r"10 per class\s+(scratch|frozen|fine-tune)\s+seed (\d)\s+([\d.]+)%", out)
+    assert sorted((method, seed) for method, seed, _ in runs) == sorted(
+        (method, seed) for method in ("scratch", "frozen", "fine-tune") for seed in "01")
+    assert "With 10 per class, from scratch reaches" in out
+    code, _, err = run(capsys, "transfer", "near", "--pretrained", path, "--data-dir", shared_data_dir)
+    assert code == 1 and "already seen digits 5-9" in err
+    code, _, err = run(capsys, "transfer", "near", "--per-class", "10,lots")
+    assert code == 1 and "--per-class expected whole numbers" in err
 
 
 def test_the_overfitting_and_remedy_options_reach_the_training(capsys, tmp_path, shared_data_dir):

@@ -513,6 +513,7 @@ def evaluate_command(
     from learnscope.model import load_model_with_metadata
 
     network, metadata = load_model_with_metadata(model_path)
+    _refuse_addition_model(model_path, metadata)
     if "dataset" not in metadata:
         _fail(f"{model_path} does not say which dataset it was trained on; evaluate works on models saved by "
               "'learnscope train'.")
@@ -549,6 +550,7 @@ def predict(
     from learnscope.model import load_model_with_metadata
 
     network, metadata = load_model_with_metadata(model_path)
+    _refuse_addition_model(model_path, metadata)
     shape = tuple(metadata.get("input_shape", ()))
     if shape != (1, 28, 28):
         _fail(f"{model_path} expects inputs of shape {shape or 'unknown'}, not 28×28 images. "
@@ -667,6 +669,18 @@ def transfer(
     console.print(table)
     for per_class_budget in budgets:
         console.print(describe_budget(rows, per_class_budget), markup=False, highlight=False, soft_wrap=True)
+
+
+def _refuse_addition_model(model_path, metadata: dict) -> None:
+    """An MNIST-addition model reads pairs of images and answers a sum: say so instead of failing on shapes."""
+    if metadata.get("dataset") != ADDITION:
+        return
+    scores = ""
+    if isinstance(metadata.get("test_sum_accuracy"), float) and isinstance(metadata.get("test_digit_accuracy"), float):
+        scores = (f" Its test numbers are in the file: sums {metadata['test_sum_accuracy']:.2%}, digits "
+                  f"{metadata['test_digit_accuracy']:.2%}.")
+    _fail(f"{model_path} is an MNIST-addition model: it reads pairs of digit images and answers their sum, not one "
+          f"image.{scores} In Python, learnscope.lessons.mnist_addition.digit_classifier(model) reads single digits.")
 
 
 def _parse_budget(text: str) -> int | None:

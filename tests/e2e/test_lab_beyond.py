@@ -57,6 +57,7 @@ def test_a_transfer_experiment_runs_its_setup_and_reads_the_outcome(lab_page):
 
 def test_neurosymbolic_learns_digits_from_sums_with_the_curves_live(lab_page):
     page = lab_page.open("/neurosymbolic")
+    assert "sum 1: 0 or 1 (50% each); sum 2: 0, 1 or 2 (33% each)" in page.locator("[data-what-sums-say]").inner_text()
     page.get_by_role("button", name="Train from sums").click()
     chart = lab_page.live_chart("Test accuracy while learning from sums", n_lines=3, n_points=2,
                                 timeout=TRAINING_TIMEOUT_MS)

@@ -18,6 +18,7 @@ from learnscope.lessons.mnist_addition import (
     sum_of_numbers,
     train_mnist_addition,
     train_neural_baseline,
+    what_a_sum_says,
 )
 
 
@@ -136,6 +137,14 @@ def test_the_posterior_is_what_the_rule_infers_from_a_sum():
     assert four.sum(axis=1).argmax() in (1, 3) and four[3, 1] == pytest.approx(four[1, 3])
     with pytest.raises(ValueError, match="no chance"):
         digit_posterior(np.eye(10)[[9, 9]], 0)
+
+
+def test_what_a_sum_alone_says_about_each_image():
+    assert what_a_sum_says(0) == "sum 0: both are 0"
+    assert what_a_sum_says(1) == "sum 1: 0 or 1 (50% each)"
+    assert what_a_sum_says(9) == "sum 9: any digit (10% each)"
+    assert what_a_sum_says(16) == "sum 16: 7, 8 or 9 (33% each)"
+    assert what_a_sum_says(18) == "sum 18: both are 9"
 
 
 def test_the_reference_line_is_every_digit_right():

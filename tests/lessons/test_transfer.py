@@ -7,11 +7,14 @@ import pytest
 
 from learnscope.lessons.transfer import (
     TableRow,
+    TransferRun,
     cached_features,
     curve_steps,
     describe_budget,
     per_class_examples,
     pretrain,
+    scratch_final,
+    steps_to_catch_up,
     steps_to_reach,
     summarize,
     train_on_target,
@@ -132,3 +135,17 @@ def test_curves_are_measured_densely_at_the_start():
 def test_steps_to_reach_reads_the_first_step_at_an_accuracy():
     curve = [(0, 0.2), (25, 0.7), (50, 0.9), (75, 0.85)]
     assert steps_to_reach(curve, 0.85) == 50 and steps_to_reach(curve, 0.95) is None
+
+
+def test_catching_up_is_the_median_runs_step_a_run_that_never_does_counting_as_last():
+    def run(method, seed, curve):
+        return TransferRun("near", method, 10, seed, 50, curve, curve[-1][1], 1.0, "finished")
+
+    scratch = [run("scratch", 0, [(0, 0.1), (300, 0.80)]), run("scratch", 1, [(0, 0.1), (300, 0.84)])]  # ends 82%
+    tuned = [run("fine-tune", 0, [(0, 0.1), (10, 0.83)]), run("fine-tune", 1, [(0, 0.1), (40, 0.82)]),
+             run("fine-tune", 2, [(0, 0.1), (300, 0.81)])]
+    assert scratch_final(scratch) == pytest.approx(0.82)
+    assert steps_to_catch_up(scratch + tuned, "fine-tune") == 40
+    assert steps_to_catch_up(scratch + tuned[1:], "fine-tune") is None      # the median run never does
+    with pytest.raises(ValueError, match="from-scratch run"):
+        scratch_final(tuned)

@@ -150,7 +150,7 @@ class AdditionResult:
     n_digits: int
     model: Sequential
     history: History
-    seconds: float                          # training time (fit), evaluations excluded
+    seconds: float                          # training time: fit()'s wall time without the probe's measurements
     sum_accuracy: float                     # test examples whose most probable sum is right
     digit_accuracy: float | None            # MNIST test digits read right, each alone (None for the baseline)
     digit_confusion: np.ndarray | None      # (10, 10): [true digit, read as]
@@ -173,6 +173,7 @@ class DigitProbe(Callback):
         self.images, self.labels = data.test_images[:n_examples], data.test_labels[:n_examples]
         self.on_point = on_point
         self.points = []
+        self.seconds = 0.0                          # spent measuring, not training
 
     def on_train_begin(self, trainer):
         self._measure(0)
@@ -182,9 +183,11 @@ class DigitProbe(Callback):
             self._measure(step + 1)
 
     def _measure(self, step: int) -> None:
+        start = time.perf_counter()
         model = self.trainer.model
         sums = float((model.predict(self.x_sums).argmax(axis=1) == self.sums).mean())
         digits = float((digit_classifier(model).predict(self.images).argmax(axis=1) == self.labels).mean())
+        self.seconds += time.perf_counter() - start
         self.points.append((step, sums, digits))
         if self.on_point is not None:
             self.on_point(self.points[-1])
@@ -212,6 +215,8 @@ def train_mnist_addition(data: AdditionData, recipe: Recipe | None = None, *, mo
         probe = DigitProbe(data, probe_every, on_point=on_point)
         callbacks.append(probe)
     history, seconds = _fit(network, recipe, data.x_train, data.sums_train, callbacks)
+    if probe is not None:
+        seconds -= probe.seconds
     if history.status == "diverged":
         return AdditionResult(data.n_digits, network, history, seconds, float("nan"), None, None,
                               probe.points if probe else [], len(data.x_train))
@@ -303,6 +308,20 @@ def read_examples(model: Sequential, x, sums, count: int = 8) -> list[ReadExampl
                          0.0, 1.0).reshape(count, x.shape[3], per_example * x.shape[4])
     return [ReadExample(pictures[i], tuple(int(d) for d in digits[i * per_example:(i + 1) * per_example]),
                         int(predicted[i]), int(sums[i])) for i in range(count)]
+
+
+def what_a_sum_says(total: int) -> str:
+    """What the rule alone tells each image of a pair adding to `total`, before the network knows anything (every
+    digit one chance in ten): the marginal of digit_posterior, e.g. "sum 1: 0 or 1 (50% each)"."""
+    posterior = digit_posterior(np.full((2, 10), 0.1), total)
+    marginal = posterior.sum(axis=1)
+    digits = [digit for digit in range(10) if marginal[digit] > 0]
+    if len(digits) == 1:
+        return f"sum {total}: both are {digits[0]}"
+    if len(digits) == 10:
+        return f"sum {total}: any digit ({marginal[0]:.0%} each)"
+    names = ", ".join(map(str, digits[:-1])) + f" or {digits[-1]}"
+    return f"sum {total}: {names} ({marginal[digits[0]]:.0%} each)"
 
 
 def describe_addition(result: AdditionResult, baseline: AdditionResult | None = None) -> str:

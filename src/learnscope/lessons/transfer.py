@@ -335,11 +335,10 @@ def scratch_final(runs) -> float:
 
 
 def steps_to_catch_up(runs, method: str) -> int | None:
-    """The median step at which `method`'s runs first reach scratch_final(runs), on the same curve examples; None
-    when any of them never does."""
+    """The median step at which `method`'s runs first reach scratch_final(runs), on the same curve examples (a run
+    that never does counts as later than any); None when the median run never does."""
     target = scratch_final(runs)
     steps = [steps_to_reach(run.curve, target) for run in runs if run.method == method]
-    if not steps or any(step is None for step in steps):
-        return None
-    return int(statistics.median(steps))
+    median = statistics.median([math.inf if step is None else step for step in steps]) if steps else math.inf
+    return None if median == math.inf else int(median)
 

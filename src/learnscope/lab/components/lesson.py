@@ -2,6 +2,7 @@
 
     chapter_section(chapter)          a section (id "chapter-N", where the course links) with the chapter's number,
                                       title and plain explanation, its technical words hovering their definitions
+    section(anchor, title, text)      one part of a chapter: its own id, heading and explanation
     FindingsPanel(apply_fix)          what the diagnostics name in the live run: finding, evidence, why, one-click fix
     TryThis(experiments, start)       "Try this" cards; the active one's outcome, read from the run, shows both in
                                       its card and in a banner beside the live picture
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from nicegui import ui
 
 from learnscope.lab.components.glossary import GlossaryText
+from learnscope.lab.layout import explain
 from learnscope.lessons.course import Chapter
 from learnscope.lessons.experiments import Experiment, Outcome
 from learnscope.train.diagnostics import Diagnosis
@@ -31,6 +33,16 @@ def chapter_section(chapter: Chapter) -> ui.element:
             ui.label(f"Chapter {chapter.number} · {chapter.title}")
         GlossaryText(chapter.explanation).classes("text-base max-w-4xl")
     return section
+
+
+def section(anchor: str, title: str, explanation: str) -> ui.element:
+    """`with section(...)`: one part of a chapter (id `anchor`, where links and "Try this" scroll to), its heading and
+    a plain explanation, then whatever the page adds."""
+    element = ui.element("section").props(f'id="{anchor}"').classes("w-full flex flex-col gap-2 scroll-mt-16")
+    with element:
+        ui.label(title).classes("text-lg font-bold mt-2")
+        explain(explanation)
+    return element
 
 
 class FindingsPanel:

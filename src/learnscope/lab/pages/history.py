@@ -13,7 +13,7 @@ from urllib.parse import quote
 from nicegui import run, ui
 
 from learnscope.lab.components.curves import LiveChart
-from learnscope.lab.components.lesson import TryThis, chapter_section
+from learnscope.lab.components.lesson import TryThis, chapter_section, section
 from learnscope.lab.components.plane_svg import plane_svg, weight_path_svg
 from learnscope.lab.components.work_row import Work, WorkRow
 from learnscope.lab.layout import TABLE_STYLE, explain, page_frame
@@ -95,16 +95,6 @@ def corners_table_html(reading) -> str:
 
 def hidden_units(n: int) -> str:
     return f"{n} hidden unit{'s' if n != 1 else ''}"
-
-
-def section(anchor: str, title: str, explanation: str) -> ui.element:
-    """`with section(...)`: one piece of the story (id `anchor`, where the timeline links), its heading and a plain
-    explanation, then whatever the page adds."""
-    element = ui.element("section").props(f'id="{anchor}"').classes("w-full flex flex-col gap-2 scroll-mt-16")
-    with element:
-        ui.label(title).classes("text-lg font-bold mt-2")
-        explain(explanation)
-    return element
 
 
 class HistoryPage:

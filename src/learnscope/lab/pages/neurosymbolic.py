@@ -10,7 +10,7 @@ from nicegui import run, ui
 from learnscope.lab.components.confusion import confusion_grid
 from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.gallery import image_gallery
-from learnscope.lab.components.lesson import TryThis, chapter_section
+from learnscope.lab.components.lesson import TryThis, chapter_section, section
 from learnscope.lab.components.work_row import Work, WorkRow, load_mnist
 from learnscope.lab.layout import explain, page_frame
 from learnscope.lab.state import LabState
@@ -25,6 +25,7 @@ from learnscope.lessons.mnist_addition import (
     sum_accuracy_reference,
     train_mnist_addition,
     train_neural_baseline,
+    what_a_sum_says,
 )
 from learnscope.lessons.pictures import grayscale, png_data_uri
 from learnscope.train import StopWhen
@@ -58,16 +59,18 @@ class NeuroSymbolicPage:
         self.setup_of_experiment = None
         self.try_this = TryThis(ADDITION_EXPERIMENTS, self._start_experiment, scroll_to="addition")
         with chapter_section(chapter(12)):
-            with ui.element("section").props('id="addition"').classes("w-full flex flex-col gap-2 scroll-mt-16"):
-                ui.label("Digits learned from sums alone").classes("text-lg font-bold mt-2")
-                explain("Each training example is two MNIST images and one number: their sum. No image ever comes "
-                        "with its digit. One network reads both images and says how likely each digit is; a symbolic "
-                        "layer that knows only the rule sum = a + b turns that into the exact chance of every sum, "
-                        "P(s) = Σ over a + b = s of p(a)·p(b), and the loss is −log P(the true sum).")
+            with section("addition", "Digits learned from sums alone",
+                         "Each training example is two MNIST images and one number: their sum. No image ever comes "
+                         "with its digit. One network reads both images and says how likely each digit is; a symbolic "
+                         "layer that knows only the rule sum = a + b turns that into the exact chance of every sum, "
+                         "P(s) = Σ over a + b = s of p(a)·p(b), and the loss is −log P(the true sum)."):
                 explain("What the rule adds: it is given, not learned, and it turns a weak label into a strong one. "
                         "Its gradient tells each image \"your digit is probably one of these\": a sum of 0 can only "
                         "be 0 + 0, a sum of 17 only 8 + 9 or 9 + 8. Without the rule, a network has to discover "
                         "addition itself from examples.")
+                explain("What a sum alone tells each image, before the network knows anything: "
+                        + "; ".join(what_a_sum_says(total) for total in (0, 1, 2, 9, 17, 18)) + ".") \
+                    .props("data-what-sums-say")
                 self._controls()
                 self.try_this.banner()
                 self._results()

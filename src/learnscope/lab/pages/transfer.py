@@ -9,7 +9,7 @@ from nicegui import run, ui
 
 from learnscope.data.sources import DatasetUnavailable
 from learnscope.lab.components.curves import LiveChart
-from learnscope.lab.components.lesson import TryThis, chapter_section
+from learnscope.lab.components.lesson import TryThis, chapter_section, section
 from learnscope.lab.components.work_row import Work, WorkRow
 from learnscope.lab.layout import TABLE_STYLE, explain, page_frame
 from learnscope.lab.state import LabState
@@ -70,14 +70,13 @@ class TransferPage:
         self.setup_of_experiment = None
         self.try_this = TryThis(TRANSFER_EXPERIMENTS, self._start_experiment, scroll_to="transfer")
         with chapter_section(chapter(12)):
-            with ui.element("section").props('id="transfer"').classes("w-full flex flex-col gap-2 scroll-mt-16"):
-                ui.label("Transfer learning: a head start from another task").classes("text-lg font-bold mt-2")
-                explain("A CNN learns a source task first. For the target task it gets a new output layer (its head) "
-                        "and one of three starts: from scratch (a fresh network, every weight learned from the few "
-                        "labels), frozen features (the pretrained layers kept as they are, only the head learns; "
-                        "their features are computed once per image and cached, so each step trains one layer) or "
-                        f"fine-tuning (every layer learns, starting from the pretrained weights). Each takes "
-                        f"{TARGET_STEPS} steps; the chart shows test accuracy as they go.")
+            with section("transfer", "Transfer learning: a head start from another task",
+                         "A CNN learns a source task first. For the target task it gets a new output layer (its head) "
+                         "and one of three starts: from scratch (a fresh network, every weight learned from the few "
+                         "labels), frozen features (the pretrained layers kept as they are, only the head learns; "
+                         "their features are computed once per image and cached, so each step trains one layer) or "
+                         f"fine-tuning (every layer learns, starting from the pretrained weights). Each takes "
+                         f"{TARGET_STEPS} steps; the chart shows test accuracy as they go."):
                 self._controls()
                 self.try_this.banner()
                 with ui.row().classes("w-full gap-4 flex-wrap items-start"):
