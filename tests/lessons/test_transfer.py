@@ -142,7 +142,7 @@ def test_catching_up_is_the_median_runs_step_a_run_that_never_does_counting_as_l
         return TransferRun("near", method, 10, seed, 50, curve, curve[-1][1], 1.0, "finished")
 
     scratch = [run("scratch", 0, [(0, 0.1), (300, 0.80)]), run("scratch", 1, [(0, 0.1), (300, 0.84)])]  # ends 82%
-    tuned = [run("fine-tune", 0, [(0, 0.1), (10, 0.83)]), run("fine-tune", 1, [(0, 0.1), (40, 0.82)]),
+    tuned = [run("fine-tune", 0, [(0, 0.1), (10, 0.83)]), run("fine-tune", 1, [(0, 0.1), (40, 0.83)]),
              run("fine-tune", 2, [(0, 0.1), (300, 0.81)])]
     assert scratch_final(scratch) == pytest.approx(0.82)
     assert steps_to_catch_up(scratch + tuned, "fine-tune") == 40
