@@ -5,7 +5,7 @@ Protocol as in the literature: training sums from MNIST's training images, each 
 15,000 for N = 2), test sums from its test images; no digit label is used. The seconds are fit()'s wall time on
 this machine; the published seconds come from the papers' own machines (quoted, not measured here).
 
-    PYTHONPATH=src python benchmarks/mnist_addition.py --seeds 3 [--baseline]
+    PYTHONPATH=src python benchmarks/mnist_addition.py --seeds 3 [--baseline] [--compare-starts 6]
 """
 
 import argparse
@@ -30,6 +30,9 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--digits", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--baseline", action="store_true", help="also train the CNN without the rule (seed 0)")
+    parser.add_argument("--compare-starts", type=int, default=0, metavar="K",
+                        help="N = 1, one epoch, seeds 0..K-1: every digit starting at 1 in 10 vs random last-layer "
+                             "weights, and how many seeds lock into a wrong reading of the digits")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO_ROOT / "src"))
     from learnscope.data.mnist import load_mnist
@@ -72,6 +75,19 @@ def main() -> int:
         print("  published (their machines):")
         for name, accuracy, time in PUBLISHED[n_digits]:
             print(f"    {name:16s} {accuracy:>11s}  {time}")
+    if args.compare_starts:
+        print(f"\nN = 1, one epoch, seeds 0-{args.compare_starts - 1}: test digits from an even start vs a random one")
+        stuck = {True: 0, False: 0}
+        for seed in range(args.compare_starts):
+            data = addition_data(mnist, 1, seed=seed)
+            recipe = ADDITION_RECIPES[1].with_options(seed=seed, epochs=1)
+            digits = {}
+            for even in (True, False):
+                digits[even] = train_mnist_addition(data, recipe, even_start=even).digit_accuracy
+                stuck[even] += digits[even] < 0.5
+            print(f"  seed {seed}: even start {digits[True]:.2%}, random start {digits[False]:.2%}", flush=True)
+        print(f"  stuck below 50% of digits: even start {stuck[True]} of {args.compare_starts}, random start "
+              f"{stuck[False]} of {args.compare_starts}")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
     return 1 if failed else 0
 

@@ -99,6 +99,17 @@ def test_replace_head_keeps_the_body_draws_a_new_head_and_leaves_the_original_al
         np.testing.assert_array_equal(param, before[name])
 
 
+def test_frozen_and_copied_layers_show_no_stale_gradient():
+    model = body_and_head()
+    x, y = data()
+    fit(model, SoftmaxCrossEntropy(), SGD(lr=0.1), x, y, epochs=1, batch_size=16, seed=0)
+    assert np.abs(model.layers[1].grads["W"]).max() > 0
+    new = model.replace_head(4)
+    assert all(not grad.any() for _, _, grad in new.named_params())
+    model.freeze(5)
+    assert not model.layers[1].grads["W"].any() and model.layers[7].grads["W"].any()
+
+
 def test_replace_head_on_a_frozen_model_gives_a_model_that_learns_everywhere():
     new = body_and_head().freeze(7).replace_head(4)
     assert new.n_frozen == 0 and len(new.trainable_params()) == len(new.named_params())

@@ -134,6 +134,8 @@ class Sequential:
                              fix=f"Pass how many layers from the input to freeze, 0 to {len(self.layers)}.")
         for index, layer in enumerate(self.layers):
             layer.frozen = index < n_layers
+            if layer.frozen:
+                layer.zero_grad()           # backward no longer reaches it: no stale gradient for the recorder to show
         return self
 
     def unfreeze(self) -> "Sequential":
@@ -161,6 +163,7 @@ class Sequential:
         body = copy.deepcopy(self.layers[:last])
         for layer in body:
             layer.frozen = False
+            layer.zero_grad()               # the copied gradients belong to the old task's last step
         return Sequential([*body, head])
 
     def named_buffers(self) -> list[tuple[str, np.ndarray]]:
