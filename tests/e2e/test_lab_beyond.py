@@ -27,7 +27,7 @@ def test_transfer_compares_three_starts_live_and_tabulates_them(lab_page):
     for method in METHOD_LABELS:
         cells = table.locator(f"tr[data-start='{method}'] td").all_inner_texts()
         assert cells[0] == "10 per class" and cells[1] == METHOD_LABELS[method]
-        accuracies[method] = cells[2]
+        accuracies[method] = cells[3]
     text = page.locator("[data-transfer-text]").inner_text()
     assert text.startswith("Pretrained on MNIST digits 0–4, learning digits 5–9, starting from a CNN pretrained here.")
     assert f"from scratch reaches {accuracies['scratch']}" in text and accuracies["fine-tune"] in text
@@ -49,10 +49,40 @@ def test_a_transfer_experiment_runs_its_setup_and_reads_the_outcome(lab_page):
     frozen = table.locator("tr[data-start='frozen'] td").all_inner_texts()
     scratch = table.locator("tr[data-start='scratch'] td").all_inner_texts()
     assert frozen[0] == "100 per class"
-    assert f"get {frozen[2]}" in outcome.inner_text() and scratch[2] in outcome.inner_text()
+    assert f"get {frozen[3]}" in outcome.inner_text() and scratch[3] in outcome.inner_text()
     assert page.locator("[data-transfer-text]").inner_text().startswith(
         "Pretrained on MNIST digits, learning Fashion-MNIST clothes")
     lab_page.screenshot("transfer-far")
+
+
+def test_the_far_task_starts_from_the_model_trained_on_the_mnist_page_at_every_budget(lab_page):
+    page = lab_page.open("/transfer")
+    page.get_by_label("task").click()
+    page.get_by_role("option", name=re.compile("far: digits")).click()
+    page.get_by_label("start from").click()
+    page.get_by_role("option", name=re.compile("your digit model")).click()
+    page.get_by_role("button", name="Every budget").click()
+    page.locator("[data-transfer-status]").get_by_text("No digit model in the lab yet").wait_for()
+
+    mnist = lab_page.open("/mnist")
+    mnist.get_by_role("button", name="Start").click()
+    mnist.locator(".run-status", has_text="Finished").wait_for(timeout=TRAINING_TIMEOUT_MS)
+    page = lab_page.open("/transfer")
+    page.get_by_label("task").click()
+    page.get_by_role("option", name=re.compile("far: digits")).click()
+    page.get_by_label("start from").click()
+    page.get_by_role("option", name=re.compile("your digit model")).click()
+    page.get_by_role("button", name="Every budget").click()
+    page.locator("[data-transfer-status]").get_by_text("Done: 12 runs").wait_for(timeout=TRAINING_TIMEOUT_MS)
+    rows = page.locator("[data-transfer-table] tr[data-start]")
+    assert rows.count() == 12
+    assert [rows.nth(3 * k).locator("td").first.inner_text() for k in range(4)] == \
+        ["10 per class", "100 per class", "1,000 per class", "all examples"]
+    text = page.locator("[data-transfer-text]").inner_text()
+    assert re.match(r"Pretrained on MNIST digits, learning Fashion-MNIST clothes, starting from .*MNIST page", text)
+    assert "With all examples, from scratch reaches" in text
+    page.mouse.move(0, 0)
+    lab_page.screenshot("transfer-every-budget")
 
 
 def test_neurosymbolic_learns_digits_from_sums_with_the_curves_live(lab_page):

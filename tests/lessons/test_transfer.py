@@ -8,9 +8,11 @@ import pytest
 from learnscope.lessons.transfer import (
     TableRow,
     TransferRun,
+    accuracy_at,
     cached_features,
     curve_steps,
     describe_budget,
+    early_accuracy,
     per_class_examples,
     pretrain,
     scratch_final,
@@ -130,6 +132,16 @@ def test_curves_are_measured_densely_at_the_start():
     steps = curve_steps(300, 16)
     assert steps[:4] == [0, 1, 2, 3] and steps[-1] == 300 and steps == sorted(set(steps))
     assert 14 <= len(steps) <= 17 and sum(step <= 30 for step in steps) >= len(steps) // 2
+
+
+def test_the_early_accuracy_is_read_a_tenth_of_the_way_in():
+    curve = [(0, 0.1), (10, 0.5), (31, 0.7), (45, 0.8), (300, 0.9)]
+    assert accuracy_at(curve, 30) == 0.5 and accuracy_at(curve, 31) == 0.7 and accuracy_at(curve, 300) == 0.9
+    runs = [TransferRun("near", "frozen", 10, seed, 50, [(0, 0.1), (30, 0.6 + seed / 10), (300, 0.9)], 0.9, 1.0,
+                        "finished") for seed in (0, 1)]
+    assert early_accuracy(runs, "frozen") == (30, pytest.approx(0.65))
+    with pytest.raises(ValueError, match="starts after step"):
+        accuracy_at([(5, 0.2)], 3)
 
 
 def test_steps_to_reach_reads_the_first_step_at_an_accuracy():

@@ -326,6 +326,25 @@ def steps_to_reach(curve: list, accuracy: float) -> int | None:
     return next((step for step, value in curve if value >= accuracy), None)
 
 
+#: The early point the table reads each start at: a tenth of the run's steps
+EARLY_FRACTION = 0.1
+
+
+def accuracy_at(curve: list, step: int) -> float:
+    """A curve's accuracy at its last point at or before `step` (the head start, read early in a run)."""
+    before = [value for at, value in curve if at <= step]
+    if not before:
+        raise ValueError(f"accuracy_at: the curve starts after step {step}.")
+    return before[-1]
+
+
+def early_accuracy(runs, method: str) -> tuple[int, float]:
+    """(the early step, mean accuracy of `method`'s runs there): EARLY_FRACTION of the way through their steps."""
+    chosen = [run for run in runs if run.method == method]
+    step = int(EARLY_FRACTION * max(at for run in chosen for at, _ in run.curve))
+    return step, statistics.fmean(accuracy_at(run.curve, step) for run in chosen)
+
+
 def scratch_final(runs) -> float:
     """The from-scratch runs' mean accuracy at their curves' last point (the curves' own test examples)."""
     finals = [run.curve[-1][1] for run in runs if run.method == "scratch"]

@@ -15,6 +15,7 @@ from learnscope.lab.layout import TABLE_STYLE, explain, page_frame
 from learnscope.lab.state import LabState
 from learnscope.lessons.beyond_lab import TRANSFER_EXPERIMENTS, TransferComparison, describe_comparison
 from learnscope.lessons.course import chapter
+from learnscope.lessons.drawing import DIGIT_CLASS_NAMES
 from learnscope.lessons.mnist_lab import load_lab_dataset
 from learnscope.lessons.transfer import (
     BUDGETS,
@@ -23,6 +24,7 @@ from learnscope.lessons.transfer import (
     TARGET_STEPS,
     budget_words,
     describe_budget,
+    early_accuracy,
     pretrain,
     steps_to_catch_up,
     summarize,
@@ -34,7 +36,7 @@ from learnscope.train import StopWhen
 TICK_SECONDS = 0.25
 TASK_CHOICES = {"near": "near: digits 0–4 → digits 5–9", "far": "far: digits → Fashion-MNIST clothes"}
 BUDGET_CHOICES = {(budget or 0): budget_words(budget) for budget in BUDGETS}
-SOURCE_CHOICES = {"here": "a CNN pretrained here", "mnist-page": "the model trained on the MNIST page"}
+SOURCE_CHOICES = {"here": "a CNN pretrained here", "lab-model": "your digit model (MNIST, Draw or Inside page)"}
 
 
 def register(state: LabState) -> None:
@@ -46,19 +48,21 @@ def register(state: LabState) -> None:
 
 
 def runs_table_html(runs) -> str:
-    """One row per budget and start: accuracy (mean over seeds), seconds, and when it caught up with from scratch."""
-    rows = ""
-    budgets = list(dict.fromkeys(run.per_class for run in runs))
-    for per_class in budgets:
-        chosen = [run for run in runs if run.per_class == per_class]
+    """One row per budget and start: accuracy early in the run and at its end (mean over seeds), seconds, and the
+    step at which it caught up with from scratch's end."""
+    rows, early_step = "", 0
+    for per_class in dict.fromkeys(done.per_class for done in runs):
+        chosen = [done for done in runs if done.per_class == per_class]
         for row in summarize(chosen):
-            caught_up = steps_to_catch_up(chosen, row.method) if any(r.method == "scratch" for r in chosen) else None
+            early_step, early = early_accuracy(chosen, row.method)
+            caught_up = steps_to_catch_up(chosen, row.method)
             rows += (f'<tr data-start="{row.method}"><td>{budget_words(per_class)}</td>'
-                     f"<td>{METHOD_LABELS[row.method]}</td><td align=right>{row.mean:.1%}</td>"
-                     f"<td align=right>{row.mean_seconds:.1f}</td>"
+                     f"<td>{METHOD_LABELS[row.method]}</td><td align=right>{early:.1%}</td>"
+                     f"<td align=right>{row.mean:.1%}</td><td align=right>{row.mean_seconds:.1f}</td>"
                      f"<td align=right>{'—' if row.method == 'scratch' or caught_up is None else caught_up}</td></tr>")
     return (f'<table style="{TABLE_STYLE}" data-transfer-table><tr><th align=left>labels</th><th align=left>start</th>'
-            f"<th>test accuracy</th><th>seconds</th><th>caught up with scratch at step</th></tr>{rows}</table>")
+            f"<th>at step {early_step}</th><th>at the end</th><th>seconds</th><th>caught up with scratch at step</th>"
+            f"</tr>{rows}</table>")
 
 
 class TransferPage:
@@ -105,7 +109,8 @@ class TransferPage:
                 .props("dense outlined").classes("w-24").mark("field-seed")
             self.source_select = ui.select(SOURCE_CHOICES, value="here", label="start from").classes("w-72") \
                 .props("dense outlined").mark("field-source") \
-                .tooltip("Far task only: your own MNIST model from the MNIST page, once you have trained one.")
+                .tooltip("Far task only: the digit model you trained in the lab (the MNIST page's, or the quick one "
+                         "of the Draw or Inside page).")
         self.source_select.set_visibility(False)
         self.work = WorkRow([Work("Compare the three starts", "compare_arrows", self._compare,
                                   "From scratch, frozen features and fine-tuning at this many labels (about 10 s, "
@@ -143,9 +148,12 @@ class TransferPage:
             return None
         task = transfer_task(name, mnist, fashion)
         trained = self.state.trained_model
-        if name == "far" and self.source_select.value == "mnist-page":
-            if trained is None:
-                work.status = "No model from the MNIST page yet: train one there, or start from a CNN pretrained here."
+        if name == "far" and self.source_select.value == "lab-model":
+            if trained is None or trained.class_names != DIGIT_CLASS_NAMES:
+                what = "No digit model in the lab yet" if trained is None else \
+                    f"The lab's current model ({trained.name}) does not read digits"
+                work.status = (f"{what}: train one on the MNIST page (on MNIST), or start from a CNN pretrained "
+                               "here.")
                 return None
             return task, trained.model, trained.name
         work.status = f"Pretraining the source network ({task.description.split(',')[0].lower()})…"
