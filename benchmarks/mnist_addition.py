@@ -46,7 +46,7 @@ def main() -> int:
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}, {os.cpu_count()} cores")
     mnist = load_mnist(args.data_dir, download=False, progress=False)
     failed = False
-    for n_digits in args.digits:
+    for n_digits in args.digits if args.seeds else ():         # --seeds 0: only --compare-starts
         recipe = ADDITION_RECIPES[n_digits]
         print(f"\nN = {n_digits}: {recipe.model.upper()}, {recipe.optimizer}, lr {recipe.lr}, "
               f"batch {recipe.batch_size}, {recipe.epochs} epochs")

@@ -57,9 +57,9 @@ def test_a_transfer_experiment_runs_its_setup_and_reads_the_outcome(lab_page):
 
 def test_the_far_task_starts_from_the_model_trained_on_the_mnist_page_at_every_budget(lab_page):
     page = lab_page.open("/transfer")
-    page.get_by_label("task").click()
+    page.get_by_role("combobox", name="task").click()
     page.get_by_role("option", name=re.compile("far: digits")).click()
-    page.get_by_label("start from").click()
+    page.get_by_role("combobox", name="start from").click()
     page.get_by_role("option", name=re.compile("your digit model")).click()
     page.get_by_role("button", name="Every budget").click()
     page.locator("[data-transfer-status]").get_by_text("No digit model in the lab yet").wait_for()
@@ -68,9 +68,9 @@ def test_the_far_task_starts_from_the_model_trained_on_the_mnist_page_at_every_b
     mnist.get_by_role("button", name="Start").click()
     mnist.locator(".run-status", has_text="Finished").wait_for(timeout=TRAINING_TIMEOUT_MS)
     page = lab_page.open("/transfer")
-    page.get_by_label("task").click()
+    page.get_by_role("combobox", name="task").click()
     page.get_by_role("option", name=re.compile("far: digits")).click()
-    page.get_by_label("start from").click()
+    page.get_by_role("combobox", name="start from").click()
     page.get_by_role("option", name=re.compile("your digit model")).click()
     page.get_by_role("button", name="Every budget").click()
     page.locator("[data-transfer-status]").get_by_text("Done: 12 runs").wait_for(timeout=TRAINING_TIMEOUT_MS)

@@ -314,7 +314,7 @@ def describe_budget(rows: list[TableRow], per_class: int | None) -> str:
                          f"{row.mean_seconds:.1f} s against {scratch.mean_seconds:.1f} s)")
     text = "; ".join(parts) + "."
     if best.method == "scratch":
-        text += " Here the pretrained features do not help: there are enough labels to learn the task's own."
+        text += " Here learning from scratch does best: the pretrained network gives this task no head start."
     else:
         text += f" Best: {METHOD_WORDS[best.method]}."
     return text
