@@ -92,6 +92,18 @@ def test_mnist_addition_learns_digits_from_sums_and_saves_a_model_that_reads_the
         assert code == 1 and "is an MNIST-addition model: it reads pairs of digit images" in err
 
 
+def test_mnist_addition_trains_its_own_recipes_cnn_unless_told_otherwise(capsys, tmp_path, shared_data_dir):
+    """`train` defaults to an MLP for datasets; mnist-addition's recipe is a CNN (an MLP tops out below the
+    published sums), and leaving --model out must not turn it into an MLP."""
+    path = tmp_path / "addition.safetensors"
+    code, out, err = run(capsys, "train", "mnist-addition", "--epochs", "1", "--train-samples", "300", "--no-record",
+                         "--data-dir", shared_data_dir, "-o", path)
+    assert code == 0, err
+    _, metadata = load_model_with_metadata(path)
+    assert metadata["recipe"]["model"] == "cnn" and out.startswith("MNIST addition")
+    assert "CNN digit reader" in out
+
+
 def test_transfer_races_the_three_starts_from_a_model_the_user_trained(capsys, tmp_path, shared_data_dir):
     path = tmp_path / "mnist.safetensors"
     code, _, err = run(capsys, "train", "mnist", "--hidden", "32", "--epochs", "1", "--no-record",

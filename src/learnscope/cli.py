@@ -85,7 +85,8 @@ def train(
         = None,
     delimiter: Annotated[str | None, typer.Option(help="With --csv: the cell separator, e.g. ';' (default ',').")]
         = None,
-    model: Annotated[str, typer.Option(help=f"Network type: {' or '.join(MODEL_KINDS)}.")] = "mlp",
+    model: Annotated[str | None, typer.Option(help=f"Network type: {' or '.join(MODEL_KINDS)} (default: mlp; "
+                                              "mnist-addition: cnn).")] = None,
     hidden: Annotated[str | None, typer.Option(
         help="Hidden layer sizes of the MLP, comma-separated, e.g. 256,128.")] = None,
     activation: Annotated[str | None, typer.Option(help="relu, leaky_relu, tanh or sigmoid.")] = None,
@@ -159,7 +160,7 @@ def train(
     else:
         data = load_training_data(dataset, data_dir=data_dir, csv=csv, label=label, samples=samples, noise=noise,
                                   seed=seed, download=download, task=task, delimiter=delimiter)
-        recipe = default_recipe(data.family, model).with_options(
+        recipe = default_recipe(data.family, model or "mlp").with_options(
             hidden=_parse_sizes(hidden), activation=activation, optimizer=optimizer, lr=lr, schedule=schedule,
             batch_size=_parse_batch_size(batch_size, train_samples or len(data.x_train)), epochs=epochs,
             weight_decay=l2, dropout=dropout, batch_norm=batch_norm or None, loss=loss, train_samples=train_samples,

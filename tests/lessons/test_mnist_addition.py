@@ -62,6 +62,8 @@ def test_digits_are_learned_from_1000_sums_without_a_single_digit_label(mnist):
         assert result.digit_accuracy >= 0.5, f"seed {seed}: digits {result.digit_accuracy:.3f}"   # chance is 0.1
         assert result.sum_accuracy >= 0.5
         assert result.digit_confusion.sum() == len(mnist.y_test)
+        read = digit_classifier(result.model).predict(mnist.x_test).argmax(axis=1)
+        np.testing.assert_array_equal(result.digit_predictions, read)
 
 
 def test_the_probe_sees_digits_emerge_and_the_baseline_learns_the_same_sums_without_the_rule(mnist):

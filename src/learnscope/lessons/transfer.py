@@ -10,7 +10,7 @@ A network trained on a source task (its "pretrained" weights) is given a new hea
 
 Two tasks: "near" (pretrain on MNIST digits 0–4, learn digits 5–9: same strokes, new shapes) and "far" (pretrain on
 all of MNIST, learn Fashion-MNIST's clothes: a different world of 28×28 pictures). Each is run at label budgets of
-10, 100, 1,000 and all examples per class, with several seeds; run_transfer gives one run's accuracy curve
+10, 100, 1,000 and all examples per class, with several seeds; train_on_target gives one run and its accuracy curve
 (accuracy against steps, which is how "it learns faster" shows), transfer_table all of them.
 
     task = transfer_task("near", load_mnist())
