@@ -18,7 +18,7 @@ RANKS = {
     "architectures": 5,
     "recipes": 6,
     "train": 7,
-    "lessons": 8, "explain": 8, "report": 8,
+    "lessons": 8, "explain": 8, "report": 8, "bridge": 8,
     "lab": 9,
     "cli": 10,                                  # `learnscope lab` starts the lab
     "__main__": 11,
