@@ -134,3 +134,16 @@ def test_the_few_sums_experiment_reads_its_own_run(lab_page):
     assert f"it reads {digits} of MNIST's test digits" in outcome.inner_text()
     assert "Try this: Learn from 1,000 sums." in page.locator("[data-banner]").inner_text()
     lab_page.screenshot("neurosymbolic-few-sums")
+
+
+def test_taking_the_rule_away_trains_both_and_compares_them(lab_page):
+    page = lab_page.open("/neurosymbolic")
+    page.locator("[data-experiment='no-rule']").get_by_role("button").click()
+    outcome = page.locator("[data-outcome='no-rule']")
+    outcome.get_by_text(re.compile("The rule is worth")).wait_for(timeout=TRAINING_TIMEOUT_MS)
+    status = page.locator("[data-addition-status]").inner_text()
+    without = re.search(r"without the rule, ([\d.]+%) of the test sums", status).group(1)
+    sentence = page.locator("[data-addition-text]").inner_text()
+    with_rule = re.search(r"gets ([\d.]+%) of the test sums right", sentence).group(1)
+    assert f"{with_rule} of the test sums with it, {without} without" in outcome.inner_text()
+    lab_page.live_chart("Test accuracy while learning from sums", n_lines=4, n_points=2)
