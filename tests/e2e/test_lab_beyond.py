@@ -141,6 +141,8 @@ def test_taking_the_rule_away_trains_both_and_compares_them(lab_page):
     page.locator("[data-experiment='no-rule']").get_by_role("button").click()
     outcome = page.locator("[data-outcome='no-rule']")
     outcome.get_by_text(re.compile("The rule is worth")).wait_for(timeout=TRAINING_TIMEOUT_MS)
+    # the status line is copied onto the page by its next tick, after the outcome: wait for it
+    page.locator("[data-addition-status]").get_by_text("Done: without the rule").wait_for()
     status = page.locator("[data-addition-status]").inner_text()
     without = re.search(r"without the rule, ([\d.]+%) of the test sums", status).group(1)
     sentence = page.locator("[data-addition-text]").inner_text()
