@@ -10,6 +10,12 @@ from learnscope.lessons.transfer import METHOD_LABELS, TARGET_STEPS, curve_steps
 TRAINING_TIMEOUT_MS = 180_000
 
 
+def choose(page, field: str, option: str) -> None:
+    """Pick the option whose text matches `option` in the select labelled `field`."""
+    page.get_by_role("combobox", name=field).click()
+    page.get_by_role("option", name=re.compile(option)).click()
+
+
 def test_transfer_compares_three_starts_live_and_tabulates_them(lab_page):
     page = lab_page.open("/transfer")
     page.locator("#chapter-12").get_by_text("Chapter 12 · Beyond").wait_for()
@@ -57,10 +63,8 @@ def test_a_transfer_experiment_runs_its_setup_and_reads_the_outcome(lab_page):
 
 def test_the_far_task_starts_from_the_model_trained_on_the_mnist_page_at_every_budget(lab_page):
     page = lab_page.open("/transfer")
-    page.get_by_role("combobox", name="task").click()
-    page.get_by_role("option", name=re.compile("far: digits")).click()
-    page.get_by_role("combobox", name="start from").click()
-    page.get_by_role("option", name=re.compile("your digit model")).click()
+    choose(page, "task", "far: digits")
+    choose(page, "start from", "your digit model")
     page.get_by_role("button", name="Every budget").click()
     page.locator("[data-transfer-status]").get_by_text("No digit model in the lab yet").wait_for()
 
@@ -68,10 +72,8 @@ def test_the_far_task_starts_from_the_model_trained_on_the_mnist_page_at_every_b
     mnist.get_by_role("button", name="Start").click()
     mnist.locator(".run-status", has_text="Finished").wait_for(timeout=TRAINING_TIMEOUT_MS)
     page = lab_page.open("/transfer")
-    page.get_by_role("combobox", name="task").click()
-    page.get_by_role("option", name=re.compile("far: digits")).click()
-    page.get_by_role("combobox", name="start from").click()
-    page.get_by_role("option", name=re.compile("your digit model")).click()
+    choose(page, "task", "far: digits")
+    choose(page, "start from", "your digit model")
     page.get_by_role("button", name="Every budget").click()
     page.locator("[data-transfer-status]").get_by_text("Done: 12 runs").wait_for(timeout=TRAINING_TIMEOUT_MS)
     rows = page.locator("[data-transfer-table] tr[data-start]")

@@ -9,6 +9,8 @@ Convolution filters (F, C, kh, kw), batch norm's running statistics (PyTorch's m
 variance) and max-pool windows already match. Standardize, which torch.nn lacks, becomes a small module of ours.
 """
 
+import functools
+
 import numpy as np
 
 from learnscope.core.validation import describe
@@ -43,26 +45,25 @@ def _torch():
     return torch
 
 
+@functools.cache
 def _standardize_module():
-    """torch.nn has no fixed (x − mean) / std layer: this one, defined once torch is imported."""
+    """torch.nn has no fixed (x − mean) / std layer: this one, defined once, when torch is first needed."""
     torch = _torch()
-    global _Standardize
-    if "_Standardize" not in globals():
-        class StandardizeModule(torch.nn.Module):
-            """y = (x − mean) · (1 / std), with fixed numbers: learnscope's Standardize in PyTorch."""
 
-            def __init__(self, mean: float, std: float):
-                super().__init__()
-                self.mean, self.std = float(mean), float(std)
+    class StandardizeModule(torch.nn.Module):
+        """y = (x − mean) · (1 / std), with fixed numbers: learnscope's Standardize in PyTorch."""
 
-            def forward(self, x):
-                return (x - self.mean) * (1.0 / self.std)
+        def __init__(self, mean: float, std: float):
+            super().__init__()
+            self.mean, self.std = float(mean), float(std)
 
-            def extra_repr(self):
-                return f"mean={self.mean:.4g}, std={self.std:.4g}"
+        def forward(self, x):
+            return (x - self.mean) * (1.0 / self.std)
 
-        _Standardize = StandardizeModule
-    return _Standardize
+        def extra_repr(self):
+            return f"mean={self.mean:.4g}, std={self.std:.4g}"
+
+    return StandardizeModule
 
 
 def _tensor(array, dtype):
@@ -186,7 +187,7 @@ def _from_child(index, child, nn):
     simple = {nn.ReLU: ReLU, nn.Tanh: Tanh, nn.Sigmoid: Sigmoid, nn.Identity: Identity}
     if type(child) in simple:
         return simple[type(child)]()
-    if "_Standardize" in globals() and isinstance(child, _Standardize):
+    if isinstance(child, _standardize_module()):
         return Standardize(child.mean, child.std)
     refuse("has no learnscope counterpart")
 
