@@ -61,3 +61,55 @@ def small_disk(tmp_path):
     finally:
         subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
 
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, for the bridge's tests. CI installs the CPU wheel (torch==2.13.0) and fails without it; a laptop
+    without it skips, saying how to run them."""
+    try:
+        import torch
+    except ImportError:
+        message = "PyTorch is not installed: pip install torch==2.13.0 to run the bridge's tests"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    torch.set_num_threads(2)
+    return torch
+
+
+@pytest.fixture
+def train_watched(torch, mnist):
+    """train_watched(net, optimizer, store, every, on_step=None, samples=None): one epoch of MNIST (batches of 128,
+    cross-entropy) in the user's loop of learnscope.watch's docstring, then the test set's loss and accuracy given to
+    end_epoch. on_step(step, net, x, y) is called after each optimizer.step(), before watcher.log. Returns the
+    closed Watcher and the test accuracy."""
+    import learnscope
+
+    def train(net, optimizer, store, every=50, on_step=None, samples=None, **options):
+        generator = torch.Generator().manual_seed(0)
+        x_train = torch.from_numpy(mnist.x_train[:samples])
+        y_train = torch.from_numpy(mnist.y_train[:samples])
+        order = torch.randperm(len(x_train), generator=generator)
+        with learnscope.watch(net, optimizer, store=store, every=every, dataset="mnist", **options) as watcher:
+            net.train()
+            for step, start in enumerate(range(0, len(order), 128)):
+                batch = order[start:start + 128]
+                x, y = x_train[batch], y_train[batch]
+                optimizer.zero_grad()
+                output = net(x)
+                loss = torch.nn.functional.cross_entropy(output, y)
+                loss.backward()
+                optimizer.step()
+                if on_step is not None:
+                    on_step(step, net, x, y)
+                watcher.log(loss=loss, accuracy=(output.argmax(1) == y).float().mean())
+            net.eval()
+            with torch.no_grad():
+                output = net(torch.from_numpy(mnist.x_test))
+                y_test = torch.from_numpy(mnist.y_test)
+                accuracy = (output.argmax(1) == y_test).float().mean().item()
+                watcher.end_epoch(val_loss=torch.nn.functional.cross_entropy(output, y_test), val_accuracy=accuracy)
+        return watcher, accuracy
+
+    return train

@@ -1,26 +1,12 @@
 """Model exchange with PyTorch: the same outputs both ways, to 1e-5, for the engine's MLP and CNN and for networks
 built in PyTorch. CI installs the CPU wheel (torch==2.13.0); elsewhere these tests skip, saying how to run them."""
 
-import os
-
 import numpy as np
 import pytest
 
 from learnscope.architectures import build_cnn, build_mlp
 from learnscope.layers import Dense, Residual
 from learnscope.model import Sequential
-
-
-@pytest.fixture(scope="module")
-def torch():
-    try:
-        import torch
-    except ImportError:
-        message = "PyTorch is not installed: pip install torch==2.13.0 to run the bridge's tests"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return torch
 
 
 def images(n=16, shape=(1, 28, 28), seed=0):

@@ -164,7 +164,8 @@ def training_memory_bytes(recipe: Recipe, input_shape, n_outputs: int, n_train: 
 #: A recorded run's settings (its config: the recipe and what training added) -> their names in words, in the
 #: order they are shown; settings not listed here are bookkeeping and are not shown
 SETTING_WORDS = {
-    "model": "network", "hidden": "hidden layers", "activation": "activation", "batch_norm": "batch norm",
+    "framework": "trained with", "model": "network", "hidden": "hidden layers", "activation": "activation",
+    "batch_norm": "batch norm",
     "dropout": "dropout", "standardize": "standardized inputs", "augment": "augmented images (moved, turned)",
     "early_stopping": "early stopping", "loss": "loss", "optimizer": "optimizer",
     "lr": "learning rate", "schedule": "learning-rate schedule", "weight_decay": "L2 weight decay",

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from learnscope.core.validation import check_int, describe
-from learnscope.layers.activations import Activation, ReLU, Sigmoid, Tanh
+from learnscope.layers.activations import Activation
 from learnscope.store.runs import END_STATUSES, RunStore
 from learnscope.train.callbacks import Callback
 from learnscope.train.checkpoints import save_checkpoint
@@ -250,17 +250,7 @@ class Recorder(Callback):
         if label is None or index in self._watched:     # not an activation, or a later pass (validation): ignore
             return
         self._watched.add(index)
-        stats = self._activations
-        if out.size == 0:
-            return
-        # one pass for the sum, one BLAS dot for the sum of squares: no temporaries (out.std() makes three)
-        flat = out.reshape(-1)
-        mean = float(flat.sum()) / flat.size
-        stats[f"act_mean/{label}"] = mean
-        stats[f"act_std/{label}"] = math.sqrt(max(float(np.dot(flat, flat)) / flat.size - mean * mean, 0.0))
-        health = activation_health(layer, out)
-        if health is not None:
-            stats[f"{health[0]}/{label}"] = health[1]
+        self._activations.update(activation_summary(label, type(layer).__name__.lower(), out))
 
     def _record(self, step: int, logs: dict) -> None:
         values = {key: logs[key] for key in ("loss", "accuracy", "lr") if key in logs}
@@ -308,14 +298,36 @@ def activation_health(layer, out: np.ndarray) -> tuple[str, float] | None:
     """How much of an activation layer's output (N, ...) is stuck, as (metric, fraction): ("dead_fraction", f) for a
     ReLU, the share of units that output 0 for every example; ("saturated_fraction", f) for tanh and sigmoid, the
     share of outputs in the flat tails where the slope is ~0. None for other layers."""
+    return stuck_fraction(type(layer).__name__.lower(), out)
+
+
+def stuck_fraction(kind: str, out: np.ndarray) -> tuple[str, float] | None:
+    """activation_health by the activation's kind ("relu", "tanh", "sigmoid": a class name in lower case), so that
+    a layer of another framework (a torch nn.ReLU) is judged by the same rule."""
     per_unit = out.reshape(len(out), -1)
-    if isinstance(layer, ReLU):                         # a unit is dead if even its largest output is 0
+    if kind == "relu":                                  # a unit is dead if even its largest output is 0
         return "dead_fraction", float(np.count_nonzero(per_unit.max(axis=0) <= 0)) / per_unit.shape[1]
-    if isinstance(layer, Tanh):
+    if kind == "tanh":
         return "saturated_fraction", float(np.mean(np.abs(per_unit) > SATURATION))
-    if isinstance(layer, Sigmoid):
+    if kind == "sigmoid":
         return "saturated_fraction", float(np.mean((per_unit < 1 - SATURATION) | (per_unit > SATURATION)))
     return None
+
+
+def activation_summary(label: str, kind: str, out: np.ndarray) -> dict[str, float]:
+    """What a recording step keeps of one activation layer's output (N, ...): act_mean/<label>, act_std/<label> and,
+    for relu, tanh and sigmoid, the stuck fraction (dead_fraction/<label> or saturated_fraction/<label>)."""
+    if out.size == 0:
+        return {}
+    # one pass for the sum, one BLAS dot for the sum of squares: no temporaries (out.std() makes three)
+    flat = out.reshape(-1)
+    mean = float(flat.sum()) / flat.size
+    stats = {f"act_mean/{label}": mean,
+             f"act_std/{label}": math.sqrt(max(float(np.dot(flat, flat)) / flat.size - mean * mean, 0.0))}
+    health = stuck_fraction(kind, out)
+    if health is not None:
+        stats[f"{health[0]}/{label}"] = health[1]
+    return stats
 
 
 def histogram(array: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[np.ndarray, np.ndarray]:
