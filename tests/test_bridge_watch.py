@@ -78,11 +78,12 @@ def test_a_watched_torch_model_records_what_its_gradients_and_updates_are(torch,
     for recorded, torch_name in names.items():
         recorded_steps, values = metrics[f"grad_rms/{recorded}"]
         assert recorded_steps.tolist() == steps
-        np.testing.assert_allclose(values, [truth.grad_rms[step][torch_name] for step in steps], rtol=1e-9)
+        # the watcher sums in the tensors' float32, as the engine's Recorder does; the truth is float64
+        np.testing.assert_allclose(values, [truth.grad_rms[step][torch_name] for step in steps], rtol=1e-5)
         recorded_steps, values = metrics[f"update_ratio/{recorded}"]
         expected = [truth.update_ratio[step].get(torch_name) for step in recorded_steps]
         assert None not in expected and len(recorded_steps) >= len(steps) - 1
-        np.testing.assert_allclose(values, expected, rtol=1e-6)
+        np.testing.assert_allclose(values, expected, rtol=1e-4)
     layer_names = set(names)
     if build is mlp:
         assert layer_names == {"1.linear.W", "1.linear.b", "3.linear.W", "3.linear.b", "5.linear.W", "5.linear.b"}

@@ -23,8 +23,9 @@ Where each number comes from, and why there:
 - activations: forward hooks on the activation modules (nn.ReLU, nn.Tanh, ...; a function such as F.relu has no
   module to hook), armed only for a recorded step's first training forward pass and removed after it, each
   output taken with detach().cpu(). On every other step the watcher costs two Python calls and a tensor sum;
-- norms are computed on the tensors' device in float64 and brought over in one transfer per recorded step, so a
-  GPU model is synchronised once per recorded step, not once per parameter.
+- norms are computed on the tensors' device in their own dtype (as the Recorder sums in the array's dtype; a
+  float64 copy of every tensor would triple a recorded step's cost) and brought over in one transfer per recorded
+  step, so a GPU model is synchronised once per recorded step, not once per parameter.
 
 Parameters are named like the engine's, "<i>.<module type>.<key>": i is the module's position among the model's
 leaf modules, key W and b for weight and bias (gamma and beta for normalization layers), e.g. "0.linear.W",
@@ -105,7 +106,8 @@ class Watcher:
         self._seen: set[str] = set()                    # activation labels the armed hooks have seen
         self._grad_norms: dict[int, float] = {}         # parameter index -> ‖g‖ of the recorded step
         self._diverged_at: int | None = None
-        self._loss_sum, self._accuracy_sum, self._n_logged, self._n_accuracies = 0.0, 0.0, 0, 0
+        self._losses: list = []                         # this epoch's logged losses (0-d tensors or floats)
+        self._accuracies: list = []
         self._epoch_started = time.perf_counter()
         self._epoch_examples = 0
         if self.rank != 0:
@@ -138,13 +140,10 @@ class Watcher:
         recorded steps, so logging every step does not synchronise a GPU). Call it after optimizer.step()."""
         if self.run_id is None:
             return
-        if loss is not None:
-            self._loss_sum = self._loss_sum + (loss.detach() if hasattr(loss, "detach") else float(loss))
-            self._n_logged += 1
+        if loss is not None:                            # kept as given: summed once, at the epoch's end
+            self._losses.append(loss.detach() if hasattr(loss, "detach") else float(loss))
         if accuracy is not None:
-            self._accuracy_sum = self._accuracy_sum + (accuracy.detach() if hasattr(accuracy, "detach")
-                                                       else float(accuracy))
-            self._n_accuracies += 1
+            self._accuracies.append(accuracy.detach() if hasattr(accuracy, "detach") else float(accuracy))
         if self._pending is None or self._pending[0] != self.steps_completed - 1:
             return
         step, values = self._pending
@@ -157,25 +156,30 @@ class Watcher:
         self._write_pending()
 
     def end_epoch(self, val_loss=None, val_accuracy=None) -> None:
-        """Close an epoch: its mean logged loss and accuracy, the held-out numbers if given, its seconds and
-        examples per second (epoch/* metrics), and histograms of every weight matrix and its gradient."""
+        """Close an epoch: its mean logged loss and accuracy, the held-out numbers if given (also as val_loss and
+        val_accuracy at the epoch's last step, where the lab's curves read them), its seconds and examples per
+        second (epoch/* metrics), and histograms of every weight matrix and its gradient."""
         if self.run_id is None:
             return
         seconds = time.perf_counter() - self._epoch_started
         values = {"epoch/seconds": seconds}
-        if self._n_logged:
-            values["epoch/loss"] = _number(self._loss_sum) / self._n_logged
-        if self._n_accuracies:
-            values["epoch/accuracy"] = _number(self._accuracy_sum) / self._n_accuracies
+        if self._losses:
+            values["epoch/loss"] = _mean(self._torch, self._losses)
+        if self._accuracies:
+            values["epoch/accuracy"] = _mean(self._torch, self._accuracies)
         for key, value in (("val_loss", val_loss), ("val_accuracy", val_accuracy)):
             if value is not None:
                 values[f"epoch/{key}"] = _number(value)
         if seconds > 0 and self._epoch_examples:
             values["epoch/examples_per_second"] = self._epoch_examples / seconds
         step = max(self.steps_completed - 1, 0)
+        held_out = {key[6:]: values[key] for key in ("epoch/val_loss", "epoch/val_accuracy") if key in values}
         with self._guard():
             self._write_pending()
             self.store.log_metrics(self.run_id, step, values, epoch=self.epoch, examples_seen=self.examples_seen)
+            if held_out:                                # a test point on the per-step curves too, like the lab's runs
+                self.store.log_metrics(self.run_id, step, held_out, epoch=self.epoch,
+                                       examples_seen=self.examples_seen)
             summary = ", ".join(f"{key[6:]} {value:.4g}" for key, value in values.items() if key != "epoch/seconds")
             self.store.log_event(self.run_id, step, "epoch_end", f"Epoch {self.epoch} ended: {summary}.",
                                  {key[6:]: value for key, value in values.items()})
@@ -184,7 +188,7 @@ class Watcher:
         if "epoch/loss" in values and not math.isfinite(values["epoch/loss"]):
             self._diverged(step, f"the epoch's mean loss became {values['epoch/loss']}")
         self.epoch += 1
-        self._loss_sum, self._accuracy_sum, self._n_logged, self._n_accuracies = 0.0, 0.0, 0, 0
+        self._losses, self._accuracies = [], []
         self._epoch_started, self._epoch_examples = time.perf_counter(), 0
 
     def close(self, status: str | None = None) -> None:
@@ -245,13 +249,15 @@ class Watcher:
         self.steps_completed += 1
         if self.error:
             return
-        with self._guard():
-            if self._pending is not None:               # the last recorded step was never log()ged
-                self._write_pending()
-            if step % self.every == 0 and self._previous:
-                self._record(step)
-            if self.tensors_every is not None and step % self.tensors_every == 0:
-                self._snapshot(step)
+        snapshot = self.tensors_every is not None and step % self.tensors_every == 0
+        if self._pending is not None or step % self.every == 0 or snapshot:      # most steps have nothing to do
+            with self._guard():
+                if self._pending is not None:           # the last recorded step was never log()ged
+                    self._write_pending()
+                if step % self.every == 0 and self._previous:
+                    self._record(step)
+                if snapshot:
+                    self._snapshot(step)
         if (step + 1) % self.every == 0:
             self._arm()
 
@@ -453,13 +459,21 @@ def _n_classes(model) -> int | None:
 
 
 def _norms(torch, tensors) -> list[float]:
-    """‖t‖₂ of each tensor, in float64 on its device, brought to the host in one transfer."""
+    """‖t‖₂ of each tensor, on its device in its dtype, brought to the host in one transfer."""
     if not tensors:
         return []
-    norms = [torch.linalg.vector_norm(tensor, dtype=torch.float64) for tensor in tensors]
+    norms = [torch.linalg.vector_norm(tensor) for tensor in tensors]
     if len({norm.device for norm in norms}) > 1:        # a model split over devices: one transfer per device
         norms = [norm.cpu() for norm in norms]
     return torch.stack(norms).cpu().tolist()
+
+
+def _mean(torch, values: list) -> float:
+    """The mean of logged floats or 0-d tensors, in float64; tensors on one device are stacked there and brought
+    over once for the whole epoch."""
+    if all(hasattr(value, "device") for value in values) and len({value.device for value in values}) == 1:
+        return float(torch.stack([value.reshape(()) for value in values]).double().mean())
+    return float(np.mean([_number(value) for value in values]))
 
 
 def _number(value) -> float:

@@ -1,0 +1,118 @@
+"""What learnscope.watch costs a PyTorch training loop: seconds per MNIST epoch of a PyTorch MLP without watching,
+watched at the default interval (every=50), and watched at every step (every=1).
+
+MLP 784-256-128-10 (ReLU) in torch, batch 128, SGD lr=0.1 momentum=0.9, one epoch per run, on the CPU. The loop is
+the one of watch's docstring (watcher.log(loss=, accuracy=) after every optimizer.step()); the bare loop is the same
+code without the watcher (it computes the batch accuracy too: that is the user's number, the watcher only keeps it).
+The settings run in one process, alternated for `--rounds` rounds, each on a fresh model
+from the same seed, so slow drift of the machine hits every setting alike; the paired ratios' medians are compared.
+
+    PYTHONPATH=src python benchmarks/watch_overhead.py                          # 15 rounds, 1 thread
+    PYTHONPATH=src python benchmarks/watch_overhead.py --rounds 25 --threads 2
+
+Target: watching at the default interval adds at most 3 % to the epoch time (issue 20), judged on the median of
+the paired ratios. Per step the watcher costs a few microseconds (two optimizer hooks, a forward pre-hook, log());
+a recorded step about half a millisecond; each run about 10 ms to open the store, write the epoch's histograms
+and close it. Single epochs on a shared machine vary by more than that, hence the many rounds.
+Needs PyTorch (pip install torch==2.13.0, the CPU wheel).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LAYER_SIZES = (784, 256, 128, 10)
+BATCH_SIZE = 128
+SEED = 0
+SETTINGS = {"none": None, "watch (every=50)": 50, "watch (every=1)": 1}
+TARGETS = {"watch (every=50)": 3.0}   # overhead in % of the bare epoch
+
+
+def default_data_dir() -> Path:
+    """$LEARNSCOPE_DATA, else shared/data beside the repository."""
+    env = os.environ.get("LEARNSCOPE_DATA")
+    return Path(env) if env else REPO_ROOT / ".." / "shared" / "data"
+
+
+def one_epoch(torch, x, y, every, store_path) -> float:
+    """Seconds of one epoch of the user's loop, watched every `every` steps (None: not watched)."""
+    import learnscope
+
+    torch.manual_seed(SEED)
+    nn = torch.nn
+    net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(SEED))
+    began = time.perf_counter()
+    watcher = None if every is None else learnscope.watch(net, optimizer, store=store_path, every=every)
+    for start in range(0, len(x), BATCH_SIZE):
+        batch = order[start:start + BATCH_SIZE]
+        inputs, labels = x[batch], y[batch]
+        optimizer.zero_grad()
+        output = net(inputs)
+        loss = nn.functional.cross_entropy(output, labels)
+        loss.backward()
+        optimizer.step()
+        accuracy = (output.argmax(1) == labels).float().mean()
+        if watcher is not None:
+            watcher.log(loss=loss, accuracy=accuracy)
+    if watcher is not None:
+        watcher.end_epoch()
+        watcher.close()
+    return time.perf_counter() - began
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="folder holding mnist/ (default: $LEARNSCOPE_DATA, else ../shared/data)")
+    parser.add_argument("--rounds", type=int, default=15, help="runs per setting, alternated (default 15)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: less noise)")
+    args = parser.parse_args(argv)
+    try:
+        import torch
+    except ImportError:
+        print("PyTorch is not installed: pip install torch==2.13.0 (the CPU wheel)", file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
+
+    from learnscope.data import load_mnist
+
+    data = load_mnist(data_dir=args.data_dir or default_data_dir(), download=False, progress=False)
+    x = torch.from_numpy(data.x_train.reshape(len(data.x_train), -1))
+    y = torch.from_numpy(data.y_train)
+    print(f"PyTorch MLP {'-'.join(map(str, LAYER_SIZES))}, batch {BATCH_SIZE}, 1 epoch per run, {args.rounds} "
+          f"round(s); torch {torch.__version__}, {args.threads} thread(s), {os.cpu_count()} CPU(s), load average "
+          f"{os.getloadavg()[0]:.2f}")
+    times = {name: [] for name in SETTINGS}
+    with tempfile.TemporaryDirectory() as folder:
+        one_epoch(torch, x[:20 * BATCH_SIZE], y[:20 * BATCH_SIZE], 1, Path(folder) / "warm.sqlite")   # warm-up
+        for round_index in range(args.rounds):
+            for name, every in SETTINGS.items():
+                seconds = one_epoch(torch, x, y, every, Path(folder) / f"{round_index}-{every}.sqlite")
+                times[name].append(seconds)
+                print(f"  round {round_index + 1} {name:<18} {seconds:.3f} s")
+    print()
+    print(f"{'setting':<18} {'median s/epoch':>14} {'min':>7} {'overhead (paired)':>17} {'(of mins)':>9} "
+          f"{'target':>8}")
+    met = True
+    for name in SETTINGS:
+        paired = 100 * (statistics.median(t / base for t, base in zip(times[name], times["none"])) - 1)
+        of_mins = 100 * (min(times[name]) / min(times["none"]) - 1)
+        target = TARGETS.get(name)
+        verdict = "" if target is None else ("met" if paired <= target else "NOT met")
+        met &= target is None or paired <= target
+        target_text = "" if target is None else f"<= {target:g} %"
+        print(f"{name:<18} {statistics.median(times[name]):>14.3f} {min(times[name]):>7.3f} {paired:>16.1f}% "
+              f"{of_mins:>8.1f}% {target_text:>8} {verdict}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

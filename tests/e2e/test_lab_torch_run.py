@@ -1,0 +1,36 @@
+"""A PyTorch model watched with learnscope.watch shows on the lab's MNIST page like an engine run: it is listed
+among the past runs with its test accuracy, and its chart draws the curves read back from the run store."""
+
+import pytest
+
+from learnscope.store import RunStore
+
+
+def test_a_watched_pytorch_run_is_drawn_in_the_mnist_pages_past_run_chart(lab_page, lab_server, torch,
+                                                                          train_watched):
+    nn = torch.nn
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    store = lab_server.log.parent / "runs.sqlite"                   # the store the lab server reads
+    watcher, accuracy = train_watched(net, torch.optim.Adam(net.parameters(), lr=1e-3), store, every=25,
+                                      name="pytorch-mlp")
+    with RunStore(store) as runs:
+        metrics = runs.metrics(watcher.run_id)
+
+    page = lab_page.open("/mnist")
+    page.get_by_role("button", name="Refresh").click()
+    picker = page.get_by_role("combobox", name="Recorded run")
+    picker.click()
+    label = f"#{watcher.run_id} pytorch-mlp (finished, {accuracy:.1%} test accuracy)"
+    page.get_by_role("option", name=label).click()
+    page.get_by_role("option", name=label).wait_for(state="detached")     # the menu has closed
+    chart = lab_page.live_chart("A recorded run", n_lines=4, n_points=1)
+    lines = {line["name"]: line for line in chart["series"]}
+    assert list(lines) == ["train loss", "train accuracy", "test loss", "test accuracy"]
+    steps, losses = metrics["loss"]
+    assert lines["train loss"]["xs"] == steps.tolist() == list(range(0, 469, 25))
+    assert lines["train loss"]["ys"] == pytest.approx(losses.tolist())
+    assert lines["test accuracy"]["ys"] == pytest.approx([accuracy])
+    assert chart["inked"] > 200, "the recorded run's lines are not drawn"
+    assert lab_page.horizontal_overflow() <= 0
+    lab_page.screenshot_of(".live-chart >> nth=4", "mnist-pytorch-run")
