@@ -10,7 +10,7 @@ PACKAGE = Path(learnscope.__file__).parent
 
 #: each top-level unit of the package and its rank: a unit imports only units of a lower rank
 RANKS = {
-    "learnscope": 0, "core": 0,
+    "core": 0,
     "init": 1,
     "layers": 2, "losses": 2, "optim": 2, "data": 2, "store": 2,
     "model_io": 3,
@@ -22,6 +22,7 @@ RANKS = {
     "lab": 9,
     "cli": 10,                                  # `learnscope lab` starts the lab
     "__main__": 11,
+    "learnscope": 12,                           # the package root: a facade naming entry points (learnscope.watch)
 }
 
 

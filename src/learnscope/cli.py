@@ -22,9 +22,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from learnscope import __version__
 from learnscope.core.files import check_output_path
 from learnscope.core.functions import softmax
+from learnscope.core.version import __version__
 from learnscope.data.catalog import DATASET_NAMES, load_training_data
 from learnscope.losses import MSE, SoftmaxCrossEntropy
 from learnscope.optim import OPTIMIZER_LABELS

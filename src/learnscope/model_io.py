@@ -23,9 +23,9 @@ import numpy as np
 import safetensors.numpy
 from safetensors import SafetensorError
 
-from learnscope import __version__
 from learnscope.core.files import write_atomically
 from learnscope.core.validation import describe
+from learnscope.core.version import __version__
 from learnscope.layers import LAYER_TYPES
 
 FORMAT = "learnscope-model"
