@@ -61,6 +61,12 @@ class XorRun:
     def accuracy(self) -> float:
         return self.accuracies[-1] if self.accuracies else 0.0
 
+    def plot(self):
+        """The loss and the corners right per epoch (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_xor
+
+        return plot_xor(self)
+
     @property
     def solved_epoch(self) -> int | None:
         """The first epoch (counting from 1) after which all four corners were right; None if never."""

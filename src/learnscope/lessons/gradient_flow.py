@@ -163,6 +163,12 @@ class WatchedTraining:
     message: str
     test_accuracy: float | None         # None when it diverged
 
+    def plot(self):
+        """Each hidden layer's gradient size per recorded step, and the loss (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_watched_training
+
+        return plot_watched_training(self)
+
 
 def watch_training(mnist, kind: str = "sigmoid", n_hidden: int = 3, lr: float = 0.1, clip_norm: float | None = None,
                    epochs: int = 1, train_samples: int = WATCH_EXAMPLES, batch_size: int = 32, every: int = 5,

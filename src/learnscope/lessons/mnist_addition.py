@@ -162,6 +162,12 @@ class AdditionResult:
     def status(self) -> str:
         return self.history.status
 
+    def plot(self):
+        """Test sums and test digits read right while it learned (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_addition
+
+        return plot_addition(self)
+
 
 class DigitProbe(Callback):
     """Every `every` steps, scores the sums of a few test examples and the digits of a few test images: the curve

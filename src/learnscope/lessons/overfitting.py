@@ -94,6 +94,12 @@ class OverfittingRun:
     stopped_epoch: int | None = None    # early stopping: the epoch it stopped after (weights of best_epoch kept)
     final: dict = field(default_factory=dict)   # train/test loss and accuracy of the model as it ended
 
+    def plot(self):
+        """Training against test loss and accuracy per epoch (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_overfitting
+
+        return plot_overfitting(self)
+
     @property
     def rows(self) -> np.ndarray:
         """(n, 5): epoch, train loss, train accuracy, test loss, test accuracy: what on_epoch hands out live."""

@@ -202,6 +202,12 @@ class PerceptronRun:
         self.converged_epoch: int | None = None        # the first epoch without a mistake
         self.cycle: Cycle | None = None
 
+    def plot(self):
+        """The points and the line the perceptron has now (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_perceptron
+
+        return plot_perceptron(self)
+
     @property
     def state(self) -> tuple[float, float, float]:
         w, b = self.perceptron.params["W"], self.perceptron.params["b"]

@@ -49,6 +49,12 @@ class Race:
     def __len__(self) -> int:
         return len(self.positions)
 
+    def plot(self):
+        """Each racer's path on the surface and its height per step (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_race
+
+        return plot_race(self)
+
     def until(self, step: int) -> "Race":
         """The race as it stood after `step` steps (what a page that plays it back has shown so far)."""
         end = step + 1

@@ -151,6 +151,12 @@ class TransferRun:
     status: str                     # fit()'s: "finished" (after n_steps), "diverged", "interrupted", ...
     model: Sequential | None = field(default=None, repr=False)
 
+    def plot(self):
+        """Its test accuracy per training step (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_transfer
+
+        return plot_transfer([self])
+
 
 def curve_steps(n_steps: int, n_points: int = CURVE_POINTS) -> list[int]:
     """The steps a curve is measured at: 0, then about n_points steps spaced evenly on a log scale up to n_steps,

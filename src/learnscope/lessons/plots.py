@@ -1,0 +1,166 @@
+"""Static matplotlib figures of the lessons' results, for notebooks and scripts: each result's .plot() calls one of
+these (race.plot(), xor_run.plot(), ...). They draw the result's own numbers, nothing recomputed, on a Figure of
+their own (no pyplot: no global state, no window), which a notebook shows as a PNG.
+"""
+
+import io
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+#: Colours of several lines (racers, modes, methods), in order
+COLORS = [colormaps["tab10"](i) for i in range(10)]
+
+
+class LessonFigure(Figure):
+    """A matplotlib Figure that a notebook displays as a PNG without pyplot (IPython asks _repr_png_)."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
+        return buffer.getvalue()
+
+
+def new_figure(n_panels: int = 1, width: float = 5.0, height: float = 3.4):
+    """(figure, [axes]): n_panels side by side, each about width × height inches."""
+    figure = LessonFigure(figsize=(width * n_panels, height), layout="constrained")
+    FigureCanvasAgg(figure)                     # the Agg renderer, whatever backend the user configured
+    return figure, list(figure.subplots(1, n_panels, squeeze=False)[0])
+
+
+def plot_race(race) -> LessonFigure:
+    """The optimizer race: each racer's path on the surface's contours, and its height on the surface per step."""
+    figure, (track, heights) = new_figure(2)
+    xs, ys, values = race.surface.grid(121)
+    levels = np.quantile(values, np.linspace(0.0, 0.95, 16))
+    track.contour(xs, ys, values, levels=np.unique(levels), cmap="Greys", linewidths=0.6)
+    for color, (label, positions) in zip(COLORS, race.positions.items()):
+        track.plot(positions[:, 0], positions[:, 1], color=color, linewidth=1.4, marker=".", markersize=3, label=label)
+        heights.plot(np.arange(len(race.values[label])), race.values[label], color=color, label=label)
+    track.plot(*race.surface.minimum, marker="*", color="black", markersize=10, linestyle="none", label="minimum")
+    (x_min, x_max), (y_min, y_max) = race.surface.bounds
+    track.set(xlim=(x_min, x_max), ylim=(y_min, y_max), title=race.surface.title, xlabel="x", ylabel="y")
+    track.legend(fontsize=8)
+    if all((values[np.isfinite(values)] > 0).all() for values in race.values.values()):
+        heights.set_yscale("log")
+    heights.set(title="height on the surface", xlabel="step", ylabel="f(x, y)")
+    heights.grid(alpha=0.3)
+    return figure
+
+
+def plot_xor(run) -> LessonFigure:
+    """A network learning XOR: the loss and the share of the four corners it gets right, per epoch."""
+    figure, (losses, accuracies) = new_figure(2, width=4.2)
+    epochs = np.arange(1, run.epochs + 1)
+    losses.plot(epochs, run.losses, color=COLORS[0])
+    losses.set(title="loss", xlabel="epoch")
+    accuracies.plot(epochs, run.accuracies, color=COLORS[1], drawstyle="steps-post")
+    accuracies.set(title="corners right", xlabel="epoch", ylim=(-0.05, 1.05))
+    for ax in (losses, accuracies):
+        ax.grid(alpha=0.3)
+    return figure
+
+
+def plot_perceptron(run) -> LessonFigure:
+    """Rosenblatt's perceptron: the points by class and the line w₁x₁ + w₂x₂ + b = 0 it ended with."""
+    figure, (ax,) = new_figure(1, width=4.4, height=4.2)
+    points = run.points
+    for label, color, marker in ((0, COLORS[0], "o"), (1, COLORS[3], "s")):
+        chosen = points.y == label
+        ax.scatter(points.x[chosen, 0], points.x[chosen, 1], color=color, marker=marker, label=f"class {label}")
+    w1, w2, b = run.state
+    span = np.abs(points.x).max() * 1.1
+    if abs(w2) > 1e-12:
+        line_x = np.array([-span, span])
+        ax.plot(line_x, -(w1 * line_x + b) / w2, color="black", label="its line")
+    elif abs(w1) > 1e-12:
+        ax.axvline(-b / w1, color="black", label="its line")
+    ax.set(xlim=(-span, span), ylim=(-span, span), aspect="equal",
+           title=f"after {run.total_mistakes} mistakes, {len(run.mistakes_per_epoch)} epochs")
+    ax.legend(fontsize=8)
+    return figure
+
+
+def plot_training_curves(curves: dict) -> LessonFigure:
+    """Batch, stochastic and mini-batch training (train_batch_modes): held-out loss by seconds and by examples."""
+    figure, (by_time, by_examples) = new_figure(2)
+    for color, (mode, curve) in zip(COLORS, curves.items()):
+        by_time.plot(curve.seconds, curve.loss, color=color, label=f"{mode} (batch {curve.batch_size})")
+        by_examples.plot(curve.examples_seen, curve.loss, color=color, label=mode)
+    by_time.set(title="held-out loss by training time", xlabel="seconds", ylabel="loss")
+    by_examples.set(title="by examples seen", xlabel="examples", xscale="symlog")
+    by_time.legend(fontsize=8)
+    for ax in (by_time, by_examples):
+        ax.grid(alpha=0.3)
+    return figure
+
+
+def plot_optimizer_runs(runs: dict) -> LessonFigure:
+    """Optimizers training the same network (race_optimizers): the training loss at every step."""
+    figure, (ax,) = new_figure(1, width=6.0)
+    for color, (label, run) in zip(COLORS, runs.items()):
+        ax.plot(np.arange(len(run.loss)), run.loss, color=color, linewidth=1.0, label=label)
+    ax.set(title="training loss", xlabel="step", ylabel="loss", yscale="log")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return figure
+
+
+def plot_overfitting(run) -> LessonFigure:
+    """Training against test loss and accuracy per epoch; the dotted line is the epoch of the lowest test loss."""
+    figure, (losses, accuracies) = new_figure(2, width=4.6)
+    for ax, train, test, title in ((losses, run.train_loss, run.test_loss, "loss"),
+                                   (accuracies, run.train_accuracy, run.test_accuracy, "accuracy")):
+        ax.plot(run.epochs, train, color=COLORS[0], label="training set")
+        ax.plot(run.epochs, test, color=COLORS[1], label="test set")
+        ax.axvline(run.best_epoch, color="grey", linestyle=":", label="lowest test loss")
+        ax.set(title=title, xlabel="epoch")
+        ax.grid(alpha=0.3)
+    losses.legend(fontsize=8)
+    return figure
+
+
+def plot_watched_training(run) -> LessonFigure:
+    """A deep network's hidden layers' gradient sizes ‖∂C/∂b‖ per recorded step (log scale), and its loss."""
+    figure, (norms, losses) = new_figure(2)
+    shades = [colormaps["viridis"](0.85 * i / max(len(run.names) - 1, 1)) for i in range(len(run.names))]
+    for index, (name, color) in enumerate(zip(run.names, shades)):
+        values = np.where(run.norms[:, index] > 0, run.norms[:, index], np.nan)
+        norms.plot(run.steps, values, color=color, label=name)
+    norms.set(title=f"gradient size per hidden layer ({run.kind})", xlabel="step", yscale="log")
+    norms.legend(fontsize=8)
+    losses.plot(np.arange(len(run.step_loss)), run.step_loss, color=COLORS[0], linewidth=0.8)
+    losses.set(title="training loss", xlabel="step")
+    for ax in (norms, losses):
+        ax.grid(alpha=0.3, which="both")
+    return figure
+
+
+def plot_addition(result) -> LessonFigure:
+    """MNIST addition: test sums and test digits (never labelled) read right while it learned."""
+    figure, (ax,) = new_figure(1, width=6.0)
+    if result.curve:
+        steps, sums, digits = (np.array(column, dtype=float) for column in zip(*result.curve))
+        ax.plot(steps, sums, color=COLORS[0], label="test sums right")
+        if np.isfinite(digits).any():
+            ax.plot(steps, digits, color=COLORS[1], label="test digits right (never labelled)")
+    ax.set(title=f"learning {result.n_digits}-digit sums from {result.n_train:,} examples", xlabel="step",
+           ylim=(-0.02, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return figure
+
+
+def plot_transfer(runs) -> LessonFigure:
+    """Transfer learning: the test accuracy of each start (scratch, frozen, fine-tuned) per training step."""
+    figure, (ax,) = new_figure(1, width=6.0)
+    for color, run in zip(COLORS, runs):
+        steps, accuracies = zip(*run.curve) if run.curve else ((), ())
+        budget = "all labels" if run.per_class is None else f"{run.per_class} per class"
+        ax.plot(steps, accuracies, color=color, marker=".", label=f"{run.method}, {budget}")
+    ax.set(title="test accuracy while training on the new task", xlabel="step", xscale="symlog", ylim=(-0.02, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return figure

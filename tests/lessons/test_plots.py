@@ -1,0 +1,122 @@
+"""The lessons' .plot() figures draw the result's own numbers: every line's data is read back from the figure and
+compared with the result it was drawn from; a notebook can show each one as a PNG."""
+
+import numpy as np
+import pytest
+
+from learnscope.lessons.backprop_xor import train_xor, xor_setup
+from learnscope.lessons.batch_modes import race_optimizers, train_batch_modes
+from learnscope.lessons.gradient_flow import watch_training
+from learnscope.lessons.mnist_addition import ADDITION_RECIPES, addition_data, train_mnist_addition
+from learnscope.lessons.overfitting import OverfittingSetup, overfitting_run
+from learnscope.lessons.perceptron_rule import PerceptronRun, separable_points
+from learnscope.lessons.plots import LessonFigure, plot_optimizer_runs, plot_training_curves, plot_transfer
+from learnscope.lessons.race import optimizer_race
+from learnscope.lessons.transfer import TransferRun
+
+
+def lines(ax) -> dict:
+    """label -> (xs, ys) of every labelled line of an axes."""
+    return {line.get_label(): (np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float))
+            for line in ax.get_lines() if not line.get_label().startswith("_")}
+
+
+def shows_as_png(figure) -> None:
+    assert isinstance(figure, LessonFigure)
+    assert figure._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_race_figure_draws_each_racers_path_and_height():
+    race = optimizer_race("valley", ["sgd", "momentum", "adam"], steps=40)
+    figure = race.plot()
+    track, heights = figure.axes[:2]
+    drawn = lines(track)
+    for name in race:
+        np.testing.assert_array_equal(drawn[name][0], race[name][:, 0])
+        np.testing.assert_array_equal(drawn[name][1], race[name][:, 1])
+        np.testing.assert_array_equal(lines(heights)[name][1], race.values[name])
+    assert drawn["minimum"][0].tolist() == [race.surface.minimum[0]]
+    assert heights.get_yscale() == "log"                # heights above a minimum of 0 span decades
+    shows_as_png(figure)
+
+
+def test_the_xor_figure_draws_its_loss_and_corners_per_epoch():
+    run = train_xor(xor_setup(), epochs=60)
+    losses, accuracies = run.plot().axes
+    xs, ys = losses.get_lines()[0].get_data()
+    assert list(xs) == list(range(1, 61)) and list(ys) == list(run.losses)
+    assert list(accuracies.get_lines()[0].get_ydata()) == list(run.accuracies)
+
+
+def test_the_perceptron_figure_draws_the_line_it_ended_with():
+    run = PerceptronRun(separable_points(), lr=1.0)
+    while not run.finished:
+        run.step()
+    figure = run.plot()
+    ax = figure.axes[0]
+    (x0, x1), (y0, y1) = lines(ax)["its line"]
+    w1, w2, b = run.state
+    assert w1 * x0 + w2 * y0 + b == pytest.approx(0, abs=1e-9) and w1 * x1 + w2 * y1 + b == pytest.approx(0, abs=1e-9)
+    assert sum(len(collection.get_offsets()) for collection in ax.collections) == len(run.points.x)
+    assert f"after {run.total_mistakes} mistakes" in ax.get_title()
+    shows_as_png(figure)
+
+
+def test_the_overfitting_figure_marks_the_lowest_test_loss(mnist):
+    run = overfitting_run(mnist, OverfittingSetup(train_samples=300, epochs=12))
+    losses, accuracies = run.plot().axes
+    drawn = lines(losses)
+    np.testing.assert_array_equal(drawn["training set"][1], run.train_loss)
+    np.testing.assert_array_equal(drawn["test set"][1], run.test_loss)
+    assert drawn["lowest test loss"][0][0] == run.best_epoch
+    np.testing.assert_array_equal(lines(accuracies)["test set"][1], run.test_accuracy)
+
+
+def test_the_gradient_flow_figure_draws_each_hidden_layers_norms(mnist):
+    run = watch_training(mnist, "sigmoid", n_hidden=3, train_samples=640, every=5)
+    norms, losses = run.plot().axes
+    drawn = lines(norms)
+    assert list(drawn) == run.names
+    for index, name in enumerate(run.names):
+        np.testing.assert_array_equal(drawn[name][1], run.norms[:, index])
+    np.testing.assert_array_equal(losses.get_lines()[0].get_ydata(), run.step_loss)
+
+
+def test_the_optimizer_figure_draws_every_step_of_every_run(mnist):
+    runs = race_optimizers(mnist.x_train[:512], mnist.y_train[:512], ["sgd", "adam"], steps=12, batch_size=64)
+    drawn = lines(plot_optimizer_runs(runs).axes[0])
+    assert list(drawn) == ["sgd", "adam"]
+    for label, run in runs.items():
+        np.testing.assert_array_equal(drawn[label][1], run.loss)
+
+
+def test_the_addition_figure_draws_sums_and_digits_as_the_probe_measured_them(mnist):
+    data = addition_data(mnist, 1, n_train=1000, n_test=500, seed=0)
+    result = train_mnist_addition(data, ADDITION_RECIPES[1].with_options(model="mlp", epochs=2), probe_every=20)
+    drawn = lines(result.plot().axes[0])
+    steps, sums, digits = (np.array(column, dtype=float) for column in zip(*result.curve))
+    np.testing.assert_array_equal(drawn["test sums right"][0], steps)
+    np.testing.assert_array_equal(drawn["test sums right"][1], sums)
+    np.testing.assert_array_equal(drawn["test digits right (never labelled)"][1], digits)
+
+
+def test_the_transfer_figure_draws_each_starts_curve():
+    runs = [TransferRun("near", method, 10, 0, 50, curve, accuracy, 1.0, "finished")
+            for method, curve, accuracy in (("scratch", [(0, 0.1), (30, 0.6), (300, 0.84)], 0.84),
+                                            ("fine-tune", [(0, 0.2), (30, 0.8), (300, 0.88)], 0.88))]
+    drawn = lines(plot_transfer(runs).axes[0])
+    assert list(drawn) == ["scratch, 10 per class", "fine-tune, 10 per class"]
+    assert drawn["fine-tune, 10 per class"][1].tolist() == [0.2, 0.8, 0.88]
+    assert lines(runs[0].plot().axes[0])["scratch, 10 per class"][0].tolist() == [0, 30, 300]
+
+
+def test_the_batch_modes_figure_draws_each_modes_loss_by_time_and_by_examples(mnist):
+    curves = train_batch_modes(mnist.x_train[:2000], mnist.y_train[:2000], mnist.x_test[:500], mnist.y_test[:500],
+                               seconds=0.2, checkpoints=4)
+    by_time, by_examples = plot_training_curves(curves).axes
+    for (mode, curve), drawn_time, drawn_examples in zip(curves.items(), by_time.get_lines(),
+                                                         by_examples.get_lines()):
+        assert drawn_time.get_label() == f"{mode} (batch {curve.batch_size})"
+        np.testing.assert_array_equal(drawn_time.get_xdata(), curve.seconds)
+        np.testing.assert_array_equal(drawn_examples.get_xdata(), curve.examples_seen)
+        np.testing.assert_array_equal(drawn_examples.get_ydata(), curve.loss)
