@@ -19,7 +19,7 @@ RANKS = {
     "recipes": 6,
     "train": 7,
     "lessons": 8, "explain": 8, "report": 8, "bridge": 8,
-    "lab": 9,
+    "lab": 9, "notebook": 9,
     "cli": 10,                                  # `learnscope lab` starts the lab
     "__main__": 11,
     "learnscope": 12,                           # the package root: a facade naming entry points (learnscope.watch)

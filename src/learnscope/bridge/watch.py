@@ -94,6 +94,7 @@ class Watcher:
         self.run_id: int | None = None
         self.error = ""                                 # why recording stopped ("" while it works)
         self.latest: dict[str, float] = {}              # the last recorded step's values
+        self.listeners: list = []                       # listener(step, values, final=False): a live chart, say
         self.steps_completed = 0
         self.epoch = 0
         self.examples_seen = 0
@@ -180,6 +181,7 @@ class Watcher:
             if held_out:                                # a test point on the per-step curves too, like the lab's runs
                 self.store.log_metrics(self.run_id, step, held_out, epoch=self.epoch,
                                        examples_seen=self.examples_seen)
+                self._tell(step, held_out)
             summary = ", ".join(f"{key[6:]} {value:.4g}" for key, value in values.items() if key != "epoch/seconds")
             self.store.log_event(self.run_id, step, "epoch_end", f"Epoch {self.epoch} ended: {summary}.",
                                  {key[6:]: value for key, value in values.items()})
@@ -212,6 +214,7 @@ class Watcher:
                 self.store.close()
         if self.error:
             self._close_after_failure()
+        self._tell(max(self.steps_completed - 1, 0), {}, final=True)
 
     def __enter__(self) -> "Watcher":
         return self
@@ -303,6 +306,11 @@ class Watcher:
         self._pending = None
         self.latest = values
         self.store.log_metrics(self.run_id, step, values, epoch=self.epoch, examples_seen=self.examples_seen)
+        self._tell(step, values)
+
+    def _tell(self, step: int, values: dict, final: bool = False) -> None:
+        for listener in self.listeners:
+            listener(step, values, final)
 
     def _arm(self) -> None:
         """Watch the next training forward pass (a recorded step's)."""

@@ -1,0 +1,95 @@
+"""LiveCurves: training curves that redraw inside a notebook while the cell trains (an anywidget).
+
+The kernel runs the training loop; each new point is kept, and the chart is sent to the browser at most once per
+`interval` seconds (and once at the end), each line thinned to a few hundred points: a fast loop does not flood
+the notebook's connection, and the last picture is always complete.
+"""
+
+import time
+from pathlib import Path
+
+import anywidget
+import traitlets
+
+from learnscope.core.validation import check_int, check_range
+from learnscope.lessons.series import thin_series
+from learnscope.train.callbacks import Callback
+
+#: Line colours, in the order lines first appear (the lab's palette)
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+#: What LiveCurves names the metrics it is given by fit() or a watcher
+NAMES = {"loss": "train loss", "accuracy": "train accuracy", "val_loss": "test loss",
+         "val_accuracy": "test accuracy"}
+
+
+class LiveCurves(anywidget.AnyWidget):
+    """A live line chart: add(step, loss=..., ...) adds points; callback() feeds it from fit(); follow(watcher) from
+    a PyTorch run. `interval`: the least time in seconds between two pictures sent to the browser."""
+
+    _esm = Path(__file__).with_name("live_curves.js")
+    title = traitlets.Unicode("Training").tag(sync=True)
+    x_label = traitlets.Unicode("step").tag(sync=True)
+    series = traitlets.List([]).tag(sync=True)
+
+    def __init__(self, title: str = "Training", x_label: str = "step", interval: float = 0.5):
+        super().__init__(title=str(title), x_label=str(x_label))
+        self.interval = float(check_range(interval, "interval", "LiveCurves", minimum=0, maximum=60,
+                                          fix="Pass a number of seconds such as interval=0.5."))
+        self.points: dict[str, tuple[list, list]] = {}   # every point given, by line
+        self.pictures_sent = 0
+        self._last_sent = -float("inf")
+
+    def add(self, step: float, **values) -> None:
+        """One point per keyword (a line per name) at x = step; sends a picture if `interval` has passed."""
+        for name, value in values.items():
+            if value is None:
+                continue
+            xs, ys = self.points.setdefault(NAMES.get(name, name), ([], []))
+            xs.append(float(step))
+            ys.append(float(value))
+        if time.monotonic() - self._last_sent >= self.interval:
+            self.send_now()
+
+    def send_now(self) -> None:
+        """Send the chart as it is now (the throttle's last word: call it when training ends)."""
+        self._last_sent = time.monotonic()
+        series = []
+        for index, (name, (xs, ys)) in enumerate(self.points.items()):
+            thin_xs, thin_ys = thin_series(xs, ys)
+            series.append({"name": name, "color": PALETTE[index % len(PALETTE)], "dashed": False, "xs": thin_xs,
+                           "ys": thin_ys})
+        self.series = series
+        self.pictures_sent += 1
+
+    def callback(self, every: int = 10) -> Callback:
+        """A fit() callback: the training loss and accuracy every `every` steps, the validation numbers at each
+        epoch end, and a last picture when training ends."""
+        return _FitPoints(self, check_int(every, "every", "LiveCurves.callback", minimum=1,
+                                          fix="Pass a number of steps such as every=10."))
+
+    def follow(self, watcher):
+        """Draw what a learnscope.watch watcher records (each recorded step, and each epoch's test numbers), then
+        a last picture when it closes. Returns the watcher."""
+        watcher.listeners.append(self._from_watcher)
+        return watcher
+
+    def _from_watcher(self, step: int, values: dict, final: bool = False) -> None:
+        self.add(step, **{key: values[key] for key in NAMES if key in values})
+        if final:
+            self.send_now()
+
+
+class _FitPoints(Callback):
+    def __init__(self, curves: LiveCurves, every: int):
+        self.curves, self.every = curves, every
+
+    def on_batch_end(self, step: int, logs: dict) -> None:
+        if step % self.every == 0:
+            self.curves.add(step, loss=logs.get("loss"), accuracy=logs.get("accuracy"))
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        step = max(self.trainer.steps_completed - 1, 0)
+        self.curves.add(step, val_loss=logs.get("val_loss"), val_accuracy=logs.get("val_accuracy"))
+
+    def on_train_end(self, logs: dict) -> None:
+        self.curves.send_now()
