@@ -6,8 +6,10 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from learnscope.lessons.drawing import load_digit_model
 from learnscope.store import RunStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -80,7 +82,8 @@ def test_the_optimizer_race_notebook_draws_its_races(nbclient, tmp_path):
     assert shown(notebook, "image/png") == 3                            # two surfaces and the MNIST race
 
 
-def test_the_pytorch_notebook_watches_its_run_and_opens_the_model_in_the_engine(nbclient, tmp_path, torch):
+def test_the_pytorch_notebook_watches_its_run_and_opens_the_model_in_the_engine(nbclient, tmp_path, torch,
+                                                                                 mnist):
     notebook = run_notebook(nbclient, "03-watch-a-pytorch-model.ipynb", tmp_path)
     text = printed(notebook)
     match = re.search(r"run (\d+): test accuracy ([\d.]+)% after 938 steps", text)
@@ -94,3 +97,10 @@ def test_the_pytorch_notebook_watches_its_run_and_opens_the_model_in_the_engine(
     with RunStore(os.environ["LEARNSCOPE_STORE"]) as store:
         run = store.run(int(match.group(1)))
     assert run["status"] == "finished" and run["config"]["framework"].startswith("PyTorch")
+    # the imported model, saved where the lab looks, passes the Draw page's loader and reads raw test pictures as
+    # well as the PyTorch network read standardized ones
+    saved = Path(re.search(r"saved for the lab: (\S+)", text).group(1))
+    assert saved.parent == Path(os.environ["LEARNSCOPE_STORE"]).parent / "models"
+    model, _ = load_digit_model(saved)
+    predictions = model.predict(mnist.x_test).argmax(axis=1)
+    assert np.mean(predictions == mnist.y_test) == pytest.approx(float(match.group(2)) / 100, abs=2e-4)
