@@ -61,7 +61,7 @@ def shown(notebook, mime: str) -> int:
 def test_the_engine_notebook_trains_mnist_and_its_live_chart_holds_the_run(nbclient, tmp_path):
     notebook = run_notebook(nbclient, "01-train-and-watch-an-engine-model.ipynb", tmp_path)
     accuracy = float(re.search(r"test accuracy after 938 steps: ([\d.]+)%", printed(notebook)).group(1)) / 100
-    assert accuracy > 0.97
+    assert accuracy >= 0.98                                        # the recipe's promise, in a notebook
     (series,) = widget_series(notebook)
     lines = {line["name"]: line for line in series}
     assert list(lines) == ["train loss", "train accuracy", "test loss", "test accuracy"]
