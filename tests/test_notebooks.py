@@ -62,7 +62,7 @@ def test_the_engine_notebook_trains_mnist_and_its_live_chart_holds_the_run(nbcli
     notebook = run_notebook(nbclient, "01-train-and-watch-an-engine-model.ipynb", tmp_path)
     accuracy = float(re.search(r"test accuracy after 938 steps: ([\d.]+)%", printed(notebook)).group(1)) / 100
     assert accuracy >= 0.98                                        # the recipe's promise, in a notebook
-    (series,) = widget_series(notebook)
+    series, gradient_series = widget_series(notebook)
     lines = {line["name"]: line for line in series}
     assert list(lines) == ["train loss", "train accuracy", "test loss", "test accuracy"]
     assert lines["train loss"]["xs"][:3] == [0, 20, 40] and len(lines["train loss"]["xs"]) == 47   # every 20th step
@@ -71,6 +71,11 @@ def test_the_engine_notebook_trains_mnist_and_its_live_chart_holds_the_run(nbcli
         (run,) = store.runs()
         assert store.metrics(run["id"], "epoch/val_accuracy")["epoch/val_accuracy"][1][-1] == pytest.approx(
             accuracy, abs=5e-5)
+        first_layer = store.metrics(run["id"], "grad_rms/2.dense.W")["grad_rms/2.dense.W"]
+    gradients = {line["name"]: line for line in gradient_series}          # the live gradient flow: one line a layer
+    assert list(gradients) == ["2.dense.W", "5.dense.W", "8.dense.W"]
+    assert gradients["2.dense.W"]["xs"] == first_layer[0].tolist()
+    assert gradients["2.dense.W"]["ys"] == pytest.approx(first_layer[1].tolist())
     assert shown(notebook, "text/html") >= 1 and "Gradient flow" in json.dumps(notebook.cells[-1].outputs)
 
 

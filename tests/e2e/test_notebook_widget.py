@@ -65,3 +65,28 @@ def test_the_notebook_chart_draws_what_live_curves_sends_and_redraws_on_change(b
     assert "test accuracy" in page.locator(".learnscope-live-curves div").inner_text()
     assert not errors, errors
     page.context.close()
+
+
+def test_the_gradient_view_draws_decades_apart_on_a_log_axis(browser):
+    """Gradients a thousand times apart, and a layer whose gradient is 0 (dead: a gap on a log axis, not a crash)."""
+    curves = LiveCurves("Gradient flow", view="gradients")
+    for step in range(0, 300, 10):                           # sloped lines: a flat one is all anti-aliased edge
+        curves._from_record(step, {"grad_rms/1.dense.W": 1e-5 * (1 + step / 30),
+                                   "grad_rms/3.dense.W": 1e-2 * (1 + step / 100),
+                                   "grad_rms/5.dense.W": 0.0 if step < 150 else 1e-1 * step / 150})
+    curves.send_now()
+    source = Path(learnscope.notebook.__file__).with_name("live_curves.js").read_text()
+    page = browser.new_context(viewport={"width": 900, "height": 400}).new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_content('<div id="widget" style="width: 800px"></div>')
+    page.evaluate(RENDER, [source, {"title": curves.title, "x_label": curves.x_label, "log_y": curves.log_y,
+                                    "series": curves.series}])
+    page.wait_for_function("document.querySelector('#widget canvas').width > 0")
+    page.wait_for_timeout(100)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "notebook-gradient-flow.png"))
+    assert not errors, errors
+    inked = page.evaluate(INKED, [line["color"] for line in curves.series])
+    assert all(count > 100 for count in inked), inked         # each layer visible, whatever its decade
+    page.context.close()

@@ -76,3 +76,43 @@ def test_follow_draws_what_a_watcher_records(torch, tmp_path):
 def test_a_bad_interval_is_refused_with_the_fix():
     with pytest.raises(ValueError, match="interval.*interval=0.5"):
         LiveCurves(interval=-1)
+
+
+def test_the_gradient_and_update_views_draw_each_weight_layer_as_the_recorder_stored_it(tmp_path):
+    from learnscope.store import RunStore
+    from learnscope.train import Recorder
+
+    x, y = make_spiral(300, seed=0)
+    recorder = Recorder(tmp_path / "runs.sqlite", every=4)
+    training, gradients, updates = (LiveCurves(view=view, interval=60) for view in ("training", "gradients",
+                                                                                     "updates"))
+    for curves in (training, gradients, updates):
+        assert curves.follow(recorder) is recorder
+    fit(build_mlp((2,), 3, hidden=(32, 32), seed=0), SoftmaxCrossEntropy(), Adam(lr=0.01), x, y, epochs=2,
+        batch_size=30, validation_data=(x, y), seed=0, callbacks=[recorder])
+    with RunStore(tmp_path / "runs.sqlite") as store:
+        metrics = store.metrics(recorder.run_id)
+    weights = sorted(name[len("grad_rms/"):] for name in metrics if name.startswith("grad_rms/") and
+                     name.endswith(".W"))
+    assert len(weights) == 3 and gradients.log_y and updates.log_y and not training.log_y
+    drawn = {line["name"]: line for line in gradients.series}
+    assert sorted(drawn) == weights
+    for name in weights:
+        steps, values = metrics[f"grad_rms/{name}"]
+        assert drawn[name]["xs"] == steps.tolist() and drawn[name]["ys"] == pytest.approx(values.tolist())
+    guide = updates.series[-1]
+    assert guide["dashed"] and guide["ys"] == [1e-3, 1e-3] and len(updates.series) == 4
+    steps, values = metrics["update_ratio/" + weights[0]]
+    assert updates.series[0]["xs"] == steps.tolist() and updates.series[0]["ys"] == pytest.approx(values.tolist())
+    lines = {line["name"]: line for line in training.series}
+    assert lines["train loss"]["ys"] == pytest.approx(metrics["loss"][1].tolist())
+    assert lines["test accuracy"]["ys"] == pytest.approx(metrics["epoch/val_accuracy"][1].tolist())
+
+
+def test_what_a_chart_cannot_show_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match="view.*gradients"):
+        LiveCurves(view="weights")
+    with pytest.raises(ValueError, match="curves.follow\\(recorder\\)"):
+        LiveCurves(view="gradients").callback()
+    with pytest.raises(TypeError, match="Recorder.*learnscope.watch"):
+        LiveCurves().follow(object())

@@ -3,6 +3,11 @@
 The kernel runs the training loop; each new point is kept, and the chart is sent to the browser at most once per
 `interval` seconds (and once at the end), each line thinned to a few hundred points: a fast loop does not flood
 the notebook's connection, and the last picture is always complete.
+
+Three views, the lab's MNIST page's charts: "training" (loss and accuracy, training and test), "gradients" (each
+weight layer's gradient RMS, log scale: the gradient flow) and "updates" (each weight layer's ‖ΔW‖/‖W‖ per step,
+log scale, beside the 1e-3 rule of thumb). The last two need a recorder's numbers: follow(recorder) for an engine
+run, follow(watcher) for a PyTorch one.
 """
 
 import time
@@ -11,7 +16,7 @@ from pathlib import Path
 import anywidget
 import traitlets
 
-from learnscope.core.validation import check_int, check_range
+from learnscope.core.validation import check_choice, check_int, check_range, describe
 from learnscope.lessons.series import thin_series
 from learnscope.train.callbacks import Callback
 
@@ -20,19 +25,28 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 #: What LiveCurves names the metrics it is given by fit() or a watcher
 NAMES = {"loss": "train loss", "accuracy": "train accuracy", "val_loss": "test loss",
          "val_accuracy": "test accuracy"}
+#: view -> the recorded metric prefix it draws, one line per weight layer ("training" draws NAMES)
+LAYER_VIEWS = {"gradients": "grad_rms/", "updates": "update_ratio/"}
+VIEWS = ("training", *LAYER_VIEWS)
+#: The rule of thumb for a healthy update size, drawn dashed in the "updates" view
+UPDATE_RATIO_GUIDE = 1e-3
+GUIDE_COLOR = "#888888"
 
 
 class LiveCurves(anywidget.AnyWidget):
-    """A live line chart: add(step, loss=..., ...) adds points; callback() feeds it from fit(); follow(watcher) from
-    a PyTorch run. `interval`: the least time in seconds between two pictures sent to the browser."""
+    """A live line chart: add(step, loss=..., ...) adds points; callback() feeds it from fit(); follow(recorder or
+    watcher) from what a run records. `view`: "training", "gradients" or "updates" (module docstring). `interval`:
+    the least time in seconds between two pictures sent to the browser."""
 
     _esm = Path(__file__).with_name("live_curves.js")
     title = traitlets.Unicode("Training").tag(sync=True)
     x_label = traitlets.Unicode("step").tag(sync=True)
+    log_y = traitlets.Bool(False).tag(sync=True)
     series = traitlets.List([]).tag(sync=True)
 
-    def __init__(self, title: str = "Training", x_label: str = "step", interval: float = 0.5):
-        super().__init__(title=str(title), x_label=str(x_label))
+    def __init__(self, title: str = "Training", x_label: str = "step", interval: float = 0.5, view: str = "training"):
+        self.view = check_choice(view, "view", "LiveCurves", VIEWS)
+        super().__init__(title=str(title), x_label=str(x_label), log_y=self.view in LAYER_VIEWS)
         self.interval = float(check_range(interval, "interval", "LiveCurves", minimum=0, maximum=60,
                                           fix="Pass a number of seconds such as interval=0.5."))
         self.points: dict[str, tuple[list, list]] = {}   # every point given, by line
@@ -58,23 +72,38 @@ class LiveCurves(anywidget.AnyWidget):
             thin_xs, thin_ys = thin_series(xs, ys)
             series.append({"name": name, "color": PALETTE[index % len(PALETTE)], "dashed": False, "xs": thin_xs,
                            "ys": thin_ys})
+        if self.view == "updates" and series:
+            first, last = min(line["xs"][0] for line in series), max(line["xs"][-1] for line in series)
+            series.append({"name": "healthy ≈ 1e-3", "color": GUIDE_COLOR, "dashed": True, "xs": [first, last],
+                           "ys": [UPDATE_RATIO_GUIDE, UPDATE_RATIO_GUIDE]})
         self.series = series
         self.pictures_sent += 1
 
     def callback(self, every: int = 10) -> Callback:
-        """A fit() callback: the training loss and accuracy every `every` steps, the validation numbers at each
-        epoch end, and a last picture when training ends."""
+        """A fit() callback for the "training" view: the training loss and accuracy every `every` steps, the
+        validation numbers at each epoch end, and a last picture when training ends."""
+        if self.view != "training":
+            raise ValueError(f"LiveCurves.callback draws the training view, this chart shows {self.view!r}. "
+                             "Feed it from a recorder instead: curves.follow(recorder).")
         return _FitPoints(self, check_int(every, "every", "LiveCurves.callback", minimum=1,
                                           fix="Pass a number of steps such as every=10."))
 
-    def follow(self, watcher):
-        """Draw what a learnscope.watch watcher records (each recorded step, and each epoch's test numbers), then
-        a last picture when it closes. Returns the watcher."""
-        watcher.listeners.append(self._from_watcher)
-        return watcher
+    def follow(self, recorder):
+        """Draw what an engine Recorder or a learnscope.watch watcher records (each recorded step, and each epoch's
+        test numbers), then a last picture when the run ends. Returns what it was given."""
+        if not isinstance(getattr(recorder, "listeners", None), list):
+            raise TypeError(f"LiveCurves.follow expected a learnscope Recorder or watcher, got {describe(recorder)}. "
+                            "Pass Recorder(...) (engine) or learnscope.watch(...) (PyTorch).")
+        recorder.listeners.append(self._from_record)
+        return recorder
 
-    def _from_watcher(self, step: int, values: dict, final: bool = False) -> None:
-        self.add(step, **{key: values[key] for key in NAMES if key in values})
+    def _from_record(self, step: int, values: dict, final: bool = False) -> None:
+        if self.view == "training":
+            self.add(step, **{key: values[key] for key in NAMES if key in values})
+        else:
+            prefix = LAYER_VIEWS[self.view]
+            self.add(step, **{key[len(prefix):]: value for key, value in values.items()
+                              if key.startswith(prefix) and key.endswith(".W")})
         if final:
             self.send_now()
 

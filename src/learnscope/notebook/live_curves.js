@@ -1,6 +1,6 @@
 // learnscope.notebook.LiveCurves: training curves drawn on one canvas inside Jupyter (an anywidget).
 // The kernel sends `series` ([{name, color, dashed, xs, ys}], ys may hold null: a gap) at most a few times a
-// second; each change redraws the canvas. The lab's own chart (lab/components/live_chart.js) is a NiceGUI Vue
+// second; each change redraws the canvas. With `log_y` the y axis is logarithmic (values ≤ 0 are gaps). The lab's own chart (lab/components/live_chart.js) is a NiceGUI Vue
 // component and cannot load here, so this is a smaller drawing of the same lines.
 const MARGIN = { left: 56, right: 12, top: 30, bottom: 34 };
 
@@ -16,13 +16,23 @@ function niceTicks(low, high, count) {
   return ticks;
 }
 
+// Powers of ten inside [low, high] (given as log10 values)
+function decadeTicks(low, high) {
+  const ticks = [];
+  for (let k = Math.ceil(low); k <= Math.floor(high) && ticks.length < 50; k++) ticks.push(k);
+  return ticks.length ? ticks : [low];
+}
+
 function label(value) {
   if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) return value.toExponential(1);
   return String(+value.toPrecision(4));
 }
 
 function draw(model, canvas, legend) {
-  const series = model.get("series") || [];
+  const logY = model.get("log_y");
+  // the y each point is drawn at: log10 on a log axis, where values ≤ 0 have no place
+  const ty = (y) => (y === null || !Number.isFinite(y) ? null : logY ? (y > 0 ? Math.log10(y) : null) : y);
+  const series = (model.get("series") || []).map((s) => ({ ...s, ys: s.ys.map(ty) }));
   const width = canvas.clientWidth || 640;
   const height = canvas.clientHeight || 260;
   const scale = window.devicePixelRatio || 1;
@@ -51,9 +61,9 @@ function draw(model, canvas, legend) {
   ctx.strokeStyle = "#ddd";
   ctx.fillStyle = "#555";
   ctx.lineWidth = 1;
-  for (const t of niceTicks(y0, y1, 5)) {
+  for (const t of logY ? decadeTicks(y0, y1) : niceTicks(y0, y1, 5)) {
     ctx.beginPath(); ctx.moveTo(MARGIN.left, py(t)); ctx.lineTo(width - MARGIN.right, py(t)); ctx.stroke();
-    ctx.fillText(label(t), 4, py(t) + 4);
+    ctx.fillText(label(logY ? Math.pow(10, t) : t), 4, py(t) + 4);
   }
   for (const t of niceTicks(x0, x1, 6)) {
     ctx.fillText(label(t), px(t) - 8, height - MARGIN.bottom + 14);
@@ -95,6 +105,7 @@ function render({ model, el }) {
   const redraw = () => draw(model, canvas, legend);
   model.on("change:series", redraw);
   model.on("change:title", redraw);
+  model.on("change:log_y", redraw);
   requestAnimationFrame(redraw);
 }
 

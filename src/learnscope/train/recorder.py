@@ -93,6 +93,7 @@ class Recorder(Callback):
         self.checkpoints = bool(checkpoints)
         self.run_id: int | None = None
         self.latest: dict[str, float] = {}             # the last recording step's values (read by the lab's trainer)
+        self.listeners: list = []                       # listener(step, values, final): a notebook's live chart
         self.error = ""                                 # why recording stopped ("" while it works)
         self._reset()
 
@@ -150,6 +151,7 @@ class Recorder(Callback):
         if logs.get("seconds"):                         # throughput: training examples per second of training
             values["epoch/examples_per_second"] = trainer.n_samples / logs["seconds"]
         self.store.log_metrics(self.run_id, step, values, epoch=epoch, examples_seen=trainer.examples_seen)
+        self._tell(step, {key: logs[key] for key in ("val_loss", "val_accuracy") if key in logs})
         summary = ", ".join(f"{key} {value:.4g}" for key, value in logs.items() if key != "seconds")
         self.store.log_event(self.run_id, step, "epoch_end", f"Epoch {epoch} ended: {summary}.",
                              {key: float(value) for key, value in logs.items()})
@@ -182,6 +184,7 @@ class Recorder(Callback):
     def on_train_end(self, logs: dict) -> None:
         self._remove_hook()
         self._previous, self._have_previous = {}, False
+        self._tell(max(self.trainer.steps_completed - 1, 0) if self.trainer is not None else 0, {}, final=True)
         if self.error:
             self._close_after_failure()
             return
@@ -272,9 +275,14 @@ class Recorder(Callback):
         self.latest = values
         self.store.log_metrics(self.run_id, step, values, epoch=logs.get("epoch"),
                                examples_seen=logs.get("examples_seen"))
+        self._tell(step, values)
         self._have_previous = False
         self._activations = {}
         self._remove_hook()
+
+    def _tell(self, step: int, values: dict, final: bool = False) -> None:
+        for listener in self.listeners:
+            listener(step, values, final)
 
     def _snapshot(self, step: int) -> None:
         """The first layer's weights (what a first layer learns is the classic picture: strokes, edges)."""
