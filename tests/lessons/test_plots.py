@@ -4,14 +4,24 @@ compared with the result it was drawn from; a notebook can show each one as a PN
 import numpy as np
 import pytest
 
+from learnscope.architectures import build_mlp
 from learnscope.lessons.backprop_xor import train_xor, xor_setup
-from learnscope.lessons.batch_modes import race_optimizers, train_batch_modes
+from learnscope.lessons.batch_modes import compare_batch_modes, race_optimizers, train_batch_modes
+from learnscope.lessons.drawing import read_digit
 from learnscope.lessons.gradient_flow import watch_training
 from learnscope.lessons.mnist_addition import ADDITION_RECIPES, addition_data, train_mnist_addition
-from learnscope.lessons.overfitting import OverfittingSetup, overfitting_run
+from learnscope.lessons.overfitting import OverfittingSetup, capacity_sweep, compare_remedies, overfitting_run
 from learnscope.lessons.perceptron_rule import PerceptronRun, separable_points
-from learnscope.lessons.plots import LessonFigure, plot_optimizer_runs, plot_training_curves, plot_transfer
+from learnscope.lessons.plots import (
+    LessonFigure,
+    plot_optimizer_runs,
+    plot_remedies,
+    plot_sweep,
+    plot_training_curves,
+    plot_transfer,
+)
 from learnscope.lessons.race import optimizer_race
+from learnscope.lessons.surfaces import get_surface
 from learnscope.lessons.transfer import TransferRun
 
 
@@ -120,3 +130,43 @@ def test_the_batch_modes_figure_draws_each_modes_loss_by_time_and_by_examples(mn
         np.testing.assert_array_equal(drawn_time.get_xdata(), curve.seconds)
         np.testing.assert_array_equal(drawn_examples.get_xdata(), curve.examples_seen)
         np.testing.assert_array_equal(drawn_examples.get_ydata(), curve.loss)
+
+
+def test_the_batch_modes_figure_draws_each_walk_of_the_weights():
+    modes = compare_batch_modes(epochs=2)
+    bowl, losses = modes.plot().axes
+    drawn = lines(bowl)
+    for mode, path in modes.paths.items():
+        label = f"{mode} (batch {path.batch_size})"
+        np.testing.assert_array_equal(drawn[label][0], path.weights[:, 0])
+        np.testing.assert_array_equal(drawn[label][1], path.weights[:, 1])
+        np.testing.assert_array_equal(lines(losses)[mode][1], path.loss)
+    assert drawn["least squares"][0].tolist() == [modes.best[0]]
+
+
+def test_the_sweep_and_remedy_figures_draw_each_runs_final_numbers(mnist):
+    base = OverfittingSetup(train_samples=200, epochs=4, init="scaled")
+    points = capacity_sweep(mnist, hidden_sizes=(5, 40), base=base)
+    drawn = lines(plot_sweep(points).axes[0])
+    assert drawn["test set"][0].tolist() == [5, 40]
+    assert drawn["test set"][1].tolist() == [point.run.final["test_accuracy"] for point in points]
+    assert drawn["training set"][1].tolist() == [point.run.final["train_accuracy"] for point in points]
+    results = compare_remedies(mnist, names=("l2", "dropout"), base=base)
+    curves, gains = plot_remedies(results).axes
+    assert list(lines(curves)) == [result.name for result in results]
+    assert [bar.get_width() for bar in gains.patches] == pytest.approx([100 * result.gained for result in results])
+
+
+def test_the_reading_figure_draws_each_digits_probability(mnist):
+    model = build_mlp((1, 28, 28), 10, hidden=(16,), seed=0)
+    reading = read_digit(model, mnist.x_test[0, 0])
+    ax = reading.plot().axes[0]
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == pytest.approx(reading.probabilities.tolist())
+    assert ax.get_title().startswith(f"it reads {reading.predicted} ")
+
+
+def test_the_surface_figure_marks_the_start_and_the_minimum():
+    surface = get_surface("rosenbrock")
+    drawn = lines(surface.plot().axes[0])
+    assert drawn["start"][0].tolist() == [surface.start[0]] and drawn["minimum"][1].tolist() == [surface.minimum[1]]

@@ -60,6 +60,12 @@ class BatchModes:
     paths: dict[str, DescentPath]
     lr: float
 
+    def plot(self):
+        """The walks of the weights on the loss's contours, and the loss by examples seen (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_batch_modes
+
+        return plot_batch_modes(self)
+
     def grid(self, n: int = 61, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(w1s, w2s, losses): the full-data loss on an n × n grid around every path, losses[i, j] at
         (w1s[j], w2s[i])."""

@@ -90,6 +90,12 @@ class DigitReading:
     probabilities: np.ndarray               # (n_classes,) float32, sums to 1
     activations: list[LayerActivation]      # one per layer of the model, in order
 
+    def plot(self):
+        """Its probability for each digit, the answer highlighted (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_reading
+
+        return plot_reading(self)
+
     @property
     def predicted(self) -> int:
         return int(np.argmax(self.probabilities))

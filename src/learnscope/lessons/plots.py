@@ -164,3 +164,81 @@ def plot_transfer(runs) -> LessonFigure:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return figure
+
+
+def plot_batch_modes(modes) -> LessonFigure:
+    """Batch, stochastic and mini-batch gradient descent on a two-weight model: each path of weights on the loss's
+    contours (the bowl's bottom marked), and the loss over all the data by examples seen."""
+    figure, (bowl, losses) = new_figure(2)
+    w1s, w2s, grid = modes.grid()
+    bowl.contour(w1s, w2s, grid, levels=np.unique(np.quantile(grid, np.linspace(0, 0.9, 14))), cmap="Greys",
+                 linewidths=0.6)
+    for color, (mode, path) in zip(COLORS, modes.paths.items()):
+        bowl.plot(path.weights[:, 0], path.weights[:, 1], color=color, linewidth=1.0, marker=".", markersize=2,
+                  label=f"{mode} (batch {path.batch_size})")
+        losses.plot(path.examples_seen, path.loss, color=color, label=mode)
+    bowl.plot(*modes.best, marker="*", color="black", markersize=10, linestyle="none", label="least squares")
+    bowl.set(title="the walk of the weights", xlabel="w₁", ylabel="w₂")
+    bowl.legend(fontsize=8)
+    losses.set(title="loss over all the data", xlabel="examples seen", xscale="symlog", yscale="log")
+    losses.grid(alpha=0.3, which="both")
+    return figure
+
+
+def plot_sweep(points, varied: str = "hidden units") -> LessonFigure:
+    """A capacity or data-size sweep: the final training and test accuracy at each value of what was varied."""
+    figure, (ax,) = new_figure(1, width=6.0)
+    values = [point.value for point in points]
+    ax.plot(values, [point.run.final["train_accuracy"] for point in points], color=COLORS[0], marker="o",
+            label="training set")
+    ax.plot(values, [point.run.final["test_accuracy"] for point in points], color=COLORS[1], marker="o",
+            label="test set")
+    ax.set(title=f"accuracy by {varied}", xlabel=varied, xscale="log", ylim=(-0.02, 1.02))
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return figure
+
+
+def plot_remedies(results) -> LessonFigure:
+    """Remedies for overfitting (compare_remedies' list): each run's test accuracy per epoch, and what it won back."""
+    figure, (curves, gains) = new_figure(2)
+    for color, result in zip(COLORS, results):
+        curves.plot(result.run.epochs, result.run.test_accuracy, color=color, linewidth=1.0, label=result.name)
+    curves.set(title="test accuracy", xlabel="epoch")
+    curves.grid(alpha=0.3)
+    curves.legend(fontsize=8)
+    names = [result.name for result in results]
+    gains.barh(range(len(names)), [100 * result.gained for result in results],
+               color=[COLORS[index % 10] for index in range(len(names))])
+    gains.set_yticks(range(len(names)), names)
+    gains.axvline(0, color="black", linewidth=0.8)
+    gains.set(title="test accuracy won back", xlabel="percentage points")
+    gains.invert_yaxis()
+    return figure
+
+
+def plot_reading(reading, class_names=None) -> LessonFigure:
+    """What a network made of one picture: its probability for each class, the answer highlighted."""
+    figure, (ax,) = new_figure(1, width=5.0, height=2.8)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(len(reading.probabilities))]
+    colors = [COLORS[3] if index == reading.predicted else COLORS[0] for index in range(len(names))]
+    ax.bar(range(len(names)), reading.probabilities, color=colors)
+    ax.set_xticks(range(len(names)), names)
+    ax.set(title=f"it reads {names[reading.predicted]} ({reading.probabilities[reading.predicted]:.0%})",
+           ylabel="probability", ylim=(0, 1))
+    return figure
+
+
+def plot_surface(surface) -> LessonFigure:
+    """A racetrack of the optimizer race: its contours, where the race starts and where the minimum is."""
+    figure, (ax,) = new_figure(1, width=5.0, height=4.0)
+    xs, ys, values = surface.grid(121)
+    # heights span decades (Beale's plateaus, Rosenbrock's walls): shaded by their logarithm above the lowest
+    heights = np.log10(values - values.min() + 1e-3)
+    ax.contourf(xs, ys, heights, levels=16, cmap="viridis")
+    ax.plot(*surface.start, marker="o", color="white", markeredgecolor="black", linestyle="none", label="start")
+    ax.plot(*surface.minimum, marker="*", color="white", markeredgecolor="black", markersize=12, linestyle="none",
+            label="minimum")
+    ax.set(title=surface.title, xlabel="x", ylabel="y")
+    ax.legend(fontsize=8)
+    return figure

@@ -29,6 +29,12 @@ class Surface:
     lr: dict = field(default_factory=dict)        # a learning rate per optimizer that races well here
     difficulty: str = ""                          # what this surface teaches, in one sentence
 
+    def plot(self):
+        """Its contours, start and minimum (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_surface
+
+        return plot_surface(self)
+
     def value(self, x, y):
         raise NotImplementedError
 
