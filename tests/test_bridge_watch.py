@@ -289,3 +289,36 @@ def test_distributed_data_parallel_on_two_processes_records_exactly_one_run(torc
     # the gradients rank 0 recorded are the averaged ones every process applies: the last step's agree
     gradients = [np.load(f"{store}.rank{rank}.npy") for rank in (0, 1)]
     np.testing.assert_allclose(gradients[0], gradients[1], rtol=1e-6, atol=1e-8)
+
+
+def test_a_store_that_fails_mid_run_stops_the_record_not_the_training(torch, tmp_path):
+    """Another process holds the store's write lock through the epoch's end: the watcher says so once, training
+    goes on to the end, and the run is marked interrupted once the store answers again."""
+    import sqlite3
+
+    import learnscope
+    from learnscope.train.recorder import RecordingFailed
+
+    net = mlp(torch)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    x, y = torch.rand(32, 1, 28, 28), torch.randint(0, 10, (32,))
+    path = tmp_path / "runs.sqlite"
+    watcher = learnscope.watch(net, optimizer, store=path, every=1)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")                                # another process takes the store
+    with pytest.warns(RecordingFailed, match="database is locked.*training goes on.*ends here"):
+        for step in range(40):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(net(x), y)
+            loss.backward()
+            optimizer.step()
+            watcher.log(loss=loss)
+            if step == 20:
+                watcher.end_epoch()                                 # the flush that fails
+    assert watcher.steps_completed == 40 and loss.item() < 2.0      # every step trained
+    other.execute("ROLLBACK")
+    other.close()
+    watcher.close()
+    with RunStore(path) as store:
+        assert store.run(watcher.run_id)["status"] == "interrupted"
+        assert [event["kind"] for event in store.events(watcher.run_id)][-1] == "recording_failed"

@@ -46,7 +46,13 @@ import numpy as np
 from learnscope.bridge.torch_models import _torch
 from learnscope.core.validation import check_int, describe
 from learnscope.store.runs import RunStore, default_store_path
-from learnscope.train.recorder import RecordingFailed, activation_summary, histogram
+from learnscope.train.recorder import (
+    RecordingFailed,
+    activation_summary,
+    histogram,
+    let_go_of_store,
+    recording_stopped,
+)
 
 #: torch activation modules the watcher watches (class names); relu, tanh and sigmoid also get a health fraction
 ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Softplus",
@@ -202,7 +208,7 @@ class Watcher:
             return
         self.status = status or ("diverged" if self._diverged_at is not None else "finished")
         if self.error:
-            self._close_after_failure()
+            let_go_of_store(self.store, self.run_id, self.error, self._owns_store)
             return
         with self._guard():
             self._write_pending()
@@ -213,7 +219,7 @@ class Watcher:
             if self._owns_store:
                 self.store.close()
         if self.error:
-            self._close_after_failure()
+            let_go_of_store(self.store, self.run_id, self.error, self._owns_store)
         self._tell(max(self.steps_completed - 1, 0), {}, final=True)
 
     def __enter__(self) -> "Watcher":
@@ -369,18 +375,8 @@ class Watcher:
 
     def _fail(self, error: Exception) -> None:
         self._disarm()
-        self.error = (f"recording stopped: the run store {self.store.path} failed ({type(error).__name__}: {error}); "
-                      "training goes on, but this run's record "
-                      + ("ends here." if self.run_id is not None else "was never started."))
+        self.error = recording_stopped(self.store, error, self.run_id)
         warnings.warn(self.error, RecordingFailed, stacklevel=4)
-
-    def _close_after_failure(self) -> None:
-        with contextlib.suppress(sqlite3.Error, OSError):
-            self.store.log_event(self.run_id, None, "recording_failed", self.error)
-            self.store.finish_run(self.run_id, "interrupted")
-        if self._owns_store:
-            with contextlib.suppress(sqlite3.Error, OSError):
-                self.store.close()
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------

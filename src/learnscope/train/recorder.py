@@ -214,20 +214,11 @@ class Recorder(Callback):
     def _fail(self, error: Exception) -> None:
         """Turn recording off, say why once, and let training go on."""
         self._remove_hook()
-        self.error = (f"recording stopped: the run store {self.store.path} failed ({type(error).__name__}: {error}); "
-                      "training went on and its model is kept, but this run's record "
-                      + ("ends here." if self.run_id is not None else "was never started."))
+        self.error = recording_stopped(self.store, error, self.run_id)
         warnings.warn(self.error, RecordingFailed, stacklevel=3)
 
     def _close_after_failure(self) -> None:
-        """Mark the run interrupted if the store still answers, then let go of it; nothing here may raise."""
-        with contextlib.suppress(sqlite3.Error, OSError):
-            if self.run_id is not None:
-                self.store.log_event(self.run_id, None, "recording_failed", self.error)
-                self.store.finish_run(self.run_id, "interrupted")
-        if self._owns_store:
-            with contextlib.suppress(sqlite3.Error, OSError):
-                self.store.close()                      # closes the connection even when its last flush fails
+        let_go_of_store(self.store, self.run_id, self.error, self._owns_store)
 
     def log_confusion(self, confusion: np.ndarray, split: str = "test") -> None:
         """Record a confusion matrix (rows true class, columns predicted) as tensor "confusion/<split>"."""
@@ -294,6 +285,25 @@ class Recorder(Callback):
         if self._hook is not None:
             self._hook.remove()
             self._hook = None
+
+
+def recording_stopped(store: RunStore, error: Exception, run_id: int | None) -> str:
+    """What a recorder says, once, when its store fails: which store, why, and that training goes on."""
+    return (f"recording stopped: the run store {store.path} failed ({type(error).__name__}: {error}); training goes "
+            "on and its model is kept, but this run's record "
+            + ("ends here." if run_id is not None else "was never started."))
+
+
+def let_go_of_store(store: RunStore, run_id: int | None, message: str, owns_store: bool) -> None:
+    """After a failure: mark the run interrupted if the store still answers, then close it if we opened it.
+    Nothing here may raise: training is going on."""
+    with contextlib.suppress(sqlite3.Error, OSError):
+        if run_id is not None:
+            store.log_event(run_id, None, "recording_failed", message)
+            store.finish_run(run_id, "interrupted")
+    if owns_store:
+        with contextlib.suppress(sqlite3.Error, OSError):
+            store.close()                               # closes the connection even when its last flush fails
 
 
 def rms(array: np.ndarray) -> float:
