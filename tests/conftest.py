@@ -12,6 +12,14 @@ settings.register_profile("thorough", max_examples=3000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+def missing(message: str) -> None:
+    """Something a test needs is not on this machine: that fails the test in CI and skips it, with the fix, on a
+    laptop. The suite's one place that decides to skip."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def shared_data_dir() -> Path:
     """The folder with the dataset copies (mnist/, fashion-mnist/): $LEARNSCOPE_DATA, else ../shared/data
@@ -20,10 +28,7 @@ def shared_data_dir() -> Path:
     folder = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
     folder = folder.resolve()
     if not (folder / "mnist").is_dir():
-        message = f"no dataset folder at {folder} (expected mnist/ inside it); set LEARNSCOPE_DATA to point at one"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"no dataset folder at {folder} (expected mnist/ inside it); set LEARNSCOPE_DATA to point at one")
     return folder
 
 
@@ -52,10 +57,7 @@ def small_disk(tmp_path):
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=384k", "tmpfs", str(mount_point)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
-        message = f"mounting a small tmpfs needs root: {mounted.stderr.strip()}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"mounting a small tmpfs needs root: {mounted.stderr.strip()}")
     try:
         yield mount_point
     finally:
@@ -70,10 +72,7 @@ def torch():
     try:
         import torch
     except ImportError:
-        message = "PyTorch is not installed: pip install torch==2.13.0 to run the bridge's tests"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("PyTorch is not installed: pip install torch==2.13.0 to run the bridge's tests")
     torch.set_num_threads(2)
     return torch
 
@@ -113,3 +112,16 @@ def train_watched(torch, mnist):
         return watcher, accuracy
 
     return train
+
+
+@pytest.fixture
+def nbclient(shared_data_dir, monkeypatch):
+    """nbclient, to run notebooks in a real kernel, with the kernels it starts reading the shared datasets (and,
+    through private_run_store, recording into the test's own run store)."""
+    monkeypatch.setenv("LEARNSCOPE_DATA", str(shared_data_dir))
+    try:
+        import nbclient
+        import nbformat  # noqa: F401
+    except ImportError:
+        missing("nbclient is not installed: pip install -e '.[test,notebook]' to run the example notebooks")
+    return nbclient

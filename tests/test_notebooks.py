@@ -15,22 +15,6 @@ from learnscope.store import RunStore
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.fixture
-def nbclient(shared_data_dir, monkeypatch):
-    """nbclient, with the kernels it starts reading the shared datasets (and, through the suite's own fixture,
-    recording into this test's private run store)."""
-    monkeypatch.setenv("LEARNSCOPE_DATA", str(shared_data_dir))
-    try:
-        import nbclient
-        import nbformat  # noqa: F401
-    except ImportError:
-        message = "nbclient is not installed: pip install -e '.[test,notebook]' to run the example notebooks"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return nbclient
-
-
 def run_notebook(nbclient, name: str, folder: Path):
     """Execute examples/<name> in a fresh python3 kernel, working in `folder`; returns the executed notebook."""
     import nbformat

@@ -35,19 +35,26 @@ INKED = """(colors) => {
 }"""
 
 
-def test_the_notebook_chart_draws_what_live_curves_sends_and_redraws_on_change(browser):
-    curves = LiveCurves("MNIST, live")
-    for step in range(0, 500, 10):
-        curves.add(step, loss=2.3 * 0.99 ** step, accuracy=1 - 0.9 * 0.99 ** step)
-    curves.send_now()
+def render(browser, curves: LiveCurves):
+    """A page with the chart rendered from `curves` as the kernel last sent it: (page, its JavaScript errors)."""
     source = Path(learnscope.notebook.__file__).with_name("live_curves.js").read_text()
     page = browser.new_context(viewport={"width": 900, "height": 400}).new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.set_content('<div id="widget" style="width: 800px"></div>')
-    page.evaluate(RENDER, [source, {"title": curves.title, "x_label": curves.x_label, "series": curves.series}])
+    page.evaluate(RENDER, [source, {"title": curves.title, "x_label": curves.x_label, "log_y": curves.log_y,
+                                    "series": curves.series}])
     page.wait_for_function("document.querySelector('#widget canvas').width > 0")
     page.wait_for_timeout(100)                              # the first drawing waits for an animation frame
+    return page, errors
+
+
+def test_the_notebook_chart_draws_what_live_curves_sends_and_redraws_on_change(browser):
+    curves = LiveCurves("MNIST, live")
+    for step in range(0, 500, 10):
+        curves.add(step, loss=2.3 * 0.99 ** step, accuracy=1 - 0.9 * 0.99 ** step)
+    curves.send_now()
+    page, errors = render(browser, curves)
     loss_color, accuracy_color = (line["color"] for line in curves.series)
     loss_ink, accuracy_ink = page.evaluate(INKED, [loss_color, accuracy_color])
     assert loss_ink > 300 and accuracy_ink > 300, "the lines are not drawn"
@@ -75,15 +82,7 @@ def test_the_gradient_view_draws_decades_apart_on_a_log_axis(browser):
                                    "grad_rms/3.dense.W": 1e-2 * (1 + step / 100),
                                    "grad_rms/5.dense.W": 0.0 if step < 150 else 1e-1 * step / 150})
     curves.send_now()
-    source = Path(learnscope.notebook.__file__).with_name("live_curves.js").read_text()
-    page = browser.new_context(viewport={"width": 900, "height": 400}).new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_content('<div id="widget" style="width: 800px"></div>')
-    page.evaluate(RENDER, [source, {"title": curves.title, "x_label": curves.x_label, "log_y": curves.log_y,
-                                    "series": curves.series}])
-    page.wait_for_function("document.querySelector('#widget canvas').width > 0")
-    page.wait_for_timeout(100)
+    page, errors = render(browser, curves)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "notebook-gradient-flow.png"))
     assert not errors, errors
