@@ -4,10 +4,11 @@
     for epoch in range(epochs):
         for x, y in loader:
             optimizer.zero_grad()
-            loss = F.cross_entropy(model(x), y)
+            output = model(x)
+            loss = F.cross_entropy(output, y)
             loss.backward()
             optimizer.step()
-            watcher.log(loss=loss, accuracy=(model_output.argmax(1) == y).float().mean())
+            watcher.log(loss=loss, accuracy=(output.argmax(1) == y).float().mean())
         watcher.end_epoch(val_loss=..., val_accuracy=...)
     watcher.close()                         # or: with learnscope.watch(...) as watcher: ...
 
@@ -22,7 +23,8 @@ Where each number comes from, and why there:
 - the update ‖W_k − W_{k−1}‖ / ‖W_{k−1}‖: a copy of the weights in the pre-hook, compared in the post-hook;
 - activations: forward hooks on the activation modules (nn.ReLU, nn.Tanh, ...; a function such as F.relu has no
   module to hook), armed only for a recorded step's first training forward pass and removed after it, each
-  output taken with detach().cpu(). On every other step the watcher costs two Python calls and a tensor sum;
+  output taken with detach().cpu(). On every other step the watcher costs three hook calls that count (the
+  optimizer's two, and the model's forward pre-hook counting examples) and log()'s list append: microseconds;
 - norms are computed on the tensors' device in their own dtype (as the Recorder sums in the array's dtype; a
   float64 copy of every tensor would triple a recorded step's cost) and brought over in one transfer per recorded
   step, so a GPU model is synchronised once per recorded step, not once per parameter.
@@ -32,7 +34,7 @@ leaf modules, key W and b for weight and bias (gamma and beta for normalization 
 "3.conv2d.b", "1.batchnorm1d.gamma". The torch names are kept in the run's config ("parameter_names").
 
 Under DistributedDataParallel only rank 0 records (one run per training, not one per process); on other ranks
-the watcher does nothing. PyTorch is imported here only, when watch() is called.
+the watcher does nothing. PyTorch is imported only when watch() is called.
 """
 
 import contextlib
@@ -145,7 +147,7 @@ class Watcher:
     def log(self, loss=None, accuracy=None) -> None:
         """The last optimizer step's training loss and accuracy (floats or 0-d tensors; a tensor is read only on
         recorded steps, so logging every step does not synchronise a GPU). Call it after optimizer.step()."""
-        if self.run_id is None:
+        if self.run_id is None or self.error:          # not rank 0, or the store has failed: nothing to keep
             return
         if loss is not None:                            # kept as given: summed once, at the epoch's end
             self._losses.append(loss.detach() if hasattr(loss, "detach") else float(loss))
@@ -166,7 +168,8 @@ class Watcher:
         """Close an epoch: its mean logged loss and accuracy, the held-out numbers if given (also as val_loss and
         val_accuracy at the epoch's last step, where the lab's curves read them), its seconds and examples per
         second (epoch/* metrics), and histograms of every weight matrix and its gradient."""
-        if self.run_id is None:
+        if self.run_id is None or self.error:
+            self.epoch += 1
             return
         seconds = time.perf_counter() - self._epoch_started
         values = {"epoch/seconds": seconds}
@@ -364,14 +367,12 @@ class Watcher:
 
     @contextlib.contextmanager
     def _guard(self):
-        """A failing store turns recording off with a RecordingFailed warning; training goes on."""
-        if self.error:
-            yield
-            return
+        """A failing store turns recording off with a RecordingFailed warning (once); training goes on."""
         try:
             yield
         except (sqlite3.Error, OSError) as error:
-            self._fail(error)
+            if not self.error:
+                self._fail(error)
 
     def _fail(self, error: Exception) -> None:
         self._disarm()
