@@ -32,5 +32,8 @@ def test_a_watched_pytorch_run_is_drawn_in_the_mnist_pages_past_run_chart(lab_pa
     assert lines["train loss"]["ys"] == pytest.approx(losses.tolist())
     assert lines["test accuracy"]["ys"] == pytest.approx([accuracy])
     assert chart["inked"] > 200, "the recorded run's lines are not drawn"
+    page.get_by_text(f"Trained with PyTorch {torch.__version__} and recorded by learnscope.watch").wait_for()
+    assert page.get_by_role("button", name="Use its settings").is_disabled()      # no lab recipe to fill the form
+    assert page.get_by_role("button", name="Continue training").is_disabled()
     assert lab_page.horizontal_overflow() <= 0
     lab_page.screenshot_of(".live-chart >> nth=4", "mnist-pytorch-run")

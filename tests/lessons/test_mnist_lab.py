@@ -12,6 +12,7 @@ from learnscope.lessons.mnist_lab import (
     cell_examples,
     confident_mistakes,
     default_form,
+    describe_recorded_run,
     field_error,
     first_layer_picture,
     mnist_status,
@@ -206,6 +207,19 @@ def test_past_runs_lists_a_lab_run_with_its_curves(tmp_path):
     assert {"train loss", "train accuracy", "test loss", "test accuracy"} <= set(curves)
     steps, values = curves["test accuracy (epoch end)"]
     assert len(steps) == 3 and values[-1] == pytest.approx(job.result.accuracy)
+    assert runs[0]["has_recipe"] and describe_recorded_run(runs[0]) == ""      # a lab run's settings fill the form
+
+
+def test_a_run_recorded_from_pytorch_is_listed_but_offers_no_recipe(torch, train_watched, tmp_path):
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+    watcher, accuracy = train_watched(net, torch.optim.SGD(net.parameters(), lr=0.1), tmp_path / "runs.sqlite",
+                                      samples=2000)
+    (listed,) = past_runs(tmp_path / "runs.sqlite")
+    assert listed["id"] == watcher.run_id and listed["accuracy"] == pytest.approx(accuracy)
+    assert not listed["has_recipe"] and not listed["can_continue"]
+    note = describe_recorded_run(listed)
+    assert note.startswith(f"Trained with PyTorch {torch.__version__} and recorded by learnscope.watch")
+    assert "cannot fill the form" in note
 
 
 def test_the_form_of_a_recipe_reads_back_to_the_same_settings():

@@ -321,7 +321,8 @@ def confusion_cell_style(confusion: np.ndarray, true_class: int, predicted_class
 
 # -- runs recorded earlier ----------------------------------------------------------------------------------------
 def past_runs(store_path) -> list[dict]:
-    """The recorded MNIST and digits runs, newest first: id, label (for a picker), status, config."""
+    """The recorded MNIST and digits runs, newest first: id, label (for a picker), status, config, and whether its
+    settings are a recipe the lab can reuse (has_recipe) and it can go on training (can_continue)."""
     from learnscope.store import RunStore
 
     if not Path(store_path).exists():
@@ -336,14 +337,27 @@ def past_runs(store_path) -> list[dict]:
             done = [event["payload"]["epochs_done"] for event in store.events(run["id"])
                     if event["kind"] == "checkpoint"]
             checkpointed = bool(done) and done[-1] < run["config"].get("epochs", 0)      # epochs left to train
+            # a run recorded from another framework (learnscope.watch on PyTorch) has no recipe to reuse
+            engine = "framework" not in run["config"]
             listed.append({"id": run["id"], "label": f"#{run['id']} {run['name']} ({run['status']}{shown})",
                            "status": run["status"], "dataset": run["dataset"], "config": run["config"],
-                           "accuracy": accuracy, "can_continue": checkpointed and run["status"] in CONTINUABLE})
+                           "accuracy": accuracy, "has_recipe": engine,
+                           "can_continue": engine and checkpointed and run["status"] in CONTINUABLE})
     return listed
 
 
 #: A recorded run in one of these states, with a checkpoint, can go on where it ended
 CONTINUABLE = ("interrupted", "stopped")
+
+
+def describe_recorded_run(recorded: dict | None) -> str:
+    """A line under the past-run picker for a run recorded from another framework: where it was trained and why
+    its settings cannot fill the form; "" for the lab's own runs."""
+    if not recorded or recorded.get("has_recipe", True):
+        return ""
+    return (f"Trained with {recorded['config'].get('framework', 'another framework')} and recorded by "
+            "learnscope.watch: the curves are its own, but its network is not one of the lab's recipes, so its "
+            "settings cannot fill the form and it cannot go on training here.")
 
 
 def continue_settings(run: dict) -> TrainingSettings:

@@ -23,6 +23,7 @@ from learnscope.lessons.mnist_lab import (
     confident_mistakes,
     continue_settings,
     default_form,
+    describe_recorded_run,
     example_pictures,
     field_error,
     form_from,
@@ -219,6 +220,7 @@ class MnistPage:
                     .props("flat").mark("continue")
                 self.continue_button.tooltip("Go on with a stopped or interrupted run from the end of its last "
                                              "finished epoch, with its own settings.")
+            self.run_note = ui.label("").classes("text-sm text-gray-700 run-note")
             self.past_chart = LiveChart("A recorded run", "step", "loss / accuracy")
             explain("The chosen run's training loss and accuracy per recorded step, and its test numbers, read back "
                     "from the run store.")
@@ -469,6 +471,8 @@ class MnistPage:
     async def show_run(self, event) -> None:
         recorded = self.runs.get(event.value)
         self.continue_button.set_enabled(bool(recorded and recorded.get("can_continue")))
+        self.use_settings.set_enabled(not recorded or recorded.get("has_recipe", True))
+        self.run_note.set_text(describe_recorded_run(recorded))
         if event.value is None:
             return
         curves = await run.io_bound(run_curves, self.state.config.store_path(), event.value)   # SQLite: off the loop
