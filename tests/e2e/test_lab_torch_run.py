@@ -5,6 +5,19 @@ import pytest
 
 from learnscope.store import RunStore
 
+#: How many pixels of the n-th live chart's canvas, in its rightmost 40 pixels (the plot's right edge, away from
+#: the legend), are within a small distance of a colour
+INK_OF_COLOUR = """([index, hex]) => {
+    const canvas = document.querySelectorAll('.live-chart canvas')[index];
+    const pixels = canvas.getContext('2d').getImageData(canvas.width - 40, 0, 40, canvas.height).data;
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    let inked = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+        if (Math.abs(pixels[i] - r) + Math.abs(pixels[i + 1] - g) + Math.abs(pixels[i + 2] - b) < 60) inked++;
+    }
+    return inked;
+}"""
+
 
 def test_a_watched_pytorch_run_is_drawn_in_the_mnist_pages_past_run_chart(lab_page, lab_server, torch,
                                                                           train_watched):
@@ -32,6 +45,9 @@ def test_a_watched_pytorch_run_is_drawn_in_the_mnist_pages_past_run_chart(lab_pa
     assert lines["train loss"]["ys"] == pytest.approx(losses.tolist())
     assert lines["test accuracy"]["ys"] == pytest.approx([accuracy])
     assert chart["inked"] > 200, "the recorded run's lines are not drawn"
+    # the one test point sits at the last step, on the plot's right edge: drawn whole (4 × 4), not cut in half
+    test_point = page.evaluate(INK_OF_COLOUR, [4, lines["test accuracy"]["color"]])
+    assert test_point >= 14, test_point
     page.get_by_text(f"Trained with PyTorch {torch.__version__} and recorded by learnscope.watch").wait_for()
     assert page.get_by_role("button", name="Use its settings").is_disabled()      # no lab recipe to fill the form
     assert page.get_by_role("button", name="Continue training").is_disabled()

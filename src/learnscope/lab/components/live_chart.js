@@ -210,17 +210,19 @@ export default {
           drawing = true;
         });
         g.stroke();
-        if (s.xs.length < 30) {
-          g.fillStyle = s.color;
-          s.ys.forEach((y, i) => {
-            if (y !== null && Number.isFinite(y) && !(logScale && y <= 0)) {
-              g.fillRect(toX(s.xs[i]) - 2, toY(y) - 2, 4, 4);
-            }
-          });
-        }
       }
       g.restore();
       g.setLineDash([]);
+      // the points of short lines, unclipped: a test point at the last step sits on the plot's edge, whole
+      for (const s of this.series.filter((line) => line.xs.length < 30)) {
+        g.fillStyle = s.color;
+        s.ys.forEach((y, i) => {
+          const inside = toY(y) >= plot.top - 0.5 && toY(y) <= plot.bottom + 0.5;
+          if (y !== null && Number.isFinite(y) && !(logScale && y <= 0) && inside) {
+            g.fillRect(toX(s.xs[i]) - 2, toY(y) - 2, 4, 4);
+          }
+        });
+      }
       const hovering = this.pointer !== null && this.pointer >= plot.left && this.pointer <= plot.right;
       this.$refs.readout.textContent = hovering ? this.readout(g, plot, range) : "";
     },
