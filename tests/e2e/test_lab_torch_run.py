@@ -53,3 +53,6 @@ def test_a_watched_pytorch_run_is_drawn_in_the_mnist_pages_past_run_chart(lab_pa
     assert page.get_by_role("button", name="Continue training").is_disabled()
     assert lab_page.horizontal_overflow() <= 0
     lab_page.screenshot_of(".live-chart >> nth=4", "mnist-pytorch-run")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    assert lab_page.horizontal_overflow() <= 0
+    lab_page.screenshot_of(".run-note", "mnist-pytorch-run-1920")
