@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from learnscope.architectures import build_mlp
+from learnscope.data.toy2d import make_spiral
 from learnscope.lessons.backprop_xor import train_xor, xor_setup
 from learnscope.lessons.batch_modes import compare_batch_modes, race_optimizers, train_batch_modes
+from learnscope.lessons.cost import cost_sweep
 from learnscope.lessons.drawing import read_digit
 from learnscope.lessons.gradient_flow import watch_training
 from learnscope.lessons.mnist_addition import ADDITION_RECIPES, addition_data, train_mnist_addition
@@ -14,6 +16,7 @@ from learnscope.lessons.overfitting import OverfittingSetup, capacity_sweep, com
 from learnscope.lessons.perceptron_rule import PerceptronRun, separable_points
 from learnscope.lessons.plots import (
     LessonFigure,
+    plot_cost_sweep,
     plot_optimizer_runs,
     plot_remedies,
     plot_sweep,
@@ -21,8 +24,11 @@ from learnscope.lessons.plots import (
     plot_transfer,
 )
 from learnscope.lessons.race import optimizer_race
+from learnscope.lessons.step_through import step_through
 from learnscope.lessons.surfaces import get_surface
 from learnscope.lessons.transfer import TransferRun
+from learnscope.losses import SoftmaxCrossEntropy
+from learnscope.optim import SGD
 
 
 def lines(ax) -> dict:
@@ -170,3 +176,27 @@ def test_the_surface_figure_marks_the_start_and_the_minimum():
     surface = get_surface("rosenbrock")
     drawn = lines(surface.plot().axes[0])
     assert drawn["start"][0].tolist() == [surface.start[0]] and drawn["minimum"][1].tolist() == [surface.minimum[1]]
+
+
+def test_the_learning_step_figure_shows_each_weight_matrix_before_its_gradient_and_its_change():
+    x, y = make_spiral(64, seed=0)
+    model = build_mlp((2,), 3, hidden=(8, 8), seed=0)
+    step = step_through(model, SoftmaxCrossEntropy(), SGD(lr=0.5), x, y)
+    figure = step.plot()
+    images = [ax.get_images()[0].get_array() for ax in figure.axes if ax.get_images()]
+    weights = [update for update in step.updates if update.before.ndim == 2]
+    assert len(images) == 3 * len(weights)
+    for index, update in enumerate(weights):
+        np.testing.assert_array_equal(images[3 * index], update.before)
+        np.testing.assert_array_equal(images[3 * index + 1], update.grad)
+        np.testing.assert_array_equal(images[3 * index + 2], update.change)
+    assert f"{step.loss_before:.4g} → {step.loss_after:.4g}" in figure.get_suptitle()
+
+
+def test_the_cost_figure_draws_speed_parameters_and_work_by_width(mnist):
+    x, y = mnist.x_train[:512], mnist.y_train[:512]
+    rows = cost_sweep("width", (32, 128), x, y, steps=3)
+    speed, size = plot_cost_sweep("width", rows).axes
+    assert speed.get_lines()[0].get_ydata().tolist() == [row.speed.examples_per_second for row in rows]
+    assert lines(size)["parameters"][1].tolist() == [row.params for row in rows]
+    assert lines(size)["training FLOPs per example"][1].tolist() == [row.training_flops for row in rows]

@@ -242,3 +242,40 @@ def plot_surface(surface) -> LessonFigure:
     ax.set(title=surface.title, xlabel="x", ylabel="y")
     ax.legend(fontsize=8)
     return figure
+
+
+def plot_learning_step(step, max_parameters: int = 3) -> LessonFigure:
+    """One learning step, one row per weight matrix (the first `max_parameters`): the weights before, the gradient
+    backpropagation found, and the change the optimizer made, each on its own colour scale centred on 0."""
+    updates = [update for update in step.updates if update.before.ndim == 2][:max_parameters]
+    figure = LessonFigure(figsize=(11, 2.8 * max(len(updates), 1)), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(max(len(updates), 1), 3, squeeze=False)
+    for row, update in zip(axes, updates):
+        for ax, (title, values) in zip(row, (("weights before", update.before), ("gradient ∂L/∂W", update.grad),
+                                             ("change made", update.change))):
+            reach = float(np.abs(values).max()) or 1.0
+            image = ax.imshow(values, cmap="RdBu_r", vmin=-reach, vmax=reach, aspect="auto",
+                              interpolation="nearest")
+            ax.set_title(f"{update.name}: {title}", fontsize=9)
+            figure.colorbar(image, ax=ax, shrink=0.8)
+    figure.suptitle(f"loss {step.loss_before:.4g} → {step.loss_after:.4g} after one {step.optimizer_name} step "
+                    f"(lr {step.lr:g})")
+    return figure
+
+
+def plot_cost_sweep(dimension: str, rows) -> LessonFigure:
+    """What a network's width, depth or batch size costs (cost_sweep): examples per second, and the parameters and
+    training FLOPs per example, by the value swept."""
+    figure, (speed, size) = new_figure(2, width=4.6)
+    values = [row.value for row in rows]
+    speed.plot(values, [row.speed.examples_per_second for row in rows], color=COLORS[0], marker="o")
+    speed.set(title="training speed", xlabel=dimension, ylabel="examples per second", xscale="log", yscale="log")
+    size.plot(values, [row.params for row in rows], color=COLORS[1], marker="o", label="parameters")
+    size.plot(values, [row.training_flops for row in rows], color=COLORS[2], marker="o",
+              label="training FLOPs per example")
+    size.set(title="size and work", xlabel=dimension, xscale="log", yscale="log")
+    size.legend(fontsize=8)
+    for ax in (speed, size):
+        ax.grid(alpha=0.3, which="both")
+    return figure

@@ -84,6 +84,12 @@ class LearningStep:
     loss_before: float                          # in eval mode, before the step: what `loss_after` compares with
     loss_after: float                           # in eval mode, after the step
 
+    def plot(self):
+        """Each weight matrix before the step, its gradient and the change made (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_learning_step
+
+        return plot_learning_step(self)
+
     @property
     def loss_decreased(self) -> bool:
         return self.loss_after < self.loss_before
