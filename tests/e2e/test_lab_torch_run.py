@@ -56,3 +56,28 @@ def test_a_watched_pytorch_run_is_drawn_in_the_mnist_pages_past_run_chart(lab_pa
     page.set_viewport_size({"width": 1920, "height": 1080})
     assert lab_page.horizontal_overflow() <= 0
     lab_page.screenshot_of(".run-note", "mnist-pytorch-run-1920")
+
+
+def test_a_network_trained_in_pytorch_reads_a_drawing_on_the_draw_page(lab_page, lab_server, torch, train_watched):
+    """Model exchange's promise: trained in PyTorch (here on the CPU), imported into the engine, saved into the
+    lab's models folder, and picked on the Draw page, it reads a digit drawn with the mouse."""
+    from learnscope.bridge.torch_models import from_torch
+
+    nn = torch.nn
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    store = lab_server.log.parent / "runs.sqlite"
+    train_watched(net, torch.optim.Adam(net.parameters(), lr=1e-3), store, name="pytorch-for-draw")
+    models = lab_server.log.parent / "models"
+    from_torch(net).save(models / "pytorch-mlp.safetensors", {"dataset": "mnist", "input_shape": [1, 28, 28]})
+
+    page = lab_page.open("/draw")
+    page.get_by_label("Model that reads your drawing").click()
+    page.get_by_role("option", name="Saved file: pytorch-mlp.safetensors").click()
+    page.get_by_text("Reading with: pytorch-mlp.safetensors").wait_for()
+    lab_page.draw_on_pad([(146, 40), (141, 140), (136, 240)])
+    page.get_by_text("It reads: 1").wait_for(timeout=10_000)
+    page.get_by_text("Hidden layer 1 (ReLU, 128 units)").wait_for()
+    page.mouse.move(1270, 790)                                      # no tooltip over the screenshot
+    page.wait_for_timeout(300)
+    lab_page.screenshot("draw-pytorch-model", full_page=False)
