@@ -3,6 +3,10 @@
 import numpy as np
 
 MAX_POINTS = 300
+#: Line colours of the lab's and the notebooks' charts, in the order lines appear
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+#: Reference lines (a rule of thumb, chance level) are grey and dashed
+GUIDE_COLOR = "#888888"
 
 
 def thin_series(xs, ys, max_points: int = MAX_POINTS) -> tuple[list[float], list[float]]:
@@ -17,3 +21,16 @@ def thin_series(xs, ys, max_points: int = MAX_POINTS) -> tuple[list[float], list
         xs = np.add.reduceat(xs, starts) / sizes
         ys = np.add.reduceat(ys, starts) / sizes
     return xs.tolist(), [float(y) if np.isfinite(y) else None for y in ys]
+
+
+def live_series(curves: dict[str, tuple], guides: tuple[str, ...] = ()) -> list[dict]:
+    """What a live chart draws (the lab's LiveChart, a notebook's LiveCurves): [{name, color, dashed, xs, ys}], each
+    line thinned to a few hundred points (ys may hold None: a gap); the names in `guides` are grey dashed
+    reference lines."""
+    series = []
+    for index, (name, (xs, ys)) in enumerate(curves.items()):
+        xs, ys = thin_series(xs, ys)
+        guide = name in guides
+        series.append({"name": name, "color": GUIDE_COLOR if guide else PALETTE[index % len(PALETTE)],
+                       "dashed": guide, "xs": xs, "ys": ys})
+    return series

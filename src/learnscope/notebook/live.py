@@ -17,11 +17,9 @@ import anywidget
 import traitlets
 
 from learnscope.core.validation import check_choice, check_int, check_range, describe
-from learnscope.lessons.series import thin_series
+from learnscope.lessons.series import live_series
 from learnscope.train.callbacks import Callback
 
-#: Line colours, in the order lines first appear (the lab's palette)
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 #: What LiveCurves names the metrics it is given by fit() or a watcher
 NAMES = {"loss": "train loss", "accuracy": "train accuracy", "val_loss": "test loss",
          "val_accuracy": "test accuracy"}
@@ -30,7 +28,8 @@ LAYER_VIEWS = {"gradients": "grad_rms/", "updates": "update_ratio/"}
 VIEWS = ("training", *LAYER_VIEWS)
 #: The rule of thumb for a healthy update size, drawn dashed in the "updates" view
 UPDATE_RATIO_GUIDE = 1e-3
-GUIDE_COLOR = "#888888"
+#: Its line's name
+GUIDE = "healthy ≈ 1e-3"
 
 
 class LiveCurves(anywidget.AnyWidget):
@@ -67,16 +66,12 @@ class LiveCurves(anywidget.AnyWidget):
     def send_now(self) -> None:
         """Send the chart as it is now (the throttle's last word: call it when training ends)."""
         self._last_sent = time.monotonic()
-        series = []
-        for index, (name, (xs, ys)) in enumerate(self.points.items()):
-            thin_xs, thin_ys = thin_series(xs, ys)
-            series.append({"name": name, "color": PALETTE[index % len(PALETTE)], "dashed": False, "xs": thin_xs,
-                           "ys": thin_ys})
-        if self.view == "updates" and series:
-            first, last = min(line["xs"][0] for line in series), max(line["xs"][-1] for line in series)
-            series.append({"name": "healthy ≈ 1e-3", "color": GUIDE_COLOR, "dashed": True, "xs": [first, last],
-                           "ys": [UPDATE_RATIO_GUIDE, UPDATE_RATIO_GUIDE]})
-        self.series = series
+        curves = dict(self.points)
+        if self.view == "updates" and curves:
+            first = min(xs[0] for xs, _ in curves.values())
+            last = max(xs[-1] for xs, _ in curves.values())
+            curves[GUIDE] = ([first, last], [UPDATE_RATIO_GUIDE, UPDATE_RATIO_GUIDE])
+        self.series = live_series(curves, guides=(GUIDE,))
         self.pictures_sent += 1
 
     def callback(self, every: int = 10) -> Callback:

@@ -6,22 +6,7 @@ ECharts costs the browser ~7× the CPU per redraw, taken from the trainer on a 2
 
 from nicegui import ui
 
-from learnscope.lessons.series import thin_series
-
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
-GUIDE_COLOR = "#888888"
-
-
-def live_series(curves: dict[str, tuple], guides: tuple[str, ...] = ()) -> list[dict]:
-    """What a LiveChart draws: [{name, color, dashed, xs, ys}], each line thinned to a few hundred points (ys may
-    hold None: a gap); the names in `guides` are grey dashed reference lines."""
-    series = []
-    for index, (name, (xs, ys)) in enumerate(curves.items()):
-        xs, ys = thin_series(xs, ys)
-        guide = name in guides
-        series.append({"name": name, "color": GUIDE_COLOR if guide else PALETTE[index % len(PALETTE)],
-                       "dashed": guide, "xs": xs, "ys": ys})
-    return series
+from learnscope.lessons.series import live_series
 
 
 class LiveChart(ui.element, component="live_chart.js"):

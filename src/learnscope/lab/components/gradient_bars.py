@@ -3,7 +3,7 @@ several decades, which a linear bar could not show."""
 
 import math
 
-from learnscope.lab.components.curves import PALETTE
+from learnscope.lessons.series import PALETTE
 
 
 def decades(values) -> tuple[int, int]:

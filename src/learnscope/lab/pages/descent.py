@@ -18,7 +18,7 @@ from learnscope.explain import (
     loss_landscape,
     training_path_landscape,
 )
-from learnscope.lab.components.curves import PALETTE, LiveChart
+from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.components.work_row import Work, WorkRow
 from learnscope.lab.layout import TABLE_STYLE, explain, page_frame
@@ -38,6 +38,7 @@ from learnscope.lessons.drawing import DIGIT_CLASS_NAMES, newest_digit_model, tr
 from learnscope.lessons.mnist_lab import load_lab_dataset
 from learnscope.lessons.pictures import png_data_uri
 from learnscope.lessons.race import optimizer_race
+from learnscope.lessons.series import PALETTE
 from learnscope.lessons.surfaces import SURFACES, get_surface, model_slice
 from learnscope.losses import SoftmaxCrossEntropy
 from learnscope.optim import BATCH_MODES, OPTIMIZER_LABELS, OPTIMIZERS

@@ -10,7 +10,7 @@ import numpy as np
 from nicegui import run, ui
 
 from learnscope.data.batches import steps_per_epoch
-from learnscope.lab.components.curves import PALETTE, LiveChart
+from learnscope.lab.components.curves import LiveChart
 from learnscope.lab.components.gradient_bars import decades, norm_bars
 from learnscope.lab.components.lesson import TryThis, chapter_section
 from learnscope.lab.components.work_row import Work, WorkRow, load_mnist
@@ -35,6 +35,7 @@ from learnscope.lessons.overfitting import (
     overfitting_run,
     remedy_setup,
 )
+from learnscope.lessons.series import PALETTE
 
 TICK_SECONDS = 0.25
 FIXES = {kind: KIND_NAMES[kind] for kind in ("sigmoid", "relu-he", "relu-he-bn", "residual")}
