@@ -184,15 +184,16 @@ class Recorder(Callback):
     def on_train_end(self, logs: dict) -> None:
         self._remove_hook()
         self._previous, self._have_previous = {}, False
-        self._tell(max(self.trainer.steps_completed - 1, 0) if self.trainer is not None else 0, {}, final=True)
         if self.error:
             self._close_after_failure()
-            return
-        try:
-            self._finish(logs)
-        except (sqlite3.Error, OSError) as error:
-            self._fail(error)
-            self._close_after_failure()
+        else:
+            try:
+                self._finish(logs)
+            except (sqlite3.Error, OSError) as error:
+                self._fail(error)
+                self._close_after_failure()
+        # the run is closed in the store first: a listener (a notebook's chart) that fails cannot leave it open
+        self._tell(max(self.trainer.steps_completed - 1, 0) if self.trainer is not None else 0, {}, final=True)
 
     def _finish(self, logs: dict) -> None:
         if self.run_id is None:
