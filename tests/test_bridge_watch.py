@@ -96,7 +96,13 @@ def test_a_watched_torch_model_records_what_its_gradients_and_updates_are(torch,
     assert metrics["epoch/examples_per_second"][1][0] > 0
     with RunStore(tmp_path / "runs.sqlite") as store:
         histograms = [name for name in store.tensor_names(watcher.run_id) if name.startswith("histogram/grads/")]
+        _, (weights_histogram,) = store.tensors(watcher.run_id, f"histogram/weights/{next(iter(names))}")
     assert len(histograms) == sum(name.endswith(".W") for name in names)
+    # the first weight matrix's histogram (edges, counts) as numpy counts it, over the recorded symmetric range
+    first = dict(net.named_parameters())[names[next(iter(names))]].detach().numpy()
+    edges, counts = weights_histogram
+    assert edges[0] == -edges[-1] == pytest.approx(-np.abs(first).max())
+    np.testing.assert_array_equal(counts[:-1], np.histogram(first, bins=edges)[0])
 
 
 def test_activation_statistics_come_from_the_recorded_steps_own_forward_pass(torch, train_watched, tmp_path):
