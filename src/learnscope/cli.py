@@ -30,7 +30,8 @@ from learnscope.losses import MSE, SoftmaxCrossEntropy
 from learnscope.optim import OPTIMIZER_LABELS
 from learnscope.recipes import MODEL_KINDS, SCHEDULE_NAMES, default_recipe
 from learnscope.store import RunStore, default_store_path
-from learnscope.train import Callback, Recorder, diagnose, evaluate, train_recipe
+from learnscope.train import Callback, Recorder, evaluate, train_recipe
+from learnscope.train.diagnostics import diagnose_recorded
 from learnscope.train.recorder import RecordingFailed
 
 #: `learnscope train mnist-addition`: the neuro-symbolic lesson's task
@@ -401,7 +402,7 @@ def runs_show(run_id: Annotated[int, typer.Argument(help="The run's id, from 'le
     last = {name[6:]: values[-1] for name, (_, values) in metrics.items() if name.startswith("epoch/") and len(values)}
     if last:
         console.print("last epoch: " + ", ".join(_metric_in_words(name, value) for name, value in sorted(last.items())))
-    findings = diagnose(metrics, status=run["status"], n_classes=run["config"].get("n_classes"))
+    findings = diagnose_recorded(run, metrics)
     for finding in findings:
         console.print(f"[bold]{finding.severity}: {escape(finding.title)}[/]\n  {escape(finding.explanation)}\n"
                       f"  Try: {escape(finding.suggestion)}")
@@ -487,9 +488,7 @@ def report(
         report_runs = []
         for run_id in run_ids:                      # an unknown id: the store's clear error, before any drawing
             report_run = read_report_run(runs, run_id)
-            info = report_run.history.run
-            report_run.diagnoses = diagnose(report_run.history.metrics, status=info["status"],
-                                            n_classes=info["config"].get("n_classes"))
+            report_run.diagnoses = diagnose_recorded(report_run.history.run, report_run.history.metrics)
             report_runs.append(report_run)
     text = render_report(report_runs)
     try:

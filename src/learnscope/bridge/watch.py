@@ -47,7 +47,7 @@ import numpy as np
 
 from learnscope.bridge.torch_models import _torch
 from learnscope.core.validation import check_int, describe
-from learnscope.store.runs import RunStore, default_store_path
+from learnscope.store.runs import default_store_path, open_store
 from learnscope.train.recorder import (
     HISTOGRAM_BINS,
     RecordingFailed,
@@ -122,7 +122,8 @@ class Watcher:
         self._epoch_examples = 0
         if self.rank != 0:
             return
-        self.store, self._owns_store = _open_store(store)
+        self.store, self._owns_store = open_store(store if store is not None else default_store_path(), "watch",
+                                                  "Pass e.g. store='runs.sqlite'.")
         self._labels = {module: (f"{index}.{type(module).__name__.lower()}", type(module).__name__.lower())
                         for index, module in enumerate(_leaves(model)) if type(module).__name__ in ACTIVATIONS}
         run_config = {"framework": f"PyTorch {torch.__version__}", **_optimizer_config(optimizer),
@@ -404,15 +405,6 @@ class _Ignored:
 
     def __call__(self, *args) -> None:
         return None
-
-
-def _open_store(store) -> tuple[RunStore, bool]:
-    if isinstance(store, RunStore):
-        return store, False
-    if store is None or isinstance(store, str) or hasattr(store, "__fspath__"):
-        return RunStore(store if store is not None else default_store_path()), True
-    raise TypeError(f"watch expected store to be a RunStore or a path to one, got {describe(store)}. Pass e.g. "
-                    "store='runs.sqlite'.")
 
 
 def _rank(torch) -> int:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from learnscope.report import figures
 from learnscope.report.render import read_report_run
-from learnscope.store.runs import RunStore, default_store_path
-from learnscope.train.diagnostics import diagnose
+from learnscope.store.runs import RunStore, default_store_path, open_store
+from learnscope.train.diagnostics import diagnose_recorded
 
 
 @dataclass
@@ -39,15 +39,18 @@ class RunFigures:
 def plot_run(run_id: int, store=None) -> RunFigures:
     """Run `run_id` of the run store (a path or RunStore; default: learnscope's store): its curves, gradient flow,
     update ratios, activation health and first-layer weights, and what the diagnostics found."""
-    if isinstance(store, RunStore):
-        return _read(store, run_id)
-    with RunStore(store if store is not None else default_store_path()) as opened:
+    opened, owned = open_store(store if store is not None else default_store_path(), "plot_run",
+                               "Pass e.g. plot_run(3, store='runs.sqlite').")
+    try:
         return _read(opened, run_id)
+    finally:
+        if owned:
+            opened.close()
 
 
 def _read(store: RunStore, run_id: int) -> RunFigures:
     run = store.run(run_id)
-    findings = diagnose(store.metrics(run_id), status=run["status"], n_classes=run["config"].get("n_classes"))
+    findings = diagnose_recorded(run, store.metrics(run_id))
     report_run = read_report_run(store, run_id, findings)
     sections = [("Loss and accuracy", figures.curves([report_run])),
                 ("Gradient flow", figures.gradient_flow(report_run.history)),

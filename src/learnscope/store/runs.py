@@ -83,6 +83,16 @@ def default_store_path() -> Path:
     return Path(platformdirs.user_data_dir("learnscope")) / "runs.sqlite"
 
 
+def open_store(store, owner: str, fix: str) -> tuple["RunStore", bool]:
+    """(store, owned): a RunStore as given (not ours to close), or one opened on a path (ours). Anything else is a
+    TypeError naming `owner`, ending with `fix`."""
+    if isinstance(store, RunStore):
+        return store, False
+    if isinstance(store, str) or hasattr(store, "__fspath__"):
+        return RunStore(store), True
+    raise TypeError(f"{owner} expected a RunStore or a path to one, got {describe(store)}. {fix}")
+
+
 def _open_advice(err: sqlite3.DatabaseError) -> str:
     """What an open failure means, so that a healthy store that is only busy or read-only is never called broken."""
     text = str(err).lower()

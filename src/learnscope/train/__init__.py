@@ -10,7 +10,7 @@ from learnscope.train.callbacks import (
     ModelCheckpoint,
     StopWhen,
 )
-from learnscope.train.diagnostics import Diagnosis, diagnose
+from learnscope.train.diagnostics import Diagnosis, diagnose, diagnose_recorded
 from learnscope.train.evaluate import Evaluation, evaluate
 from learnscope.train.loop import Trainer, fit
 from learnscope.train.recipe import TrainedRecipe, train_recipe
@@ -32,6 +32,7 @@ __all__ = [
     "TrainedRecipe",
     "Trainer",
     "diagnose",
+    "diagnose_recorded",
     "evaluate",
     "fit",
     "log_test_confusion",

@@ -509,3 +509,8 @@ def _underfitting(series: dict, n_classes: int | None) -> Diagnosis | None:
         "Fix any other problem listed here first; otherwise train longer, raise the learning rate (try 3× and "
         "10×), or use a wider or deeper network (e.g. hidden=(256, 128) with ReLU and He init).",
         evidence)
+
+
+def diagnose_recorded(run: dict, metrics: Mapping) -> list["Diagnosis"]:
+    """diagnose() of a run read back from the store: its status and, from its config, its number of classes."""
+    return diagnose(metrics, status=run["status"], n_classes=run["config"].get("n_classes"))

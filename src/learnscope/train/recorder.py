@@ -34,7 +34,7 @@ import numpy as np
 
 from learnscope.core.validation import check_int, describe
 from learnscope.layers.activations import Activation
-from learnscope.store.runs import END_STATUSES, RunStore
+from learnscope.store.runs import END_STATUSES, RunStore, open_store
 from learnscope.train.callbacks import Callback
 from learnscope.train.checkpoints import save_checkpoint
 
@@ -73,13 +73,7 @@ class Recorder(Callback):
     def __init__(self, store, run_name: str | None = None, every: int = 50, tensors_every: int | None = None,
                  config: dict | None = None, dataset: str | None = None, checkpoints: bool = True):
         owner = "Recorder"
-        if isinstance(store, RunStore):
-            self.store, self._owns_store = store, False
-        elif isinstance(store, str) or hasattr(store, "__fspath__"):
-            self.store, self._owns_store = RunStore(store), True
-        else:
-            raise TypeError(f"{owner} expected a RunStore or a path to one, got {describe(store)}. "
-                            "Pass e.g. Recorder(RunStore('runs.sqlite')).")
+        self.store, self._owns_store = open_store(store, owner, "Pass e.g. Recorder(RunStore('runs.sqlite')).")
         if run_name is not None and not isinstance(run_name, str):
             raise TypeError(f"{owner} expected run_name to be a string, got {describe(run_name)}.")
         self.run_name = run_name
