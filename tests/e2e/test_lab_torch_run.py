@@ -81,3 +81,6 @@ def test_a_network_trained_in_pytorch_reads_a_drawing_on_the_draw_page(lab_page,
     page.mouse.move(1270, 790)                                      # no tooltip over the screenshot
     page.wait_for_timeout(300)
     lab_page.screenshot("draw-pytorch-model", full_page=False)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    assert lab_page.horizontal_overflow() <= 0
+    lab_page.screenshot("draw-pytorch-model-1920", full_page=False)
