@@ -243,12 +243,11 @@ def test_default_location_follows_the_environment(tmp_path, monkeypatch):
 
 
 def test_a_run_whose_process_id_was_reused_by_a_newer_program_is_interrupted_and_deletable(tmp_path):
-    import time
-
+    # No clock is involved: the run keeps who wrote it (boot id and start tick), the newer program is someone else
+    # however soon after the run it started.
     path = tmp_path / "runs.sqlite"
     with RunStore(path) as store:
-        run_id = store.create_run("killed long ago")
-    time.sleep(2.5)                                          # the run is older than any process started now
+        run_id = store.create_run("killed just now")
     newer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         with sqlite3.connect(path) as db:                   # as if the killed writer's id went to this program
@@ -260,6 +259,49 @@ def test_a_run_whose_process_id_was_reused_by_a_newer_program_is_interrupted_and
     finally:
         newer.kill()
         newer.wait()
+
+
+def test_a_run_written_by_another_live_process_stays_running_until_that_process_is_killed(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import sys
+        from learnscope.store import RunStore
+        store = RunStore(sys.argv[1])
+        print(store.create_run("live elsewhere"), flush=True)
+        sys.stdin.read()
+    """), str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])))) as writer:
+        try:
+            run_id = int(writer.stdout.readline())
+            with RunStore(path) as store:
+                assert store.run(run_id)["status"] == "running"
+                with pytest.raises(RuntimeError, match=f"still being written by process {writer.pid}"):
+                    store.delete_run(run_id)
+        finally:
+            writer.kill()
+    with RunStore(path) as store:
+        assert store.run(run_id)["status"] == "interrupted"
+
+
+def test_a_store_written_before_runs_kept_their_process_opens_and_gains_the_column(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.executescript("""
+            CREATE TABLE schema_version (version INTEGER NOT NULL);
+            INSERT INTO schema_version VALUES (1);
+            CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, status TEXT NOT NULL,
+                               config TEXT NOT NULL, dataset TEXT, architecture TEXT NOT NULL, created REAL NOT NULL,
+                               updated REAL NOT NULL, pid INTEGER);
+            INSERT INTO runs (name, status, config, architecture, created, updated, pid)
+                VALUES ('old and orphaned', 'running', '{}', '[]', 0, 0, -1);
+        """)
+    with RunStore(path) as store:
+        (old,) = store.runs()
+        assert old["name"] == "old and orphaned" and old["status"] == "interrupted"
+        new_id = store.create_run("new")
+        assert store.run(new_id)["status"] == "running"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT process FROM runs WHERE id = ?", (new_id,)).fetchone()[0] is not None
 
 
 def test_a_full_disk_is_named_and_the_store_stays_readable(small_disk):

@@ -6,7 +6,7 @@ for it. Metrics are buffered in memory and written in one transaction every `flu
 `flush_seconds` seconds (or on flush()), so recording costs a list append per value, not a disk sync.
 
 Tables
-    runs(id, name, status, config JSON, dataset, architecture JSON, created, updated, pid)
+    runs(id, name, status, config JSON, dataset, architecture JSON, created, updated, pid, process)
     metrics(run_id, step, epoch, examples_seen, name, value)      index on (run_id, name, step)
     tensors(run_id, step, name, npy)     npy: the array as an .npy file (np.save, allow_pickle=False)
     events(run_id, step, kind, message, payload JSON)
@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS runs (
     architecture TEXT NOT NULL,
     created REAL NOT NULL,
     updated REAL NOT NULL,
-    pid INTEGER
+    pid INTEGER,
+    process TEXT
 );
 CREATE TABLE IF NOT EXISTS metrics (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -119,24 +120,24 @@ def pid_alive(pid) -> bool:
     return True
 
 
-def process_start_time(pid: int) -> float | None:
-    """When a process started (Unix seconds), from /proc on Linux; None where that cannot be read."""
+def process_identity(pid: int) -> str | None:
+    """Who a process id names right now: "<boot id>/<start time in clock ticks since boot>" from /proc on Linux,
+    None where that cannot be read. Process ids are reused; this pair is not, and comparing it needs no wall clock
+    (which can be stepped or slewed)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime"))
-        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")      # field 22 of the file: starttime
-    except (OSError, IndexError, ValueError, StopIteration):
+        boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        start_ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]   # field 22: starttime
+        return f"{boot_id}/{int(start_ticks)}"
+    except (OSError, IndexError, ValueError):
         return None
 
 
-def writer_alive(pid, created: float) -> bool:
-    """True if the process that created a run (pid, at `created`) still runs. A live process with that id which
-    started after the run was created is another program: ids are reused."""
+def writer_alive(pid, process: str | None) -> bool:
+    """True if the process that created a run still runs: its id is alive and, where the creator's identity was
+    recorded, names that same process and not a newer program that was given the id."""
     if not pid_alive(pid):
         return False
-    started = process_start_time(pid)
-    return started is None or started <= created + 2.0      # clock ticks and boot-time rounding
+    return process is None or process_identity(pid) in (None, process)
 
 
 class RunStore:
@@ -184,6 +185,8 @@ class RunStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            if "process" not in {column[1] for column in db.execute("PRAGMA table_info(runs)")}:
+                db.execute("ALTER TABLE runs ADD COLUMN process TEXT")      # stores written before it existed
             row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
             if row[0] is None:
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
@@ -203,9 +206,9 @@ class RunStore:
     def _mark_orphaned_runs(self) -> None:
         """Runs still 'running' whose process has gone (killed or crashed) become 'interrupted'."""
         with self._transaction() as db:
-            for run_id, pid, created in db.execute(
-                    "SELECT id, pid, created FROM runs WHERE status = 'running'").fetchall():
-                if not writer_alive(pid, created):
+            for run_id, pid, process in db.execute(
+                    "SELECT id, pid, process FROM runs WHERE status = 'running'").fetchall():
+                if not writer_alive(pid, process):
                     db.execute("UPDATE runs SET status = 'interrupted', updated = ? WHERE id = ?",
                                (time.time(), run_id))
                     db.execute("INSERT INTO events (run_id, step, kind, message, payload) VALUES (?, NULL, ?, ?, "
@@ -227,9 +230,9 @@ class RunStore:
         now = time.time()
         with self._transaction():
             cursor = self._db.execute(
-                "INSERT INTO runs (name, status, config, dataset, architecture, created, updated, pid) "
-                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
-                (name, config_json, dataset, architecture_json, now, now, os.getpid()))
+                "INSERT INTO runs (name, status, config, dataset, architecture, created, updated, pid, process) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                (name, config_json, dataset, architecture_json, now, now, os.getpid(), process_identity(os.getpid())))
         return int(cursor.lastrowid)
 
     def log_metrics(self, run_id: int, step: int, values: dict, epoch: int | None = None,
@@ -292,7 +295,8 @@ class RunStore:
         """Remove a run and everything recorded for it, its checkpoint files too. Refuses a run that a live
         process is still writing."""
         info = self.run(run_id)
-        if info["status"] == "running" and writer_alive(info["pid"], info["created"]):
+        process = self._db.execute("SELECT process FROM runs WHERE id = ?", (info["id"],)).fetchone()[0]
+        if info["status"] == "running" and writer_alive(info["pid"], process):
             raise RuntimeError(f"RunStore.delete_run: run {run_id} ({info['name']!r}) is still being written by "
                                f"process {info['pid']}. Stop that training first (or wait for it to end), then "
                                "delete the run.")
