@@ -3,36 +3,18 @@ these (race.plot(), xor_run.plot(), ...). They draw the result's own numbers, no
 their own (no pyplot: no global state, no window), which a notebook shows as a PNG.
 """
 
-import io
-
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+from learnscope.core.figures import LessonFigure, new_figure, new_grid
 
 #: Colours of several lines (racers, modes, methods), in order
 COLORS = [colormaps["tab10"](i) for i in range(10)]
 
 
-class LessonFigure(Figure):
-    """A matplotlib Figure that a notebook displays as a PNG without pyplot (IPython asks _repr_png_)."""
-
-    def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
-        return buffer.getvalue()
-
-
-def new_figure(n_panels: int = 1, width: float = 5.0, height: float = 3.4):
-    """(figure, [axes]): n_panels side by side, each about width × height inches."""
-    figure = LessonFigure(figsize=(width * n_panels, height), layout="constrained")
-    FigureCanvasAgg(figure)                     # the Agg renderer, whatever backend the user configured
-    return figure, list(figure.subplots(1, n_panels, squeeze=False)[0])
-
-
 def plot_race(race) -> LessonFigure:
     """The optimizer race: each racer's path on the surface's contours, and its height on the surface per step."""
-    figure, (track, heights) = new_figure(2)
+    figure, (track, heights) = new_figure(2, width=10)
     xs, ys, values = race.surface.grid(121)
     levels = np.quantile(values, np.linspace(0.0, 0.95, 16))
     track.contour(xs, ys, values, levels=np.unique(levels), cmap="Greys", linewidths=0.6)
@@ -52,7 +34,7 @@ def plot_race(race) -> LessonFigure:
 
 def plot_xor(run) -> LessonFigure:
     """A network learning XOR: the loss and the share of the four corners it gets right, per epoch."""
-    figure, (losses, accuracies) = new_figure(2, width=4.2)
+    figure, (losses, accuracies) = new_figure(2, width=8.4)
     epochs = np.arange(1, run.epochs + 1)
     losses.plot(epochs, run.losses, color=COLORS[0])
     losses.set(title="loss", xlabel="epoch")
@@ -85,7 +67,7 @@ def plot_perceptron(run) -> LessonFigure:
 
 def plot_training_curves(curves: dict) -> LessonFigure:
     """Batch, stochastic and mini-batch training (train_batch_modes): held-out loss by seconds and by examples."""
-    figure, (by_time, by_examples) = new_figure(2)
+    figure, (by_time, by_examples) = new_figure(2, width=10)
     for color, (mode, curve) in zip(COLORS, curves.items()):
         by_time.plot(curve.seconds, curve.loss, color=color, label=f"{mode} (batch {curve.batch_size})")
         by_examples.plot(curve.examples_seen, curve.loss, color=color, label=mode)
@@ -99,7 +81,7 @@ def plot_training_curves(curves: dict) -> LessonFigure:
 
 def plot_optimizer_runs(runs: dict) -> LessonFigure:
     """Optimizers training the same network (race_optimizers): the training loss at every step."""
-    figure, (ax,) = new_figure(1, width=6.0)
+    figure, (ax,) = new_figure(1, width=6)
     for color, (label, run) in zip(COLORS, runs.items()):
         ax.plot(np.arange(len(run.loss)), run.loss, color=color, linewidth=1.0, label=label)
     ax.set(title="training loss", xlabel="step", ylabel="loss", yscale="log")
@@ -110,7 +92,7 @@ def plot_optimizer_runs(runs: dict) -> LessonFigure:
 
 def plot_overfitting(run) -> LessonFigure:
     """Training against test loss and accuracy per epoch; the dotted line is the epoch of the lowest test loss."""
-    figure, (losses, accuracies) = new_figure(2, width=4.6)
+    figure, (losses, accuracies) = new_figure(2, width=9.2)
     for ax, train, test, title in ((losses, run.train_loss, run.test_loss, "loss"),
                                    (accuracies, run.train_accuracy, run.test_accuracy, "accuracy")):
         ax.plot(run.epochs, train, color=COLORS[0], label="training set")
@@ -124,7 +106,7 @@ def plot_overfitting(run) -> LessonFigure:
 
 def plot_watched_training(run) -> LessonFigure:
     """A deep network's hidden layers' gradient sizes ‖∂C/∂b‖ per recorded step (log scale), and its loss."""
-    figure, (norms, losses) = new_figure(2)
+    figure, (norms, losses) = new_figure(2, width=10)
     shades = [colormaps["viridis"](0.85 * i / max(len(run.names) - 1, 1)) for i in range(len(run.names))]
     for index, (name, color) in enumerate(zip(run.names, shades)):
         values = np.where(run.norms[:, index] > 0, run.norms[:, index], np.nan)
@@ -140,7 +122,7 @@ def plot_watched_training(run) -> LessonFigure:
 
 def plot_addition(result) -> LessonFigure:
     """MNIST addition: test sums and test digits (never labelled) read right while it learned."""
-    figure, (ax,) = new_figure(1, width=6.0)
+    figure, (ax,) = new_figure(1, width=6)
     if result.curve:
         steps, sums, digits = (np.array(column, dtype=float) for column in zip(*result.curve))
         ax.plot(steps, sums, color=COLORS[0], label="test sums right")
@@ -155,7 +137,7 @@ def plot_addition(result) -> LessonFigure:
 
 def plot_transfer(runs) -> LessonFigure:
     """Transfer learning: the test accuracy of each start (scratch, frozen, fine-tuned) per training step."""
-    figure, (ax,) = new_figure(1, width=6.0)
+    figure, (ax,) = new_figure(1, width=6)
     for color, run in zip(COLORS, runs):
         steps, accuracies = zip(*run.curve) if run.curve else ((), ())
         budget = "all labels" if run.per_class is None else f"{run.per_class} per class"
@@ -169,7 +151,7 @@ def plot_transfer(runs) -> LessonFigure:
 def plot_batch_modes(modes) -> LessonFigure:
     """Batch, stochastic and mini-batch gradient descent on a two-weight model: each path of weights on the loss's
     contours (the bowl's bottom marked), and the loss over all the data by examples seen."""
-    figure, (bowl, losses) = new_figure(2)
+    figure, (bowl, losses) = new_figure(2, width=10)
     w1s, w2s, grid = modes.grid()
     bowl.contour(w1s, w2s, grid, levels=np.unique(np.quantile(grid, np.linspace(0, 0.9, 14))), cmap="Greys",
                  linewidths=0.6)
@@ -187,7 +169,7 @@ def plot_batch_modes(modes) -> LessonFigure:
 
 def plot_sweep(points, varied: str = "hidden units") -> LessonFigure:
     """A capacity or data-size sweep: the final training and test accuracy at each value of what was varied."""
-    figure, (ax,) = new_figure(1, width=6.0)
+    figure, (ax,) = new_figure(1, width=6)
     values = [point.value for point in points]
     ax.plot(values, [point.run.final["train_accuracy"] for point in points], color=COLORS[0], marker="o",
             label="training set")
@@ -201,7 +183,7 @@ def plot_sweep(points, varied: str = "hidden units") -> LessonFigure:
 
 def plot_remedies(results) -> LessonFigure:
     """Remedies for overfitting (compare_remedies' list): each run's test accuracy per epoch, and what it won back."""
-    figure, (curves, gains) = new_figure(2)
+    figure, (curves, gains) = new_figure(2, width=10)
     for color, result in zip(COLORS, results):
         curves.plot(result.run.epochs, result.run.test_accuracy, color=color, linewidth=1.0, label=result.name)
     curves.set(title="test accuracy", xlabel="epoch")
@@ -219,7 +201,7 @@ def plot_remedies(results) -> LessonFigure:
 
 def plot_reading(reading, class_names=None) -> LessonFigure:
     """What a network made of one picture: its probability for each class, the answer highlighted."""
-    figure, (ax,) = new_figure(1, width=5.0, height=2.8)
+    figure, (ax,) = new_figure(1, width=5, height=2.8)
     names = list(class_names) if class_names is not None else [str(i) for i in range(len(reading.probabilities))]
     colors = [COLORS[3] if index == reading.predicted else COLORS[0] for index in range(len(names))]
     ax.bar(range(len(names)), reading.probabilities, color=colors)
@@ -231,7 +213,7 @@ def plot_reading(reading, class_names=None) -> LessonFigure:
 
 def plot_surface(surface) -> LessonFigure:
     """A racetrack of the optimizer race: its contours, where the race starts and where the minimum is."""
-    figure, (ax,) = new_figure(1, width=5.0, height=4.0)
+    figure, (ax,) = new_figure(1, width=5, height=4.0)
     xs, ys, values = surface.grid(121)
     # heights span decades (Beale's plateaus, Rosenbrock's walls): shaded by their logarithm above the lowest
     heights = np.log10(values - values.min() + 1e-3)
@@ -248,9 +230,7 @@ def plot_learning_step(step, max_parameters: int = 3) -> LessonFigure:
     """One learning step, one row per weight matrix (the first `max_parameters`): the weights before, the gradient
     backpropagation found, and the change the optimizer made, each on its own colour scale centred on 0."""
     updates = [update for update in step.updates if update.before.ndim == 2][:max_parameters]
-    figure = LessonFigure(figsize=(11, 2.8 * max(len(updates), 1)), layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(max(len(updates), 1), 3, squeeze=False)
+    figure, axes = new_grid(max(len(updates), 1), 3, width=11, height=2.8 * max(len(updates), 1))
     for row, update in zip(axes, updates):
         for ax, (title, values) in zip(row, (("weights before", update.before), ("gradient ∂L/∂W", update.grad),
                                              ("change made", update.change))):
@@ -267,7 +247,7 @@ def plot_learning_step(step, max_parameters: int = 3) -> LessonFigure:
 def plot_cost_sweep(dimension: str, rows) -> LessonFigure:
     """What a network's width, depth or batch size costs (cost_sweep): examples per second, and the parameters and
     training FLOPs per example, by the value swept."""
-    figure, (speed, size) = new_figure(2, width=4.6)
+    figure, (speed, size) = new_figure(2, width=9.2)
     values = [row.value for row in rows]
     speed.plot(values, [row.speed.examples_per_second for row in rows], color=COLORS[0], marker="o")
     speed.set(title="training speed", xlabel=dimension, ylabel="examples per second", xscale="log", yscale="log")

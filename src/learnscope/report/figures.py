@@ -10,13 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure  # no pyplot: no global state, no GUI window
 
+from learnscope.core.figures import DPI, new_figure
 from learnscope.store.replay import RunHistory
 
-#: Resolution of the embedded figures: small files, still sharp at the width the page shows them
-DPI = 90
 #: The rule of thumb for a healthy update size ‖ΔW‖/‖W‖ per step
 UPDATE_RATIO_GUIDE = 1e-3
 #: At most this many first-layer units are drawn as weight images
@@ -51,7 +48,7 @@ def curves(runs) -> Shown | Missing:
               if any(name in run.history.metrics or f"epoch/val_{name}" in run.history.metrics for run in runs)]
     if not panels:
         return Missing("No loss or accuracy was recorded.")
-    fig, axes = _figure(len(panels), width=4.6 * len(panels) + 0.6, height=3.2)
+    fig, axes = new_figure(len(panels), width=4.6 * len(panels) + 0.6, height=3.2)
     colors = _colors(len(runs))
     for ax, (name, label) in zip(axes, panels):
         for run, color in zip(runs, colors):
@@ -85,7 +82,7 @@ def gradient_flow(history: RunHistory) -> Shown | Missing:
     names = _weight_metrics(history, "grad_rms/")
     if not names:
         return Missing("No gradient sizes were recorded for this run.")
-    fig, (over_time, per_layer) = _figure(2, width=9.4, height=3.3, ratios=(3, 2))
+    fig, (over_time, per_layer) = new_figure(2, width=9.4, height=3.3, ratios=(3, 2))
     colors = _colors(len(names), depth=True)
     medians = []
     for name, color in zip(names, colors):
@@ -118,7 +115,7 @@ def update_ratios(history: RunHistory) -> Shown | Missing:
     names = _weight_metrics(history, "update_ratio/")
     if not names:
         return Missing("No update ratios were recorded for this run.")
-    fig, (ax,) = _figure(1, width=7.2, height=3.1)
+    fig, (ax,) = new_figure(1, width=7.2, height=3.1)
     for name, color in zip(names, _colors(len(names), depth=True)):
         steps, values = history.curve(name)
         _log_line(ax, steps, values, color, _param(name))
@@ -138,7 +135,7 @@ def activation_health(history: RunHistory) -> Shown | Missing:
                    key=lambda n: (_depth(n.split("/", 1)[1]), n))
     if not names:
         return Missing("No ReLU, tanh or sigmoid layers were recorded (or this model has none).")
-    fig, (ax,) = _figure(1, width=7.2, height=3.1)
+    fig, (ax,) = new_figure(1, width=7.2, height=3.1)
     for name, color in zip(names, _colors(len(names), depth=True)):
         steps, values = history.curve(name)
         kind, layer = name.split("/", 1)
@@ -164,7 +161,7 @@ def first_layer_weights(run) -> Shown | Missing:
         return Missing(f"No snapshots of the first layer's weights were recorded.{hint}")
     first, last = run.snapshots[0], run.snapshots[-1]
     first_step, last_step = int(run.snapshot_steps[0]), int(run.snapshot_steps[-1])
-    fig, (ax,) = _figure(1, width=7.2, height=2.9)
+    fig, (ax,) = new_figure(1, width=7.2, height=2.9)
     values = np.concatenate([first.ravel(), last.ravel()]).astype(np.float64)
     values = values[np.isfinite(values)]
     bins = np.linspace(values.min(), values.max(), 61) if len(values) and values.max() > values.min() else 60
@@ -191,7 +188,7 @@ def confusion(run) -> Shown | Missing:
     counts = run.confusion
     n_classes = len(counts)
     names = run.history.run["config"].get("class_names") or [str(k) for k in range(n_classes)]
-    fig, (ax,) = _figure(1, width=min(2.2 + 0.55 * n_classes, 8.0), height=min(1.8 + 0.5 * n_classes, 7.5))
+    fig, (ax,) = new_figure(1, width=min(2.2 + 0.55 * n_classes, 8.0), height=min(1.8 + 0.5 * n_classes, 7.5))
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)     # each true class's row sums to 1
     ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     if n_classes <= 20:
@@ -223,7 +220,7 @@ def _weight_images(weights: np.ndarray, step: int, name: str | None) -> Shown:
         row, column = divmod(unit, columns)
         mosaic[row * 29:row * 29 + 28, column * 29:column * 29 + 28] = tile / scale if scale > 0 else tile
     side = 0.62 * columns
-    fig, (ax,) = _figure(1, width=side + 0.3, height=side * rows / columns + 0.5)
+    fig, (ax,) = new_figure(1, width=side + 0.3, height=side * rows / columns + 0.5)
     ax.imshow(np.ma.masked_invalid(mosaic), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
     ax.set_axis_off()
     ax.set_title(f"{name} at step {step}, {n_units} of {weights.shape[1]} units", fontsize=9)
@@ -234,13 +231,6 @@ def _weight_images(weights: np.ndarray, step: int, name: str | None) -> Shown:
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------
-def _figure(n_panels: int, width: float, height: float, ratios=None):
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)                            # the Agg renderer, whatever backend the user has configured
-    axes = fig.subplots(1, n_panels, squeeze=False, width_ratios=ratios)[0]
-    return fig, list(axes)
-
-
 def _log_line(ax, steps, values, color, label) -> None:
     """Only positive, finite values can sit on a log axis (a zero gradient is a dead layer, shown as a gap)."""
     values = np.where(np.isfinite(values) & (values > 0), values, np.nan)
