@@ -200,3 +200,105 @@ def test_the_cost_figure_draws_speed_parameters_and_work_by_width(mnist):
     assert speed.get_lines()[0].get_ydata().tolist() == [row.speed.examples_per_second for row in rows]
     assert lines(size)["parameters"][1].tolist() == [row.params for row in rows]
     assert lines(size)["training FLOPs per example"][1].tolist() == [row.training_flops for row in rows]
+
+
+# -- the "try this" comparisons ------------------------------------------------------------------------------------
+def test_the_perceptron_comparison_draws_both_runs_lines_and_mistakes():
+    from learnscope.lessons.history_lab import PerceptronComparison
+    from learnscope.lessons.perceptron_rule import best_margin, flip_label
+
+    baseline = PerceptronRun(separable_points(), lr=1.0)
+    baseline.run_epochs(30, until_cycle=False)
+    run = PerceptronRun(flip_label(separable_points()), lr=0.5)       # not separable: mistakes every epoch
+    run.run_epochs(30, until_cycle=False)
+    figure = PerceptronComparison(run, best_margin(run.points), baseline, best_margin(baseline.points)).plot()
+    page_points, experiment, mistakes = figure.axes[:3]
+    for ax, drawn in ((page_points, baseline), (experiment, run)):
+        xs, ys = lines(ax)["its line"]
+        w1, w2, b = drawn.state
+        np.testing.assert_allclose(w1 * xs + w2 * ys + b, 0, atol=1e-9)
+        assert f"{drawn.total_mistakes} mistakes" in ax.get_title()
+    drawn = lines(mistakes)
+    assert drawn["the page's points (η = 1)"][1].tolist() == baseline.mistakes_per_epoch
+    assert drawn["the experiment (η = 0.5)"][1].tolist() == run.mistakes_per_epoch
+    assert min(run.mistakes_per_epoch) > 0 and baseline.mistakes_per_epoch[-1] == 0
+    shows_as_png(figure)
+
+
+def test_the_overfitting_comparison_draws_the_plain_run_dashed():
+    from learnscope.lessons.going_wrong_lab import OverfittingComparison
+    from learnscope.lessons.overfitting import OverfittingRun
+
+    def run_with(test_accuracy, **setup):
+        epochs = np.arange(6)
+        return OverfittingRun(OverfittingSetup(**setup), epochs, 1 / (epochs + 1), 1 - 0.5 / (epochs + 1),
+                              0.2 + 0.1 * epochs, test_accuracy * np.linspace(0.8, 1, 6), seconds=1.0)
+
+    remedy, plain = run_with(0.9, weight_decay=1e-3), run_with(0.8)
+    losses, accuracies = OverfittingComparison(remedy, plain).plot().axes
+    drawn = lines(accuracies)
+    np.testing.assert_array_equal(drawn["test set"][1], remedy.test_accuracy)
+    np.testing.assert_array_equal(drawn["test set, plain run"][1], plain.test_accuracy)
+    assert {line.get_linestyle() for line in accuracies.get_lines() if "plain" in line.get_label()} == {"--"}
+    np.testing.assert_array_equal(lines(losses)["training set, plain run"][1], plain.train_loss)
+    assert "test set, plain run" not in lines(OverfittingComparison(remedy, None).plot().axes[1])
+
+
+def test_the_addition_comparison_draws_the_sums_with_and_without_the_rule():
+    from learnscope.lessons.beyond_lab import AdditionComparison
+    from learnscope.lessons.mnist_addition import AdditionResult
+
+    rule = AdditionResult(1, None, None, 10.0, 0.9, 0.95, None,
+                          curve=[(0, 0.05, 0.1), (50, 0.6, 0.8), (100, 0.9, 0.95)], n_train=1000)
+    plain = AdditionResult(1, None, None, 8.0, 0.3, None, None,
+                           curve=[(0, 0.05, np.nan), (50, 0.2, np.nan), (100, 0.3, np.nan)], n_train=1000)
+    figure = AdditionComparison(rule, plain).plot()
+    drawn = lines(figure.axes[0])
+    assert drawn["test sums right with the rule"][1].tolist() == [0.05, 0.6, 0.9]
+    assert drawn["test digits right (never labelled) with the rule"][1].tolist() == [0.1, 0.8, 0.95]
+    assert drawn["test sums right without it"][1].tolist() == [0.05, 0.2, 0.3]
+    assert "test digits right (never labelled) without it" not in drawn      # without the rule it reads no digit
+    shows_as_png(figure)
+
+
+def test_the_transfer_comparison_draws_each_start():
+    from learnscope.lessons.beyond_lab import TransferComparison
+
+    runs = tuple(TransferRun("near", method, 10, 0, 50, [(0, 0.1), (30, accuracy)], accuracy, 1.0, "finished")
+                 for method, accuracy in (("scratch", 0.6), ("frozen", 0.7), ("fine-tune", 0.8)))
+    drawn = lines(TransferComparison(10, runs).plot().axes[0])
+    assert [ys[-1] for _, ys in drawn.values()] == [0.6, 0.7, 0.8]
+
+
+def test_the_gradient_norms_figure_draws_each_hidden_layers_size(mnist):
+    from learnscope.lessons.gradient_flow import deep_network, layer_gradient_norms
+
+    norms = layer_gradient_norms(deep_network(4, "sigmoid", seed=0), mnist.x_train[:500], mnist.y_train[:500])
+    ax = norms.plot().axes[0]
+    np.testing.assert_allclose([bar.get_height() for bar in ax.patches], norms.norms)
+    assert [label.get_text() for label in ax.get_xticklabels()] == norms.names
+    assert ax.get_yscale() == "log" and f"{norms.ratio:.3g}" in ax.get_title()
+
+
+def test_the_inside_comparisons_draw_their_own_maps(mnist):
+    from learnscope.explain import integrated_gradients
+    from learnscope.lessons.inside_lab import SecondChoice, StepsComparison
+
+    model = build_mlp((1, 28, 28), 10, hidden=(32,), seed=0)
+    x = mnist.x_test[0]
+    coarse, fine = (integrated_gradients(model, x, 3, n_steps=n) for n in (2, 64))
+    figure = StepsComparison(coarse, fine).plot()
+    coarse_ax, fine_ax = figure.axes[:2]
+    np.testing.assert_array_equal(coarse_ax.images[0].get_array(), coarse.values.reshape(28, 28))
+    np.testing.assert_array_equal(fine_ax.images[0].get_array(), fine.values.reshape(28, 28))
+    assert coarse_ax.get_title() == f"2 steps: Σ = {coarse.values.sum():.3f}"
+    reach = max(np.abs(coarse.values).max(), np.abs(fine.values).max())
+    assert coarse_ax.images[0].get_clim() == fine_ax.images[0].get_clim() == (-reach, reach)   # one scale
+
+    probabilities = np.full(10, 0.05)
+    probabilities[[3, 5]] = 0.4, 0.2
+    second = SecondChoice(3, 5, probabilities, fine, integrated_gradients(model, x, 5), x)
+    digit_ax, answer_ax, runner_ax = second.plot().axes[:3]
+    np.testing.assert_array_equal(digit_ax.images[0].get_array(), x.reshape(28, 28))
+    np.testing.assert_array_equal(runner_ax.images[0].get_array(), second.runner_up_map.values.reshape(28, 28))
+    assert (answer_ax.get_title(), runner_ax.get_title()) == ("for 3 (40.0%)", "for 5 (20.0%)")

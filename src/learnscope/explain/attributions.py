@@ -113,6 +113,12 @@ class IntegratedGradients:
         change = abs(self.score - self.baseline_score)
         return abs(self.delta) / change if change else float("inf")
 
+    def plot(self, picture=None):
+        """The map (beside `picture`, the input, when given), titled with its completeness check."""
+        from learnscope.explain.plots import plot_integrated_gradients
+
+        return plot_integrated_gradients(self, picture)
+
 
 def integrated_gradients(model: Sequential, x, target: int, baseline="black", n_steps: int = 64,
                          seed=0) -> IntegratedGradients:

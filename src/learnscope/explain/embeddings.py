@@ -68,6 +68,12 @@ class TrainingEmbedding:
     points: np.ndarray
     agreements: np.ndarray
 
+    def plot(self, labels=None, moments: int = 4):
+        """The examples' positions at `moments` moments, coloured by `labels` when given (a matplotlib figure)."""
+        from learnscope.explain.plots import plot_training_embedding
+
+        return plot_training_embedding(self, labels, moments)
+
 
 def embedding_while_training(model, x_train, y_train, x, labels, layer: int, epochs: int = 1, n_snapshots: int = 12,
                              seed: int = 0, should_stop=None) -> TrainingEmbedding:

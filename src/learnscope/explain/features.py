@@ -80,6 +80,12 @@ class TopExamples:
     indices: np.ndarray
     responses: np.ndarray
 
+    def plot(self, examples, units: int = 8):
+        """The first `units` units' strongest examples among `examples` (the x given to top_activating)."""
+        from learnscope.explain.plots import plot_top_examples
+
+        return plot_top_examples(self, examples, units)
+
 
 def top_activating(model: Sequential, index: int, x, k: int = 9) -> TopExamples:
     """Each unit's k strongest examples among x: a filter's response is its mean over the feature map."""

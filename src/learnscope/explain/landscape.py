@@ -49,6 +49,12 @@ class Landscape:
         """The 1-D slice along d₁ (β = 0)."""
         return self.surface[len(self.coordinates) // 2]
 
+    def plot(self):
+        """The loss over the plane as contours, and the slice β = 0 (a matplotlib figure)."""
+        from learnscope.explain.plots import plot_landscape
+
+        return plot_landscape(self)
+
 
 def describe_landscape(landscape: Landscape) -> str:
     """What the slice shows, in numbers: the loss at the model's weights, how much it rises half a filter norm and
@@ -143,6 +149,12 @@ class TrajectoryPlane:
     explained: tuple[float, float]     # the share of the path's variance along each
     path: np.ndarray                   # (snapshots, 2): each snapshot's coordinates, the final weights at (0, 0)
 
+    def plot(self):
+        """The path in the plane, ending at the final weights (a matplotlib figure)."""
+        from learnscope.explain.plots import plot_trajectory_plane
+
+        return plot_trajectory_plane(self)
+
 
 class WeightSnapshots(Callback):
     """Copies every parameter every `every` steps of fit(), for trajectory_plane (kept in memory: a small model's
@@ -207,6 +219,12 @@ class TrainingPath:
     plane: TrajectoryPlane
     landscape: Landscape
     test_accuracy: float
+
+    def plot(self):
+        """The path drawn on the loss over its plane (a matplotlib figure)."""
+        from learnscope.explain.plots import plot_training_path
+
+        return plot_training_path(self)
 
 
 def training_path_landscape(data, recipe, *, every: int = 20, examples: int = 2000, steps: int = 21,

@@ -51,6 +51,12 @@ class AdditionComparison:
     with_rule: AdditionResult
     without_rule: AdditionResult
 
+    def plot(self):
+        """Both runs' test sums (and digits) right while they learned (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_addition_comparison
+
+        return plot_addition_comparison({"with the rule": self.with_rule, "without it": self.without_rule})
+
 
 def without_the_rule(numbers: AdditionComparison) -> Outcome:
     rule, plain = numbers.with_rule, numbers.without_rule
@@ -113,6 +119,12 @@ class TransferComparison:
 
     def row(self, method: str):
         return next(row for row in self.rows if row.method == method)
+
+    def plot(self):
+        """Each start's test accuracy per training step (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_transfer
+
+        return plot_transfer(self.runs)
 
 
 def faster_by(numbers: TransferComparison, method: str) -> str:

@@ -28,6 +28,12 @@ class OverfittingComparison:
     run: OverfittingRun
     baseline: OverfittingRun | None = None
 
+    def plot(self):
+        """Its curves per epoch, the plain run's dashed (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_overfitting_comparison
+
+        return plot_overfitting_comparison(self.run, self.baseline)
+
 
 def _points(value: float) -> str:
     return f"{100 * value:.1f} points"

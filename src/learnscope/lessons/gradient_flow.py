@@ -110,6 +110,12 @@ class GradientNorms:
         on its way back, ≪ 1 when it explodes."""
         return float(self.norms[-1] / self.norms[0]) if self.norms[0] > 0 else float("inf")
 
+    def plot(self):
+        """‖∂C/∂b‖ per hidden layer on a log axis (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_gradient_norms
+
+        return plot_gradient_norms(self)
+
 
 def layer_gradient_norms(model: Sequential, x, y, loss=None) -> GradientNorms:
     """Nielsen's learning speed of each hidden layer: ‖∂C/∂b_l‖ with C the mean loss over all of (x, y) (one

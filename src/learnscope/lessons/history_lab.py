@@ -61,6 +61,12 @@ class PerceptronComparison:
     baseline: PerceptronRun | None = None
     baseline_margin: Margin | None = None
 
+    def plot(self):
+        """Its points and line beside the baseline's, and their mistakes per epoch (a matplotlib figure)."""
+        from learnscope.lessons.plots import plot_perceptron_comparison
+
+        return plot_perceptron_comparison(self)
+
 
 def _ran(run: PerceptronRun) -> str:
     return f"{run.epoch:,} epoch{'s' if run.epoch != 1 else ''}"

@@ -49,6 +49,13 @@ class StepsComparison:
     coarse: object
     fine: object
 
+    def plot(self):
+        """Both maps on one colour scale, each titled with what its attributions add up to (a matplotlib figure)."""
+        from learnscope.core.figures import plot_maps
+
+        maps = {f"{ig.n_steps} steps: Σ = {ig.values.sum():.3f}": ig.values for ig in (self.coarse, self.fine)}
+        return plot_maps(None, maps, f"F(x) − F(baseline) = {self.coarse.score - self.coarse.baseline_score:.3f}")
+
 
 def few_steps(numbers: StepsComparison) -> Outcome:
     coarse, fine = numbers.coarse, numbers.fine
@@ -71,6 +78,14 @@ class SecondChoice:
     answer_map: object
     runner_up_map: object
     digit: np.ndarray
+
+    def plot(self):
+        """The digit, and the integrated-gradients map for the answer and for the runner-up (a matplotlib figure)."""
+        from learnscope.core.figures import plot_maps
+
+        return plot_maps(self.digit, {f"for {digit} ({self.probabilities[digit]:.1%})": ig.values
+                                      for digit, ig in ((self.answer, self.answer_map),
+                                                        (self.runner_up, self.runner_up_map))})
 
 
 def _against(values: np.ndarray, ink: np.ndarray) -> float:

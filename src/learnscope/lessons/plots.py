@@ -48,6 +48,28 @@ def plot_xor(run) -> LessonFigure:
 def plot_perceptron(run) -> LessonFigure:
     """Rosenblatt's perceptron: the points by class and the line w₁x₁ + w₂x₂ + b = 0 it ended with."""
     figure, (ax,) = new_figure(1, width=4.4, height=4.2)
+    _draw_perceptron(ax, run, f"after {run.total_mistakes} mistakes, {len(run.mistakes_per_epoch)} epochs")
+    return figure
+
+
+def plot_perceptron_comparison(comparison) -> LessonFigure:
+    """A perceptron experiment (history_lab's PerceptronComparison) beside the run on the page's own points: each
+    one's points and line, and its mistakes per epoch."""
+    runs = [(f"the experiment (η = {comparison.run.lr:g})", comparison.run)]
+    if comparison.baseline is not None:
+        runs.insert(0, (f"the page's points (η = {comparison.baseline.lr:g})", comparison.baseline))
+    figure, axes = new_figure(len(runs) + 1, width=4.2 * (len(runs) + 1), height=4.0)
+    for ax, color, (label, run) in zip(axes, (COLORS[2], COLORS[4]), runs):
+        _draw_perceptron(ax, run, f"{label}: {run.total_mistakes} mistakes")
+        axes[-1].plot(np.arange(1, len(run.mistakes_per_epoch) + 1), run.mistakes_per_epoch, color=color,
+                      marker=".", label=label)
+    axes[-1].set(title="mistakes per epoch", xlabel="epoch")
+    axes[-1].grid(alpha=0.3)
+    axes[-1].legend(fontsize=8)
+    return figure
+
+
+def _draw_perceptron(ax, run, title: str) -> None:
     points = run.points
     for label, color, marker in ((0, COLORS[0], "o"), (1, COLORS[3], "s")):
         chosen = points.y == label
@@ -59,10 +81,9 @@ def plot_perceptron(run) -> LessonFigure:
         ax.plot(line_x, -(w1 * line_x + b) / w2, color="black", label="its line")
     elif abs(w1) > 1e-12:
         ax.axvline(-b / w1, color="black", label="its line")
-    ax.set(xlim=(-span, span), ylim=(-span, span), aspect="equal",
-           title=f"after {run.total_mistakes} mistakes, {len(run.mistakes_per_epoch)} epochs")
+    ax.set(xlim=(-span, span), ylim=(-span, span), aspect="equal")
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
-    return figure
 
 
 def plot_training_curves(curves: dict) -> LessonFigure:
@@ -92,11 +113,21 @@ def plot_optimizer_runs(runs: dict) -> LessonFigure:
 
 def plot_overfitting(run) -> LessonFigure:
     """Training against test loss and accuracy per epoch; the dotted line is the epoch of the lowest test loss."""
+    return plot_overfitting_comparison(run, None)
+
+
+def plot_overfitting_comparison(run, baseline=None) -> LessonFigure:
+    """An overfitting run's training and test loss and accuracy per epoch (the dotted line: its lowest test loss),
+    and, dashed, the plain run it is compared with (going_wrong_lab's OverfittingComparison)."""
     figure, (losses, accuracies) = new_figure(2, width=9.2)
-    for ax, train, test, title in ((losses, run.train_loss, run.test_loss, "loss"),
-                                   (accuracies, run.train_accuracy, run.test_accuracy, "accuracy")):
-        ax.plot(run.epochs, train, color=COLORS[0], label="training set")
-        ax.plot(run.epochs, test, color=COLORS[1], label="test set")
+    for ax, name, title in ((losses, "loss", "loss"), (accuracies, "accuracy", "accuracy")):
+        ax.plot(run.epochs, getattr(run, f"train_{name}"), color=COLORS[0], label="training set")
+        ax.plot(run.epochs, getattr(run, f"test_{name}"), color=COLORS[1], label="test set")
+        if baseline is not None:
+            ax.plot(baseline.epochs, getattr(baseline, f"train_{name}"), color=COLORS[0], linestyle="--",
+                    label="training set, plain run")
+            ax.plot(baseline.epochs, getattr(baseline, f"test_{name}"), color=COLORS[1], linestyle="--",
+                    label="test set, plain run")
         ax.axvline(run.best_epoch, color="grey", linestyle=":", label="lowest test loss")
         ax.set(title=title, xlabel="epoch")
         ax.grid(alpha=0.3)
@@ -122,13 +153,24 @@ def plot_watched_training(run) -> LessonFigure:
 
 def plot_addition(result) -> LessonFigure:
     """MNIST addition: test sums and test digits (never labelled) read right while it learned."""
-    figure, (ax,) = new_figure(1, width=6)
-    if result.curve:
+    return plot_addition_comparison({"": result})
+
+
+def plot_addition_comparison(results: dict) -> LessonFigure:
+    """MNIST addition runs (label -> AdditionResult; beyond_lab's AdditionComparison gives "with the rule" and
+    "without it"): test sums, and test digits (never labelled) where a run reads them, right while it learned."""
+    figure, (ax,) = new_figure(1, width=6.4 if len(results) > 1 else 6)
+    for index, (label, result) in enumerate(results.items()):
+        if not result.curve:
+            continue
         steps, sums, digits = (np.array(column, dtype=float) for column in zip(*result.curve))
-        ax.plot(steps, sums, color=COLORS[0], label="test sums right")
+        style = {"linestyle": ("-", "--", ":")[index % 3]}
+        ax.plot(steps, sums, color=COLORS[0], label=" ".join(filter(None, ["test sums right", label])), **style)
         if np.isfinite(digits).any():
-            ax.plot(steps, digits, color=COLORS[1], label="test digits right (never labelled)")
-    ax.set(title=f"learning {result.n_digits}-digit sums from {result.n_train:,} examples", xlabel="step",
+            ax.plot(steps, digits, color=COLORS[1],
+                    label=" ".join(filter(None, ["test digits right (never labelled)", label])), **style)
+    first = next(iter(results.values()))
+    ax.set(title=f"learning {first.n_digits}-digit sums from {first.n_train:,} examples", xlabel="step",
            ylim=(-0.02, 1.02))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -259,3 +301,16 @@ def plot_cost_sweep(dimension: str, rows) -> LessonFigure:
     for ax in (speed, size):
         ax.grid(alpha=0.3, which="both")
     return figure
+
+
+def plot_gradient_norms(norms) -> LessonFigure:
+    """How fast each hidden layer learns (gradient_flow's GradientNorms): ‖∂C/∂b‖ per layer, first layer first, on
+    a log axis, so a gradient that vanishes or explodes on its way back shows as a slope."""
+    figure, (ax,) = new_figure(1, width=6, height=3.2)
+    sizes = np.where(norms.norms > 0, norms.norms, np.nan)
+    ax.bar(range(len(norms.names)), sizes, color=COLORS[0])
+    ax.set_xticks(range(len(norms.names)), norms.names, rotation=30, ha="right", fontsize=8)
+    ax.set(title=f"gradient size per hidden layer (last/first: {norms.ratio:.3g})", ylabel="‖∂C/∂b‖", yscale="log")
+    ax.grid(alpha=0.3, axis="y", which="both")
+    return figure
+
