@@ -49,6 +49,7 @@ def test_a_watched_pytorch_run_is_drawn_in_the_mnist_pages_past_run_chart(lab_pa
     test_point = page.evaluate(INK_OF_COLOUR, [4, lines["test accuracy"]["color"]])
     assert test_point >= 14, test_point
     page.get_by_text(f"Trained with PyTorch {torch.__version__} and recorded by learnscope.watch").wait_for()
+    assert page.locator(".run-note").inner_text().endswith("Its network: Flatten → Linear → ReLU → Linear.")
     assert page.get_by_role("button", name="Use its settings").is_disabled()      # no lab recipe to fill the form
     assert page.get_by_role("button", name="Continue training").is_disabled()
     assert lab_page.horizontal_overflow() <= 0

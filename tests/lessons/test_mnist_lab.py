@@ -219,7 +219,7 @@ def test_a_run_recorded_from_pytorch_is_listed_but_offers_no_recipe(torch, train
     assert not listed["has_recipe"] and not listed["can_continue"]
     note = describe_recorded_run(listed)
     assert note.startswith(f"Trained with PyTorch {torch.__version__} and recorded by learnscope.watch")
-    assert "cannot fill the form" in note
+    assert "cannot fill the form" in note and note.endswith("Its network: Flatten → Linear.")
 
 
 def test_the_form_of_a_recipe_reads_back_to_the_same_settings():

@@ -321,9 +321,11 @@ def confusion_cell_style(confusion: np.ndarray, true_class: int, predicted_class
 
 # -- runs recorded earlier ----------------------------------------------------------------------------------------
 def past_runs(store_path) -> list[dict]:
-    """The recorded MNIST and digits runs, newest first: id, label (for a picker), status, config, and whether its
-    settings are a recipe the lab can reuse (has_recipe) and it can go on training (can_continue)."""
+    """The recorded MNIST and digits runs, newest first: id, label (for a picker), status, config, its layers (a
+    layer_chain), and whether its settings are a recipe the lab can reuse (has_recipe) and it can go on training
+    (can_continue)."""
     from learnscope.store import RunStore
+    from learnscope.store.runs import layer_chain
 
     if not Path(store_path).exists():
         return []
@@ -341,6 +343,7 @@ def past_runs(store_path) -> list[dict]:
             engine = "framework" not in run["config"]
             listed.append({"id": run["id"], "label": f"#{run['id']} {run['name']} ({run['status']}{shown})",
                            "status": run["status"], "dataset": run["dataset"], "config": run["config"],
+                           "layers": layer_chain(run["architecture"]),
                            "accuracy": accuracy, "has_recipe": engine,
                            "can_continue": engine and checkpointed and run["status"] in CONTINUABLE})
     return listed
@@ -355,9 +358,10 @@ def describe_recorded_run(recorded: dict | None) -> str:
     its settings cannot fill the form; "" for the lab's own runs."""
     if not recorded or recorded.get("has_recipe", True):
         return ""
+    network = f" Its network: {recorded['layers']}." if recorded.get("layers") else ""
     return (f"Trained with {recorded['config'].get('framework', 'another framework')} and recorded by "
             "learnscope.watch: the curves are its own, but its network is not one of the lab's recipes, so its "
-            "settings cannot fill the form and it cannot go on training here.")
+            f"settings cannot fill the form and it cannot go on training here.{network}")
 
 
 def continue_settings(run: dict) -> TrainingSettings:

@@ -18,7 +18,7 @@ import numpy as np
 from learnscope.core.files import check_output_path
 from learnscope.report import figures
 from learnscope.store.replay import RunHistory, load_history
-from learnscope.store.runs import RunStore
+from learnscope.store.runs import RunStore, layer_chain
 
 #: Suffixes `learnscope report -o` accepts
 REPORT_SUFFIXES = (".html", ".htm")
@@ -83,7 +83,7 @@ def render_report(runs: Sequence[ReportRun]) -> str:
 
 
 def _summary_row(info: dict) -> dict:
-    layers = " → ".join(layer.get("type", "?") for layer in info["architecture"] if isinstance(layer, dict))
+    layers = layer_chain(info["architecture"])
     settings = ", ".join(f"{key}: {figures.format_value(value)}" for key, value in info["config"].items())
     return {"id": info["id"], "name": info["name"], "status": info["status"], "dataset": info["dataset"] or "—",
             "layers": layers or "—", "settings": settings}

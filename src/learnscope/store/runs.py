@@ -107,6 +107,11 @@ def _open_advice(err: sqlite3.DatabaseError) -> str:
             "start a new store.")
 
 
+def layer_chain(architecture) -> str:
+    """A recorded run's layers, first to last, as "Flatten → Linear → ReLU → Linear" ("" when none were recorded)."""
+    return " → ".join(layer.get("type", "?") for layer in architecture if isinstance(layer, dict))
+
+
 def pid_alive(pid) -> bool:
     """True if a process with this id exists on this machine (signal 0 checks without sending anything)."""
     if pid is None or pid <= 0:
