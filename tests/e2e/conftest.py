@@ -22,6 +22,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT = {"width": 1280, "height": 800}
 SERVER_START_SECONDS = 60
+JUPYTERLAB_START_SECONDS = 90
 
 
 def _missing(message: str) -> None:
@@ -105,6 +106,95 @@ def lab_server(tmp_path_factory, shared_data_dir):
     yield server
     server.stop()
     assert "Traceback" not in server.output(), f"the lab server logged an exception:\n{server.output()}"
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    """JupyterLab serving tmp_path on 127.0.0.1, isolated from the user's settings, its app exposed to the page
+    (window.jupyterapp) so a test can run the notebook's cells: (base url, token)."""
+    try:
+        import jupyterlab  # noqa: F401
+    except ImportError:
+        _missing("no JupyterLab: pip install -e '.[test,notebook]' (it is in the 'test' extra)")
+    port, token = _free_port(), "learnscope-test"
+    home = tmp_path / "jupyter"
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    news = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text('{"fetchNews": "false"}')                  # no "get notified about news?" over the page
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--expose-app-in-browser",
+               f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+               *(["--allow-root"] if os.geteuid() == 0 else [])]      # CI runs as root
+    log = tmp_path / "jupyterlab.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + JUPYTERLAB_START_SECONDS
+    while True:
+        if server.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {server.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"JupyterLab did not answer in {JUPYTERLAB_START_SECONDS} s:\n"
+                            f"{log.read_text(errors='replace')}")
+            time.sleep(0.3)
+    yield url, token
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+#: From now on, every text drawn on a canvas of the page is recorded with its left and right edge and its canvas's
+#: width (device pixels), so a test can check that no label is cut off at the edge; rotated text is left out
+RECORD_CANVAS_TEXT = """() => {
+    window.__canvasTexts = [];
+    const fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (text, x, y, ...rest) {
+        const m = this.getTransform();
+        if (m.b === 0 && m.c === 0) {
+            const width = this.measureText(text).width;
+            const align = this.textAlign;
+            const left = align === "center" ? x - width / 2 : align === "right" || align === "end" ? x - width : x;
+            window.__canvasTexts.push({text: String(text), left: m.a * left + m.e, right: m.a * (left + width) + m.e,
+                                       canvas: this.canvas.width});
+        }
+        return fillText.call(this, text, x, y, ...rest);
+    };
+}"""
+
+
+class CanvasText:
+    """Texts drawn on a page's canvases: record(page) from now on; drawn(page) their strings; cut_off(page) the ones
+    that stick out of their canvas (half a pixel of rounding allowed)."""
+
+    @staticmethod
+    def record(page) -> None:
+        page.evaluate(RECORD_CANVAS_TEXT)
+
+    @staticmethod
+    def drawn(page) -> list[str]:
+        return page.evaluate("() => window.__canvasTexts.map((t) => t.text)")
+
+    @staticmethod
+    def cut_off(page) -> list[dict]:
+        return page.evaluate("() => window.__canvasTexts.filter((t) => t.left < -0.5 || t.right > t.canvas + 0.5)")
+
+
+@pytest.fixture
+def canvas_text() -> type[CanvasText]:
+    return CanvasText
 
 
 # the time fetch() takes for the whole home page, measured inside a tab

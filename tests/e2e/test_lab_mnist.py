@@ -155,6 +155,15 @@ def test_live_charts_draw_awkward_lines_without_hanging(lab_page):
             assert drawn > 0 if lines else drawn == 0       # the legend swatch at least; nothing for no lines
 
 
+def test_a_tick_label_at_the_charts_right_edge_is_drawn_whole(lab_page, canvas_text):
+    page = lab_page.open("/mnist")
+    canvas_text.record(page)
+    page.evaluate("""() => getElement(document.querySelector('.live-chart').id.slice(1)).show([{name: "long run",
+        color: "#1f77b4", dashed: false, xs: [0, 5000, 10000, 15000], ys: [2.3, 0.4, 0.2, 0.1]}])""")
+    assert "15000" in canvas_text.drawn(page)                         # the last tick sits on the plot's right edge
+    assert canvas_text.cut_off(page) == []
+
+
 def test_a_chart_of_epoch_zero_starts_its_axis_at_zero(lab_page):
     page = lab_page.open("/mnist")
     ranges = page.evaluate("""() => {

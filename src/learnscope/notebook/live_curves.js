@@ -66,7 +66,9 @@ function draw(model, canvas, legend) {
     ctx.fillText(label(logY ? Math.pow(10, t) : t), 4, py(t) + 4);
   }
   for (const t of niceTicks(x0, x1, 6)) {
-    ctx.fillText(label(t), px(t) - 8, height - MARGIN.bottom + 14);
+    const text = label(t);
+    const textWidth = ctx.measureText(text).width; // centred under its tick, kept whole inside the canvas
+    ctx.fillText(text, Math.min(Math.max(px(t) - textWidth / 2, 0), width - textWidth), height - MARGIN.bottom + 14);
   }
   ctx.fillText(model.get("x_label"), MARGIN.left + plotW / 2 - 10, height - 6);
   for (const s of series) {

@@ -169,7 +169,9 @@ export default {
         g.moveTo(toX(t), plot.top);
         g.lineTo(toX(t), plot.bottom);
         g.stroke();
-        g.fillText(label(t, false), toX(t), plot.bottom + 14);
+        const text = label(t, false);
+        const half = g.measureText(text).width / 2; // a label at the plot's edge stays whole inside the canvas
+        g.fillText(text, Math.min(Math.max(toX(t), half), width - half), plot.bottom + 14);
       }
       g.fillText(this.options.x_label, (plot.left + plot.right) / 2, height - 4);
       g.textAlign = "right";
