@@ -144,8 +144,10 @@ def test_live_curves_draw_a_training_in_a_real_jupyterlab(browser, jupyterlab, t
     url, token = jupyterlab
     (tmp_path / "live.ipynb").write_text(json.dumps(notebook(CELLS)))
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    errors = []
+    errors, elsewhere = [], []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: request.url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:",
+                                                                "blob:")) or elsewhere.append(request.url))
     page.goto(f"{url}/lab/tree/live.ipynb?token={token}")
     page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget "
                            "&& window.jupyterapp.shell.currentWidget.sessionContext "
@@ -176,6 +178,7 @@ def test_live_curves_draw_a_training_in_a_real_jupyterlab(browser, jupyterlab, t
     page.screenshot(path=str(ARTIFACTS / "jupyterlab-live-curves.png"))
     assert min(inked) > 50, f"the lines are not drawn: {inked} pixels ({printed.inner_text()})"
     assert not errors, errors
+    assert not elsewhere, f"the notebook page asked beyond this machine: {elsewhere}"   # anywidget's module too
     page.context.close()
 
 
