@@ -51,10 +51,13 @@ class Counter(BackgroundJob):
     def __init__(self, fail_at=None):
         super().__init__("counter")
         self.fail_at = fail_at
+        self.held = threading.Event()          # set when it saw the pause and stopped between steps
 
     def run(self):
         count = 0
         while not self.control.stop_requested:
+            if self.control.paused:
+                self.held.set()
             self.control.wait_while_paused()
             count += 1
             if count == self.fail_at:
@@ -78,7 +81,7 @@ def test_a_job_pauses_resumes_and_stops_between_steps():
     assert job.running and _wait_for(lambda: (job.latest() or {}).get("count", 0) >= 3)
     job.pause()
     assert job.paused
-    time.sleep(0.05)                                        # a step under way when pausing may still publish
+    assert job.held.wait(10)                                # a step under way when pausing may still publish
     held = job.latest()["count"]
     time.sleep(0.1)
     assert job.latest()["count"] == held                    # nothing moves while paused

@@ -114,9 +114,9 @@ def test_an_mnist_run_publishes_the_recorders_numbers_and_ends_with_evaluate(tmp
 def test_pause_holds_training_resume_continues_and_stop_ends_with_an_evaluation(tmp_path, shared_data_dir):
     job = _long_run_under_way(tmp_path, shared_data_dir)
     job.pause()
-    time.sleep(0.3)
+    assert _wait_for(lambda: job.board.latest()["status"] == "paused")   # the worker says so once it holds
     paused = job.board.latest()
-    assert paused["status"] == "paused" and job.paused
+    assert job.paused
     time.sleep(0.4)
     assert job.board.latest()["step"] == paused["step"]            # nothing moves while paused
     job.resume()
